@@ -1,0 +1,90 @@
+#include "bdev/bdev.hpp"
+
+#include <cstdio>
+#include <random>
+
+namespace nvmf::bdev {
+
+uuid_t generate_uuid() {
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    uuid_t u;
+    for (size_t i = 0; i < u.size(); i += 8) {
+        uint64_t v = rng();
+        for (size_t j = 0; j < 8; ++j) u[i + j] = static_cast<uint8_t>(v >> (8 * j));
+    }
+    u[6] = static_cast<uint8_t>((u[6] & 0x0f) | 0x40);  // version 4
+    u[8] = static_cast<uint8_t>((u[8] & 0x3f) | 0x80);  // RFC 4122 variant
+    return u;
+}
+
+std::string uuid_to_string(const uuid_t& u) {
+    char buf[37];
+    std::snprintf(buf, sizeof(buf),
+                  "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
+                  u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
+                  u[14], u[15]);
+    return buf;
+}
+
+bool uuid_from_string(const std::string& s, uuid_t* out) {
+    if (s.size() != 36) return false;
+    size_t j = 0;
+    for (size_t i = 0; i < 36;) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-') return false;
+            ++i;
+            continue;
+        }
+        unsigned v;
+        if (std::sscanf(s.c_str() + i, "%2x", &v) != 1 || !isxdigit(s[i]) || !isxdigit(s[i + 1])) {
+            return false;
+        }
+        (*out)[j++] = static_cast<uint8_t>(v);
+        i += 2;
+    }
+    return j == 16;
+}
+
+block_device::block_device(std::string name, uint32_t block_size, uint64_t num_blocks)
+    : name_(std::move(name)), block_size_(block_size), num_blocks_(num_blocks),
+      uuid_(generate_uuid()) {}
+
+bool valid_block_size(uint32_t bs) {
+    return bs == 512 || bs == 1024 || bs == 2048 || bs == 4096 || bs == 8192 || bs == 16384 ||
+           bs == 32768 || bs == 65536 || bs == 131072;
+}
+
+result<void> registry::add(std::shared_ptr<block_device> dev) {
+    std::lock_guard lk(mtx_);
+    if (devs_.count(dev->name())) {
+        return make_error(-EEXIST, "bdev '" + dev->name() + "' already exists");
+    }
+    devs_.emplace(dev->name(), std::move(dev));
+    return {};
+}
+
+result<void> registry::remove(const std::string& name) {
+    std::lock_guard lk(mtx_);
+    auto it = devs_.find(name);
+    if (it == devs_.end()) return make_error(-ENODEV, "bdev '" + name + "' does not exist");
+    if (it->second->claims > 0) {
+        return make_error(-EBUSY, "bdev '" + name + "' is used by a namespace");
+    }
+    devs_.erase(it);
+    return {};
+}
+
+std::shared_ptr<block_device> registry::find(const std::string& name) const {
+    std::lock_guard lk(mtx_);
+    auto it = devs_.find(name);
+    return it == devs_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<block_device>> registry::list() const {
+    std::lock_guard lk(mtx_);
+    std::vector<std::shared_ptr<block_device>> out;
+    for (auto& [_, d] : devs_) out.push_back(d);
+    return out;
+}
+
+}  // namespace nvmf::bdev

@@ -1,0 +1,102 @@
+// Block devices ("bdevs"): what a namespace is backed by. A bdev executes
+// block I/O described by an io; completion may happen inline (RAM) or later
+// on the submitting reactor (files). Results are 0 or a negative errno;
+// the NVMe layer maps errno to a status, so bdevs know nothing of NVMe.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "util/result.hpp"
+
+namespace nvmf::bdev {
+
+enum class io_type : uint8_t { read, write, flush, write_zeroes, unmap, compare };
+
+// Miscompare on io_type::compare.
+constexpr int err_miscompare = -EILSEQ;
+
+struct io;
+using io_cb = void (*)(io& io, int result);
+
+struct io {
+    io_type type = io_type::read;
+    bool fua = false;
+    uint64_t offset_blocks = 0;
+    uint64_t num_blocks = 0;
+    const iovec* iov = nullptr;  // read/write/compare data
+    int iovcnt = 0;
+    io_cb cb = nullptr;
+    void* ctx = nullptr;
+};
+
+using uuid_t = std::array<uint8_t, 16>;
+uuid_t generate_uuid();
+std::string uuid_to_string(const uuid_t& u);
+bool uuid_from_string(const std::string& s, uuid_t* out);
+
+class block_device {
+public:
+    block_device(std::string name, uint32_t block_size, uint64_t num_blocks);
+    virtual ~block_device() = default;
+
+    const std::string& name() const { return name_; }
+    uint32_t block_size() const { return block_size_; }
+    uint64_t num_blocks() const { return num_blocks_; }
+    const uuid_t& uuid() const { return uuid_; }
+    void set_uuid(const uuid_t& u) { uuid_ = u; }
+
+    virtual const char* product_name() const = 0;
+    virtual bool supports(io_type t) const = 0;
+    virtual bool volatile_write_cache() const { return false; }
+    // Submits io; io.cb is called exactly once, possibly before submit returns.
+    virtual void submit(io& io) = 0;
+    // Driver specific fields for bdev_get_bdevs.
+    virtual nlohmann::json driver_specific() const { return nlohmann::json::object(); }
+
+    // How many namespaces use this bdev (a bdev in use cannot be deleted).
+    int claims = 0;
+
+protected:
+    static void finish(io& io, int result) { io.cb(io, result); }
+
+private:
+    std::string name_;
+    uint32_t block_size_;
+    uint64_t num_blocks_;
+    uuid_t uuid_;
+};
+
+// RAM disk (SPDK's Malloc bdev). Memory is zero-filled at creation.
+std::shared_ptr<block_device> make_malloc(const std::string& name, uint64_t num_blocks,
+                                          uint32_t block_size);
+// Discards writes, reads return zeroes (SPDK's null bdev).
+std::shared_ptr<block_device> make_null(const std::string& name, uint64_t num_blocks,
+                                        uint32_t block_size);
+
+// Allowed data block sizes for RAM and null bdevs.
+bool valid_block_size(uint32_t block_size);
+
+// All bdevs of a target, by name. Thread-safe (control path).
+class registry {
+public:
+    result<void> add(std::shared_ptr<block_device> dev);
+    result<void> remove(const std::string& name);
+    std::shared_ptr<block_device> find(const std::string& name) const;
+    std::vector<std::shared_ptr<block_device>> list() const;
+
+private:
+    mutable std::mutex mtx_;
+    std::map<std::string, std::shared_ptr<block_device>> devs_;
+};
+
+}  // namespace nvmf::bdev

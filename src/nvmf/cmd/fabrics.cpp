@@ -1,0 +1,238 @@
+// Fabrics commands (opcode 7Fh): Connect creates or joins a controller,
+// Property Get/Set reach its registers, Disconnect closes an I/O queue.
+#include <cstring>
+
+#include "nvme/spec/fabrics.hpp"
+#include "nvmf/cmd/handlers.hpp"
+#include "nvmf/controller.hpp"
+#include "nvmf/qpair.hpp"
+#include "nvmf/target.hpp"
+#include "reactor/reactor.hpp"
+#include "util/log.hpp"
+
+namespace nvmf::cmd {
+namespace {
+
+using spec::make_status;
+using spec::sct;
+
+spec::status generic(uint8_t sc) { return make_status(sct::generic, sc, true); }
+spec::status fabrics_sc(uint8_t sc) { return make_status(sct::command_specific, sc, true); }
+
+// IPO/IATTR in dword 0 point at the offending field (Connect response).
+void point_at(request& req, bool in_data, uint16_t offset) {
+    spec::connect_invalid_param p{offset, static_cast<uint8_t>(in_data ? 1 : 0), 0};
+    std::memcpy(&req.rsp.cdw0, &p, sizeof(p));
+}
+
+void invalid_param(request& req, bool in_data, uint16_t offset) {
+    point_at(req, in_data, offset);
+    complete(req, fabrics_sc(spec::sc_cmd::connect_invalid_parameters));
+}
+
+// A NQN field is valid when NUL-terminated within its 256 bytes and non-empty.
+bool nqn_field(const char (&field)[256], std::string* out) {
+    const void* nul = std::memchr(field, '\0', sizeof(field));
+    if (nul == nullptr) return false;
+    *out = std::string(field, static_cast<const char*>(nul) - field);
+    return !out->empty() && out->size() <= spec::nqn_max_len;
+}
+
+void connect_admin(request& req, const spec::connect_cmd& cc, const spec::connect_data& cd,
+                   const std::shared_ptr<subsystem>& sub, const std::string& hostnqn) {
+    qpair& q = *req.qp;
+    const controller_limits lim = q.limits();
+    if (cd.cntlid != spec::cntlid_dynamic) {
+        log::warn("connect from {}: static cntlid {} requested, only dynamic is offered", hostnqn, cd.cntlid);
+        invalid_param(req, true, offsetof(spec::connect_data, cntlid));
+        return;
+    }
+    if (cc.sqsize == 0 || static_cast<uint32_t>(cc.sqsize) + 1 > lim.max_aq_depth) {
+        invalid_param(req, false, offsetof(spec::connect_cmd, sqsize));
+        return;
+    }
+    auto id = sub->allocate_cntlid();
+    if (!id) {
+        complete(req, fabrics_sc(spec::sc_cmd::controller_busy));
+        return;
+    }
+    auto ctrlr = std::make_shared<controller>(sub, *id, hostnqn, cd.hostid, &q, cc.kato, lim);
+    sub->add_controller(ctrlr);
+    q.ctrlr = ctrlr;
+    q.sqsize = static_cast<uint16_t>(cc.sqsize + 1);
+    q.connected = true;
+    ctrlr->start_keep_alive_timer();
+    log::info("ctrlr {} of {} created for host {} (kato {} ms) from {}", ctrlr->cntlid, sub->nqn, hostnqn,
+              cc.kato, q.peer_trid().to_string());
+    req.rsp.cdw0 = ctrlr->cntlid;
+    complete_ok(req);
+}
+
+void connect_io(request& req, const spec::connect_cmd& cc, const spec::connect_data& cd,
+                const std::shared_ptr<subsystem>& sub, const std::string& hostnqn) {
+    qpair& q = *req.qp;
+    if (sub->is_discovery()) {
+        invalid_param(req, false, offsetof(spec::connect_cmd, qid));
+        return;
+    }
+    auto ctrlr = sub->find_controller(cd.cntlid);
+    if (!ctrlr || ctrlr->destroyed()) {
+        invalid_param(req, true, offsetof(spec::connect_data, cntlid));
+        return;
+    }
+    if (ctrlr->hostnqn != hostnqn) {
+        invalid_param(req, true, offsetof(spec::connect_data, hostnqn));
+        return;
+    }
+    if (std::memcmp(ctrlr->hostid.data(), cd.hostid, sizeof(cd.hostid)) != 0) {
+        invalid_param(req, true, offsetof(spec::connect_data, hostid));
+        return;
+    }
+    if (!ctrlr->enabled()) {
+        complete(req, generic(spec::sc::command_sequence_error));
+        return;
+    }
+    if (cc.qid > ctrlr->limits.max_io_qpairs) {
+        invalid_param(req, false, offsetof(spec::connect_cmd, qid));
+        return;
+    }
+    if (cc.sqsize == 0 || static_cast<uint32_t>(cc.sqsize) + 1 > ctrlr->limits.max_queue_depth) {
+        invalid_param(req, false, offsetof(spec::connect_cmd, sqsize));
+        return;
+    }
+    q.qid = cc.qid;
+    if (!ctrlr->attach_io_qpair(&q)) {
+        log::warn("ctrlr {} of {}: I/O connect with duplicate qid {}", ctrlr->cntlid, sub->nqn, cc.qid);
+        q.qid = 0;
+        invalid_param(req, false, offsetof(spec::connect_cmd, qid));
+        return;
+    }
+    q.ctrlr = ctrlr;
+    q.sqsize = static_cast<uint16_t>(cc.sqsize + 1);
+    q.connected = true;
+    req.rsp.sqid = q.qid;
+    req.rsp.cdw0 = ctrlr->cntlid;
+    complete_ok(req);
+}
+
+void connect(request& req) {
+    qpair& q = *req.qp;
+    spec::connect_cmd cc;
+    std::memcpy(&cc, &req.cmd, sizeof(cc));
+    if (q.connected) {
+        complete(req, generic(spec::sc::command_sequence_error));
+        return;
+    }
+    if (cc.recfmt != 0) {
+        complete(req, fabrics_sc(spec::sc_cmd::incompatible_format));
+        return;
+    }
+    if (req.length < sizeof(spec::connect_data)) {
+        complete(req, generic(spec::sc::data_sgl_length_invalid));
+        return;
+    }
+    spec::connect_data cd;
+    req.copy_from_buffer(&cd, sizeof(cd));
+
+    std::string subnqn, hostnqn;
+    if (!nqn_field(cd.subnqn, &subnqn)) {
+        invalid_param(req, true, offsetof(spec::connect_data, subnqn));
+        return;
+    }
+    if (!nqn_field(cd.hostnqn, &hostnqn)) {
+        invalid_param(req, true, offsetof(spec::connect_data, hostnqn));
+        return;
+    }
+    auto sub = q.tgt->find_subsystem(subnqn);
+    if (!sub || sub->state() != subsystem_state::active ||
+        (!sub->is_discovery() && !sub->listener_allowed(q.listen_trid()))) {
+        log::warn("connect from {} to {} on {}: no such subsystem here", hostnqn, subnqn,
+                  q.listen_trid().to_string());
+        invalid_param(req, true, offsetof(spec::connect_data, subnqn));
+        return;
+    }
+    if (!sub->host_allowed(hostnqn)) {
+        log::warn("connect from {} to {}: host not allowed", hostnqn, subnqn);
+        point_at(req, true, offsetof(spec::connect_data, hostnqn));
+        complete(req, fabrics_sc(spec::sc_cmd::connect_invalid_host));
+        return;
+    }
+    if (cc.qid == 0) {
+        connect_admin(req, cc, cd, sub, hostnqn);
+    } else {
+        connect_io(req, cc, cd, sub, hostnqn);
+    }
+}
+
+void property_get(request& req) {
+    qpair& q = *req.qp;
+    if (q.qid != 0) {
+        complete(req, generic(spec::sc::invalid_opcode));
+        return;
+    }
+    if (!q.connected || !q.ctrlr) {
+        complete(req, generic(spec::sc::command_sequence_error));
+        return;
+    }
+    spec::property_get_cmd pg;
+    std::memcpy(&pg, &req.cmd, sizeof(pg));
+    uint64_t value = 0;
+    const spec::status st = q.ctrlr->get_property(pg.ofst, pg.attrib & 0x7, &value);
+    req.rsp.cdw0 = static_cast<uint32_t>(value);
+    req.rsp.cdw1 = static_cast<uint32_t>(value >> 32);
+    complete(req, st);
+}
+
+void property_set(request& req) {
+    qpair& q = *req.qp;
+    if (q.qid != 0) {
+        complete(req, generic(spec::sc::invalid_opcode));
+        return;
+    }
+    if (!q.connected || !q.ctrlr) {
+        complete(req, generic(spec::sc::command_sequence_error));
+        return;
+    }
+    spec::property_set_cmd ps;
+    std::memcpy(&ps, &req.cmd, sizeof(ps));
+    complete(req, q.ctrlr->set_property(ps.ofst, ps.attrib & 0x7, ps.value));
+}
+
+void disconnect(request& req) {
+    qpair& q = *req.qp;
+    if (!q.connected) {
+        complete(req, generic(spec::sc::command_sequence_error));
+        return;
+    }
+    complete_ok(req);
+    // Close after the response has been queued.
+    std::weak_ptr<qpair> w = q.weak_from_this();
+    q.owner->defer([w] {
+        if (auto p = w.lock()) p->disconnect();
+    });
+}
+
+}  // namespace
+
+void fabrics(request& req) {
+    const auto& fc = reinterpret_cast<const spec::fabrics_cmd&>(req.cmd);
+    switch (fc.fctype) {
+    case spec::fctype::connect:
+        connect(req);
+        return;
+    case spec::fctype::property_get:
+        property_get(req);
+        return;
+    case spec::fctype::property_set:
+        property_set(req);
+        return;
+    case spec::fctype::disconnect:
+        disconnect(req);
+        return;
+    default:
+        complete(req, generic(spec::sc::invalid_opcode));
+        return;
+    }
+}
+
+}  // namespace nvmf::cmd

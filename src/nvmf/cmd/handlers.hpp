@@ -1,0 +1,25 @@
+// Command handlers by queue type. dispatch.cpp routes a request here after
+// the checks common to every command; each file below owns one concern and
+// holds a table from opcode to handler, so a command's code is one hop from
+// its opcode.
+#pragma once
+
+#include "nvmf/request.hpp"
+
+namespace nvmf::cmd {
+
+void fabrics(request& req);  // fabrics.cpp: Connect, Property Get/Set, Disconnect
+void admin(request& req);    // admin.cpp: admin opcode table (NVM and discovery controllers)
+void io(request& req);       // io.cpp: NVM command set I/O opcode table
+
+// Admin handlers living in their own files (called from admin.cpp's table).
+void identify(request& req);       // identify.cpp
+void get_log_page(request& req);   // log_page.cpp
+void get_features(request& req);   // features.cpp
+void set_features(request& req);   // features.cpp
+
+// Whether admin.cpp's table implements opc for this controller type (the
+// Commands Supported and Effects log is built from it).
+bool admin_opcode_supported(uint8_t opc, bool discovery);
+
+}  // namespace nvmf::cmd

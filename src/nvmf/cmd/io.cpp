@@ -1,0 +1,223 @@
+// NVM command set I/O commands: parse (namespace, LBA range, transfer
+// length), then submit one bdev I/O whose callback ends the command.
+#include <array>
+#include <cerrno>
+
+#include "nvmf/cmd/handlers.hpp"
+#include "nvmf/controller.hpp"
+#include "nvmf/ns.hpp"
+#include "nvmf/qpair.hpp"
+#include "nvmf/subsystem.hpp"
+
+namespace nvmf::cmd {
+namespace {
+
+using spec::make_status;
+using spec::sct;
+
+spec::status generic(uint8_t sc) { return make_status(sct::generic, sc, true); }
+
+spec::status errno_to_status(int result, bdev::io_type type) {
+    switch (result) {
+    case 0:
+        return 0;
+    case -ERANGE:
+        return generic(spec::sc::lba_out_of_range);
+    case bdev::err_miscompare:
+        return make_status(sct::media_error, spec::sc_media::compare_failure, true);
+    case -ENOSPC:
+        return generic(spec::sc::capacity_exceeded);
+    case -EIO:
+        return make_status(sct::media_error,
+                           type == bdev::io_type::read ? spec::sc_media::unrecovered_read_error
+                                                       : spec::sc_media::write_fault,
+                           false);
+    case -ENOTSUP:
+        return generic(spec::sc::invalid_opcode);
+    case -EROFS:
+        return generic(spec::sc::namespace_is_write_protected);
+    default:
+        return make_status(sct::generic, spec::sc::internal_device_error, false);
+    }
+}
+
+void bio_done(bdev::io& bio, int result) {
+    auto& req = *static_cast<request*>(bio.ctx);
+    complete(req, errno_to_status(result, bio.type));
+}
+
+// Checks [slba, slba + nlb) against the namespace; overflow-safe.
+bool in_range(const ns& n, uint64_t slba, uint64_t nlb) {
+    const uint64_t size = n.dev->num_blocks();
+    return slba <= size && nlb <= size - slba;
+}
+
+void submit(request& req, const std::shared_ptr<ns>& n, bdev::io_type type, uint64_t slba, uint64_t nlb) {
+    if (!n->dev->supports(type)) {
+        complete(req, generic(spec::sc::invalid_opcode));
+        return;
+    }
+    req.target_ns = n;
+    req.bio = {};
+    req.bio.type = type;
+    req.bio.offset_blocks = slba;
+    req.bio.num_blocks = nlb;
+    req.bio.iov = req.iov;
+    req.bio.iovcnt = req.iovcnt;
+    req.bio.fua = (req.cmd.cdw12 & (1u << 30)) != 0;
+    req.bio.cb = bio_done;
+    req.bio.ctx = &req;
+    n->dev->submit(req.bio);
+}
+
+// Read, Write, Compare: SLBA in cdw10/11, NLB (0's based) in cdw12 15:0.
+void rw(request& req, const std::shared_ptr<ns>& n, bdev::io_type type) {
+    const uint64_t slba = req.cmd.cdw10 | (static_cast<uint64_t>(req.cmd.cdw11) << 32);
+    const uint64_t nlb = static_cast<uint64_t>(req.cmd.cdw12 & 0xffff) + 1;
+    if (!in_range(*n, slba, nlb)) {
+        complete(req, generic(spec::sc::lba_out_of_range));
+        return;
+    }
+    if (nlb * n->dev->block_size() != req.length) {
+        complete(req, generic(spec::sc::data_sgl_length_invalid));
+        return;
+    }
+    auto& c = *req.qp->ctrlr;
+    if (type == bdev::io_type::read) {
+        c.host_read_commands.fetch_add(1, std::memory_order_relaxed);
+        c.data_units_read.fetch_add(req.length, std::memory_order_relaxed);
+    } else if (type == bdev::io_type::write) {
+        c.host_write_commands.fetch_add(1, std::memory_order_relaxed);
+        c.data_units_written.fetch_add(req.length, std::memory_order_relaxed);
+    }
+    submit(req, n, type, slba, nlb);
+}
+
+void read(request& req, const std::shared_ptr<ns>& n) { rw(req, n, bdev::io_type::read); }
+void write(request& req, const std::shared_ptr<ns>& n) { rw(req, n, bdev::io_type::write); }
+void compare(request& req, const std::shared_ptr<ns>& n) { rw(req, n, bdev::io_type::compare); }
+
+void flush(request& req, const std::shared_ptr<ns>& n) {
+    submit(req, n, bdev::io_type::flush, 0, 0);
+}
+
+void write_zeroes(request& req, const std::shared_ptr<ns>& n) {
+    const uint64_t slba = req.cmd.cdw10 | (static_cast<uint64_t>(req.cmd.cdw11) << 32);
+    const uint64_t nlb = static_cast<uint64_t>(req.cmd.cdw12 & 0xffff) + 1;
+    if (!in_range(*n, slba, nlb)) {
+        complete(req, generic(spec::sc::lba_out_of_range));
+        return;
+    }
+    submit(req, n, bdev::io_type::write_zeroes, slba, nlb);
+}
+
+// Dataset Management: NR (0's based) ranges of 16 bytes in the data buffer;
+// only the Deallocate attribute acts, the others are hints.
+struct dsm_range {
+    uint32_t cattr;
+    uint32_t nlb;
+    uint64_t slba;
+};
+static_assert(sizeof(dsm_range) == 16);
+
+void dsm_next(request& req);
+
+void dsm_done(bdev::io& bio, int result) {
+    auto& req = *static_cast<request*>(bio.ctx);
+    if (result != 0) {
+        complete(req, errno_to_status(result, bio.type));
+        return;
+    }
+    ++req.handler_state;
+    dsm_next(req);
+}
+
+void dsm_next(request& req) {
+    const uint32_t nr = (req.cmd.cdw10 & 0xff) + 1;
+    const auto& n = req.target_ns;
+    // Ranges run one after another; a RAM bdev completes inline, so this loops
+    // rather than recursing when it can.
+    while (req.handler_state < nr) {
+        dsm_range r;
+        req.copy_from_buffer_at(req.handler_state * sizeof(r), &r, sizeof(r));
+        if (r.nlb == 0) {
+            ++req.handler_state;
+            continue;
+        }
+        req.bio = {};
+        req.bio.type = bdev::io_type::unmap;
+        req.bio.offset_blocks = r.slba;
+        req.bio.num_blocks = r.nlb;
+        req.bio.cb = dsm_done;
+        req.bio.ctx = &req;
+        n->dev->submit(req.bio);
+        return;
+    }
+    complete_ok(req);
+}
+
+void dataset_management(request& req, const std::shared_ptr<ns>& n) {
+    const uint32_t nr = (req.cmd.cdw10 & 0xff) + 1;
+    if (req.length < nr * sizeof(dsm_range)) {
+        complete(req, generic(spec::sc::data_sgl_length_invalid));
+        return;
+    }
+    const bool deallocate = (req.cmd.cdw11 & (1u << 2)) != 0;
+    if (!deallocate || !n->dev->supports(bdev::io_type::unmap)) {
+        complete_ok(req);
+        return;
+    }
+    // Check every range before touching any, so a bad range changes nothing.
+    for (uint32_t i = 0; i < nr; ++i) {
+        dsm_range r;
+        req.copy_from_buffer_at(i * sizeof(r), &r, sizeof(r));
+        if (!in_range(*n, r.slba, r.nlb)) {
+            complete(req, generic(spec::sc::lba_out_of_range));
+            return;
+        }
+    }
+    req.target_ns = n;
+    req.handler_state = 0;
+    dsm_next(req);
+}
+
+using io_handler = void (*)(request&, const std::shared_ptr<ns>&);
+
+struct io_cmd {
+    const char* name;
+    io_handler execute;
+};
+
+// The I/O opcode table: one hop from opcode to handler.
+constexpr auto make_io_table() {
+    std::array<io_cmd, 256> t{};
+    t[spec::io_opc::flush] = {"flush", flush};
+    t[spec::io_opc::write] = {"write", write};
+    t[spec::io_opc::read] = {"read", read};
+    t[spec::io_opc::compare] = {"compare", compare};
+    t[spec::io_opc::write_zeroes] = {"write zeroes", write_zeroes};
+    t[spec::io_opc::dataset_management] = {"dataset management", dataset_management};
+    return t;
+}
+constexpr auto io_table = make_io_table();
+
+}  // namespace
+
+void io(request& req) {
+    qpair& q = *req.qp;
+    controller& c = *q.ctrlr;
+    const io_cmd& entry = io_table[req.cmd.opc];
+    if (entry.execute == nullptr || c.is_discovery()) {
+        complete(req, generic(spec::sc::invalid_opcode));
+        return;
+    }
+    const ns_table& table = c.subsys->ns_for(q);
+    const std::shared_ptr<ns>& n = table.find(req.cmd.nsid);
+    if (!n) {
+        complete(req, generic(spec::sc::invalid_namespace_or_format));
+        return;
+    }
+    entry.execute(req, n);
+}
+
+}  // namespace nvmf::cmd

@@ -1,0 +1,151 @@
+// A controller: created by an admin-queue Connect, owned by the reactor of
+// its admin queue. Registers, features, keep-alive and asynchronous events
+// live here. I/O queues on other reactors attach under mtx (control path)
+// and read only `enabled` on the data path.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <bitset>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "nvme/spec/fabrics.hpp"
+#include "nvme/spec/nvme.hpp"
+#include "reactor/reactor.hpp"
+
+namespace nvmf {
+
+class subsystem;
+class qpair;
+struct request;
+
+// Limits a controller inherits from the transport its admin queue came on.
+struct controller_limits {
+    uint32_t max_io_size = 131072;      // MDTS in bytes
+    uint32_t in_capsule_data_size = 4096;
+    uint16_t max_queue_depth = 128;     // I/O queue entries (1's based)
+    uint16_t max_aq_depth = 128;        // admin queue entries
+    uint16_t max_io_qpairs = 127;
+};
+
+// Feature values (Get/Set Features). Current values only: nothing is saveable.
+struct feature_values {
+    uint32_t arbitration = 0;
+    uint32_t power_management = 0;
+    uint16_t temperature_threshold = 0x0157;  // 343 K over-temperature threshold
+    uint16_t under_temperature_threshold = 0;
+    uint32_t error_recovery = 0;
+    bool volatile_write_cache = false;
+    uint32_t number_of_queues = 0;  // cdw0 form: NCQA << 16 | NSQA (0's based)
+    uint32_t async_event_config = 0;
+    std::array<uint8_t, 16> host_identifier{};
+    bool host_identifier_set = false;
+};
+
+constexpr int aer_limit = 4;  // outstanding AERs (Identify AERL is this - 1)
+constexpr size_t changed_ns_list_max = 1024;
+constexpr size_t error_log_entries = 8;  // Identify ELPE is this - 1
+
+class controller : public std::enable_shared_from_this<controller> {
+public:
+    controller(std::shared_ptr<subsystem> subsys, uint16_t cntlid, std::string hostnqn,
+               const uint8_t hostid[16], qpair* admin_qp, uint32_t kato_ms,
+               const controller_limits& limits);
+    ~controller();
+
+    const std::shared_ptr<subsystem> subsys;
+    const uint16_t cntlid;
+    const std::string hostnqn;
+    std::array<uint8_t, 16> hostid{};
+    reactor* const admin_reactor;
+    const controller_limits limits;
+
+    bool is_discovery() const;
+
+    // --- admin reactor only ---------------------------------------------
+    qpair* admin_qp;
+    uint64_t cap = 0;
+    uint32_t vs = 0;
+    uint32_t cc = 0;
+    uint32_t csts = 0;
+    feature_values features;
+    uint32_t kato_ms;  // 0: keep-alive disabled
+    reactor::clock::time_point last_keep_alive;
+
+    // Property Get/Set. Returns a status; value is in/out.
+    spec::status get_property(uint32_t ofst, uint8_t size, uint64_t* value) const;
+    spec::status set_property(uint32_t ofst, uint8_t size, uint64_t value);
+
+    void keep_alive() { last_keep_alive = reactor::clock::now(); }
+    void start_keep_alive_timer();
+
+    // Asynchronous events (src/nvmf/aer.cpp). queue_aer holds an AER
+    // request; raise_event completes one or remembers the event.
+    spec::status queue_aer(request& req);
+    void raise_event(uint8_t type, uint8_t info, uint8_t log_page);
+    // Aborts the AER with this cid; true when found.
+    bool abort_aer(uint16_t cid);
+    void note_ns_changed(uint32_t nsid);
+    // Changed Namespace List log: returns the list and clears it.
+    std::vector<uint32_t> take_changed_ns_list();
+    std::vector<uint32_t> peek_changed_ns_list() const;  // same, without clearing (RAE=1)
+    // A reported event stays masked until the host reads its log page
+    // (Get Log Page with RAE=0 calls this).
+    void clear_aen_mask(uint8_t log_page);
+    uint64_t discovery_genctr_seen = 0;
+
+    // Error information log (newest first).
+    struct error_entry {
+        uint64_t error_count;
+        uint16_t sqid, cid, status;
+        uint32_t nsid;
+    };
+    void record_error(uint16_t sqid, uint16_t cid, uint16_t status, uint32_t nsid);
+    std::vector<error_entry> error_log() const;
+    uint64_t error_count = 0;
+
+    // Stats for the SMART / health log.
+    std::atomic<uint64_t> data_units_read{0}, data_units_written{0};
+    std::atomic<uint64_t> host_read_commands{0}, host_write_commands{0};
+
+    // --- any thread -------------------------------------------------------
+    // Data path check: CC.EN=1 and CSTS.RDY=1 and not shutting down.
+    bool enabled() const { return enabled_.load(std::memory_order_acquire); }
+
+    // I/O queue attach/detach; false on a duplicate or out-of-range qid.
+    bool attach_io_qpair(qpair* q);
+    void detach_qpair(qpair* q);
+    size_t io_qpair_count() const;
+    std::vector<std::shared_ptr<qpair>> qpairs() const;  // admin first
+
+    // Tears the controller down: every queue is disconnected on its reactor,
+    // the subsystem forgets it. Idempotent; any thread.
+    void destroy(const char* why);
+    bool destroyed() const { return destroyed_.load(); }
+
+private:
+    void on_keep_alive_timer();
+    void disable();
+
+    std::atomic<bool> enabled_{false};
+    std::atomic<bool> destroyed_{false};
+    reactor::timer_id ka_timer_ = 0;
+
+    mutable std::mutex mtx_;  // io_qpairs_, admin_weak_
+    std::vector<std::weak_ptr<qpair>> io_qpairs_;  // index qid; [0] unused
+    std::weak_ptr<qpair> admin_weak_;
+
+    std::vector<request*> aers_;
+    std::deque<uint32_t> pending_events_;
+    std::vector<uint32_t> changed_ns_;
+    bool changed_ns_overflow_ = false;
+    std::bitset<256> aen_masked_;  // by log page id
+    std::deque<error_entry> errors_;
+};
+
+}  // namespace nvmf

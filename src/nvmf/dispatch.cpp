@@ -1,0 +1,44 @@
+// Routes a received command to its handler after the checks every command
+// shares: the queue must be connected, fused operations are not offered, and
+// a controller must be enabled for anything but fabrics commands.
+#include "nvmf/cmd/handlers.hpp"
+#include "nvmf/controller.hpp"
+#include "nvmf/qpair.hpp"
+#include "nvmf/target.hpp"
+
+namespace nvmf {
+
+void execute(request& req) {
+    qpair& q = *req.qp;
+    ++q.commands;
+    req.rsp = {};
+    req.rsp.sqid = q.qid;
+    req.rsp.sqhd = q.advance_sqhd();
+
+    if (req.cmd.opc == spec::admin_opc::fabrics) {
+        cmd::fabrics(req);
+        return;
+    }
+    if (!q.connected || !q.ctrlr) {
+        complete(req, spec::make_status(spec::sct::generic, spec::sc::command_sequence_error, true));
+        return;
+    }
+    if (spec::sqe_fuse(req.cmd) != 0) {
+        complete(req, spec::make_status(spec::sct::generic, spec::sc::invalid_field, true));
+        return;
+    }
+    if (!q.ctrlr->enabled()) {
+        // As the Linux target: nothing but fabrics commands before CC.EN=1 and CSTS.RDY=1.
+        complete(req, spec::make_status(spec::sct::generic, spec::sc::command_sequence_error, true));
+        return;
+    }
+    if (q.qid == 0) {
+        // Any admin command is proof of life; the Keep Alive command is the rest.
+        q.ctrlr->keep_alive();
+        cmd::admin(req);
+        return;
+    }
+    cmd::io(req);
+}
+
+}  // namespace nvmf

@@ -1,0 +1,62 @@
+// A queue pair as the NVMe layer sees it, whatever the transport. The
+// transport derives from it; Connect binds it to a controller.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "nvmf/transport_id.hpp"
+
+namespace nvmf {
+
+class controller;
+struct controller_limits;
+class reactor;
+class transport;
+class ns_table;
+class target;
+struct request;
+
+// Transports create qpairs with std::make_shared so that a controller on
+// another reactor can hold a weak reference for teardown.
+class qpair : public std::enable_shared_from_this<qpair> {
+public:
+    virtual ~qpair() = default;
+
+    // Sends the completion (and read data) of req and recycles it.
+    virtual void on_complete(request& req) = 0;
+    // Closes the connection from the reactor that owns it. Safe to call more
+    // than once; outstanding commands are dropped with the connection.
+    virtual void disconnect() = 0;
+    // The listener address this connection arrived on, and the peer's.
+    virtual const transport_id& listen_trid() const = 0;
+    virtual const transport_id& peer_trid() const = 0;
+    // Largest transfer a command may describe on this queue (MDTS in bytes).
+    virtual uint32_t max_io_size() const = 0;
+    virtual uint32_t in_capsule_data_size() const = 0;
+    // What a controller created on this queue may offer (from the transport's options).
+    virtual controller_limits limits() const = 0;
+
+    target* tgt = nullptr;
+    reactor* owner = nullptr;  // the reactor this queue lives on
+    uint16_t qid = 0;
+    uint16_t sqsize = 0;  // entries (1's based)
+    uint16_t sqhd = 0;
+    bool connected = false;  // a Connect succeeded on it
+    std::shared_ptr<controller> ctrlr;
+    // Namespace table as last seen by this queue (refreshed by generation).
+    std::shared_ptr<const ns_table> ns_cache;
+    uint64_t ns_cache_gen = ~0ull;
+
+    // Counters for nvmf_get_stats / nvmf_subsystem_get_qpairs.
+    uint64_t commands = 0;
+    uint64_t errors = 0;
+
+    // Advances SQHD for a received command (flow control is by SQHD in CQEs).
+    uint16_t advance_sqhd() {
+        sqhd = static_cast<uint16_t>(sqsize ? (sqhd + 1) % sqsize : 0);
+        return sqhd;
+    }
+};
+
+}  // namespace nvmf

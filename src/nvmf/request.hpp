@@ -1,0 +1,53 @@
+// A command in flight, as the NVMe layer sees it: the SQE, the CQE being
+// built, and the data buffer. Transports own a preallocated pool of them per
+// queue pair (they embed this struct in their own request type), so the data
+// path allocates nothing.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "bdev/bdev.hpp"
+#include "nvme/spec/nvme.hpp"
+
+namespace nvmf {
+
+class qpair;
+class ns;
+
+constexpr int request_max_iov = 4;
+
+struct request {
+    spec::sqe cmd{};
+    spec::cqe rsp{};
+    qpair* qp = nullptr;
+    void* transport_ctx = nullptr;  // the transport's own request object
+
+    // Data buffer: exactly `length` bytes (the SGL's length), in iov.
+    iovec iov[request_max_iov]{};
+    int iovcnt = 0;
+    uint32_t length = 0;
+    spec::xfer xfer = spec::xfer::none;
+
+    // Handler scratch: a bdev I/O embedded so that no I/O allocates, and the
+    // namespace it targets, kept alive while the I/O is in flight.
+    bdev::io bio{};
+    std::shared_ptr<ns> target_ns;
+    uint32_t handler_state = 0;
+
+    // Copies the first len bytes of the data buffer out / in; returns bytes copied.
+    size_t copy_from_buffer(void* dst, size_t len) const { return copy_from_buffer_at(0, dst, len); }
+    size_t copy_from_buffer_at(size_t offset, void* dst, size_t len) const;
+    size_t copy_to_buffer(const void* src, size_t len);
+    void zero_buffer();
+};
+
+// Ends a command: sets the status and hands the request back to its
+// transport, which sends data (controller-to-host, on success) and the
+// response. Every executed command ends in exactly one complete().
+void complete(request& req, spec::status st);
+inline void complete_ok(request& req) { complete(req, 0); }
+
+}  // namespace nvmf

@@ -1,0 +1,247 @@
+#include "nvmf/subsystem.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "nvme/spec/fabrics.hpp"
+#include "nvmf/controller.hpp"
+
+namespace nvmf {
+
+const char* to_string(subsystem_state s) {
+    switch (s) {
+    case subsystem_state::inactive:
+        return "inactive";
+    case subsystem_state::active:
+        return "active";
+    case subsystem_state::paused:
+        return "paused";
+    }
+    return "unknown";
+}
+
+result<void> validate_nqn(const std::string& nqn) {
+    if (nqn.size() > spec::nqn_max_len) {
+        return make_error(-EINVAL, "NQN is longer than 223 bytes");
+    }
+    if (nqn == spec::discovery_nqn) return {};
+    const std::string uuid_prefix = "nqn.2014-08.org.nvmexpress:uuid:";
+    if (nqn.rfind(uuid_prefix, 0) == 0) {
+        bdev::uuid_t u;
+        if (!bdev::uuid_from_string(nqn.substr(uuid_prefix.size()), &u)) {
+            return make_error(-EINVAL, "NQN '" + nqn + "' has an invalid UUID");
+        }
+        return {};
+    }
+    // nqn.yyyy-mm.<reverse domain>[:<anything>]
+    auto bad = [&](const char* why) { return make_error(-EINVAL, "invalid NQN '" + nqn + "': " + why); };
+    if (nqn.size() < 12 || nqn.compare(0, 4, "nqn.") != 0) return bad("must start with nqn.yyyy-mm.");
+    for (int i : {4, 5, 6, 7, 9, 10}) {
+        if (!std::isdigit(static_cast<unsigned char>(nqn[i]))) return bad("bad date (nqn.yyyy-mm.)");
+    }
+    if (nqn[8] != '-' || nqn[11] != '.') return bad("bad date (nqn.yyyy-mm.)");
+    const int month = (nqn[9] - '0') * 10 + (nqn[10] - '0');
+    if (month < 1 || month > 12) return bad("bad month");
+    const size_t colon = nqn.find(':', 12);
+    const std::string domain = nqn.substr(12, colon == std::string::npos ? std::string::npos : colon - 12);
+    if (domain.empty()) return bad("missing reverse domain name");
+    for (size_t i = 0; i < domain.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(domain[i]);
+        if (!std::isalnum(c) && c != '-' && c != '.') return bad("bad character in domain name");
+        if (c == '.' && (i == 0 || domain[i - 1] == '.')) return bad("empty domain label");
+    }
+    if (domain.back() == '.') return bad("domain ends with '.'");
+    for (unsigned char c : nqn) {
+        if (c < 0x20 || c >= 0x7f) return bad("non-printable character");
+    }
+    return {};
+}
+
+subsystem::subsystem(target& t, std::string n, subsystem_type ty, subsystem_params p)
+    : tgt(t), nqn(std::move(n)), type(ty), params_(std::move(p)),
+      ns_(std::make_shared<ns_table>(ty == subsystem_type::discovery ? 0 : params_.max_namespaces)),
+      next_cntlid_(params_.min_cntlid) {}
+
+subsystem_params subsystem::params() const {
+    std::lock_guard lk(mtx_);
+    return params_;
+}
+
+void subsystem::set_params(const subsystem_params& p) {
+    std::lock_guard lk(mtx_);
+    params_ = p;
+}
+
+subsystem_state subsystem::state() const {
+    std::lock_guard lk(mtx_);
+    return state_;
+}
+
+void subsystem::set_state(subsystem_state s) {
+    std::lock_guard lk(mtx_);
+    state_ = s;
+}
+
+result<uint32_t> subsystem::add_ns(std::shared_ptr<bdev::block_device> dev, const ns_params& p) {
+    std::lock_guard lk(mtx_);
+    if (is_discovery()) return make_error(-EINVAL, "the discovery subsystem has no namespaces");
+    const uint32_t max = ns_->max_nsid();
+    uint32_t nsid = p.nsid;
+    if (nsid == 0) {
+        for (uint32_t i = 1; i <= max; ++i) {
+            if (!ns_->find(i)) {
+                nsid = i;
+                break;
+            }
+        }
+        if (nsid == 0) return make_error(-ENOSPC, "subsystem " + nqn + " has no free NSID");
+    } else if (nsid > max) {
+        return make_error(-EINVAL, "NSID " + std::to_string(nsid) + " is above max_namespaces (" +
+                                       std::to_string(max) + ")");
+    } else if (ns_->find(nsid)) {
+        return make_error(-EEXIST, "NSID " + std::to_string(nsid) + " is already in use in " + nqn);
+    }
+    for (const auto& n : ns_->slots) {
+        if (n && n->dev == dev) {
+            return make_error(-EEXIST, "bdev " + dev->name() + " is already a namespace of " + nqn);
+        }
+    }
+    auto n = std::make_shared<ns>(nsid, dev);
+    n->uuid = p.uuid ? *p.uuid : dev->uuid();
+    if (p.nguid) {
+        n->nguid = *p.nguid;
+        n->has_nguid = true;
+    }
+    if (p.eui64) {
+        n->eui64 = *p.eui64;
+        n->has_eui64 = true;
+    }
+    n->anagrpid = p.anagrpid ? p.anagrpid : nsid;
+    auto next = std::make_shared<ns_table>(*ns_);
+    next->slots[nsid - 1] = n;
+    ns_ = std::move(next);
+    ns_gen_.fetch_add(1, std::memory_order_release);
+    ++dev->claims;
+    return nsid;
+}
+
+result<void> subsystem::remove_ns(uint32_t nsid) {
+    std::lock_guard lk(mtx_);
+    if (!ns_->find(nsid)) {
+        return make_error(-ENOENT, "NSID " + std::to_string(nsid) + " is not active in " + nqn);
+    }
+    auto next = std::make_shared<ns_table>(*ns_);
+    --next->slots[nsid - 1]->dev->claims;
+    next->slots[nsid - 1].reset();
+    ns_ = std::move(next);
+    ns_gen_.fetch_add(1, std::memory_order_release);
+    return {};
+}
+
+std::shared_ptr<const ns_table> subsystem::ns_snapshot() const {
+    std::lock_guard lk(mtx_);
+    return ns_;
+}
+
+result<void> subsystem::add_host(const std::string& hostnqn) {
+    if (auto r = validate_nqn(hostnqn); !r) return r;
+    std::lock_guard lk(mtx_);
+    if (!hosts_.insert(hostnqn).second) {
+        return make_error(-EEXIST, "host " + hostnqn + " is already allowed on " + nqn);
+    }
+    return {};
+}
+
+result<void> subsystem::remove_host(const std::string& hostnqn) {
+    std::lock_guard lk(mtx_);
+    if (hosts_.erase(hostnqn) == 0) {
+        return make_error(-ENOENT, "host " + hostnqn + " is not allowed on " + nqn);
+    }
+    return {};
+}
+
+std::set<std::string> subsystem::hosts() const {
+    std::lock_guard lk(mtx_);
+    return hosts_;
+}
+
+void subsystem::set_allow_any_host(bool allow) {
+    std::lock_guard lk(mtx_);
+    params_.allow_any_host = allow;
+}
+
+bool subsystem::host_allowed(const std::string& hostnqn) const {
+    std::lock_guard lk(mtx_);
+    return params_.allow_any_host || hosts_.count(hostnqn) != 0;
+}
+
+result<void> subsystem::add_listener(const transport_id& trid) {
+    std::lock_guard lk(mtx_);
+    if (std::find(listeners_.begin(), listeners_.end(), trid) != listeners_.end()) {
+        return make_error(-EEXIST, "listener " + trid.to_string() + " already exists on " + nqn);
+    }
+    listeners_.push_back(trid);
+    return {};
+}
+
+result<void> subsystem::remove_listener(const transport_id& trid) {
+    std::lock_guard lk(mtx_);
+    auto it = std::find(listeners_.begin(), listeners_.end(), trid);
+    if (it == listeners_.end()) {
+        return make_error(-ENOENT, "listener " + trid.to_string() + " does not exist on " + nqn);
+    }
+    listeners_.erase(it);
+    return {};
+}
+
+std::vector<transport_id> subsystem::listeners() const {
+    std::lock_guard lk(mtx_);
+    return listeners_;
+}
+
+bool subsystem::listener_allowed(const transport_id& trid) const {
+    std::lock_guard lk(mtx_);
+    return std::find(listeners_.begin(), listeners_.end(), trid) != listeners_.end();
+}
+
+result<uint16_t> subsystem::allocate_cntlid() {
+    std::lock_guard lk(mtx_);
+    const uint32_t span = static_cast<uint32_t>(params_.max_cntlid - params_.min_cntlid) + 1;
+    for (uint32_t i = 0; i < span; ++i) {
+        uint16_t id = next_cntlid_;
+        next_cntlid_ = id >= params_.max_cntlid ? params_.min_cntlid : static_cast<uint16_t>(id + 1);
+        auto it = ctrlrs_.find(id);
+        if (it == ctrlrs_.end() || it->second.expired()) {
+            ctrlrs_[id];  // reserve
+            return id;
+        }
+    }
+    return make_error(-EBUSY, "no free controller ID in " + nqn);
+}
+
+void subsystem::add_controller(const std::shared_ptr<controller>& c) {
+    std::lock_guard lk(mtx_);
+    ctrlrs_[c->cntlid] = c;
+}
+
+void subsystem::remove_controller(uint16_t cntlid) {
+    std::lock_guard lk(mtx_);
+    ctrlrs_.erase(cntlid);
+}
+
+std::shared_ptr<controller> subsystem::find_controller(uint16_t cntlid) const {
+    std::lock_guard lk(mtx_);
+    auto it = ctrlrs_.find(cntlid);
+    return it == ctrlrs_.end() ? nullptr : it->second.lock();
+}
+
+std::vector<std::shared_ptr<controller>> subsystem::controllers() const {
+    std::lock_guard lk(mtx_);
+    std::vector<std::shared_ptr<controller>> out;
+    for (auto& [_, w] : ctrlrs_) {
+        if (auto c = w.lock()) out.push_back(std::move(c));
+    }
+    return out;
+}
+
+}  // namespace nvmf

@@ -1,0 +1,114 @@
+// A subsystem: an NQN with its namespaces, allowed hosts, listeners it may
+// be reached on, and its controllers. Configuration is changed on the
+// control path under mtx; I/O queues see namespaces through ns_table
+// snapshots and the generation counter.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "nvmf/ns.hpp"
+#include "nvmf/transport_id.hpp"
+#include "util/result.hpp"
+
+namespace nvmf {
+
+class controller;
+class target;
+
+enum class subsystem_type { nvme, discovery };
+enum class subsystem_state { inactive, active, paused };
+const char* to_string(subsystem_state s);
+
+struct subsystem_params {
+    std::string serial_number = "00000000000000000000";
+    std::string model_number = "nvmf-target";
+    uint32_t max_namespaces = 32;
+    bool allow_any_host = false;
+    uint16_t min_cntlid = 1;
+    uint16_t max_cntlid = 0xffef;
+    bool ana_reporting = false;
+};
+
+struct ns_params {
+    uint32_t nsid = 0;  // 0: lowest free
+    std::optional<bdev::uuid_t> uuid;
+    std::optional<std::array<uint8_t, 16>> nguid;
+    std::optional<std::array<uint8_t, 8>> eui64;
+    uint32_t anagrpid = 0;
+};
+
+// Checks an NQN per Base spec 4.5: "nqn.yyyy-mm.reverse-domain:..." or
+// "nqn.2014-08.org.nvmexpress:uuid:<uuid>", at most 223 bytes.
+result<void> validate_nqn(const std::string& nqn);
+
+class subsystem : public std::enable_shared_from_this<subsystem> {
+public:
+    subsystem(target& tgt, std::string nqn, subsystem_type type, subsystem_params params);
+
+    target& tgt;
+    const std::string nqn;
+    const subsystem_type type;
+
+    bool is_discovery() const { return type == subsystem_type::discovery; }
+
+    // Everything below takes mtx itself.
+    subsystem_params params() const;
+    void set_params(const subsystem_params& p);
+    subsystem_state state() const;
+    void set_state(subsystem_state s);
+
+    result<uint32_t> add_ns(std::shared_ptr<bdev::block_device> dev, const ns_params& p);
+    result<void> remove_ns(uint32_t nsid);
+    std::shared_ptr<const ns_table> ns_snapshot() const;
+    uint64_t ns_generation() const { return ns_gen_.load(std::memory_order_acquire); }
+
+    result<void> add_host(const std::string& hostnqn);
+    result<void> remove_host(const std::string& hostnqn);
+    std::set<std::string> hosts() const;
+    void set_allow_any_host(bool allow);
+    bool host_allowed(const std::string& hostnqn) const;
+
+    result<void> add_listener(const transport_id& trid);
+    result<void> remove_listener(const transport_id& trid);
+    std::vector<transport_id> listeners() const;
+    bool listener_allowed(const transport_id& trid) const;
+
+    // Controllers. The cntlid allocator cycles through [min_cntlid, max_cntlid].
+    result<uint16_t> allocate_cntlid();
+    void add_controller(const std::shared_ptr<controller>& c);
+    void remove_controller(uint16_t cntlid);
+    std::shared_ptr<controller> find_controller(uint16_t cntlid) const;
+    std::vector<std::shared_ptr<controller>> controllers() const;
+
+    // Refreshes q's namespace snapshot when the table changed. Reactor thread.
+    template <typename Q>
+    const ns_table& ns_for(Q& q) const {
+        const uint64_t gen = ns_generation();
+        if (q.ns_cache_gen != gen) {
+            q.ns_cache = ns_snapshot();
+            q.ns_cache_gen = gen;
+        }
+        return *q.ns_cache;
+    }
+
+private:
+    mutable std::mutex mtx_;
+    subsystem_params params_;
+    subsystem_state state_ = subsystem_state::inactive;
+    std::shared_ptr<const ns_table> ns_;
+    std::atomic<uint64_t> ns_gen_{0};
+    std::set<std::string> hosts_;
+    std::vector<transport_id> listeners_;
+    std::map<uint16_t, std::weak_ptr<controller>> ctrlrs_;
+    uint16_t next_cntlid_ = 1;
+};
+
+}  // namespace nvmf

@@ -1,0 +1,247 @@
+#include "nvmf/target.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "nvmf/controller.hpp"
+#include "nvmf/qpair.hpp"
+#include "util/log.hpp"
+
+namespace nvmf {
+
+target::target(reactor_group& r) : reactors(r) {
+    subsystem_params p;
+    p.allow_any_host = true;
+    p.max_namespaces = 0;
+    discovery_ = std::make_shared<subsystem>(*this, spec::discovery_nqn, subsystem_type::discovery, p);
+    discovery_->set_state(subsystem_state::active);
+    subsystems_.emplace(discovery_->nqn, discovery_);
+}
+
+target::~target() { shutdown(); }
+
+result<void> target::add_transport(std::unique_ptr<transport> t) {
+    std::lock_guard lk(mtx_);
+    for (auto& existing : transports_) {
+        if (existing->trtype() == t->trtype()) {
+            return make_error(-EEXIST, "transport " + t->trtype() + " already exists");
+        }
+    }
+    transports_.push_back(std::move(t));
+    return {};
+}
+
+transport* target::find_transport(const std::string& trtype) {
+    std::lock_guard lk(mtx_);
+    for (auto& t : transports_) {
+        if (strcasecmp(t->trtype().c_str(), trtype.c_str()) == 0) return t.get();
+    }
+    return nullptr;
+}
+
+std::vector<transport*> target::transports() {
+    std::lock_guard lk(mtx_);
+    std::vector<transport*> out;
+    for (auto& t : transports_) out.push_back(t.get());
+    return out;
+}
+
+result<std::shared_ptr<subsystem>> target::create_subsystem(const std::string& nqn,
+                                                            const subsystem_params& p) {
+    if (auto r = validate_nqn(nqn); !r) return r.err();
+    if (nqn == spec::discovery_nqn) {
+        return make_error(-EEXIST, "the discovery subsystem always exists");
+    }
+    if (p.serial_number.size() > 20) return make_error(-EINVAL, "serial_number is longer than 20 bytes");
+    if (p.model_number.size() > 40) return make_error(-EINVAL, "model_number is longer than 40 bytes");
+    for (unsigned char c : p.serial_number + p.model_number) {
+        if (c < 0x20 || c > 0x7e) return make_error(-EINVAL, "serial/model number must be printable ASCII");
+    }
+    if (p.min_cntlid < spec::cntlid_min || p.max_cntlid > spec::cntlid_max || p.min_cntlid > p.max_cntlid) {
+        return make_error(-EINVAL, "invalid cntlid range [" + std::to_string(p.min_cntlid) + ", " +
+                                       std::to_string(p.max_cntlid) + "]");
+    }
+    if (p.max_namespaces == 0 || p.max_namespaces > 1024) {
+        return make_error(-EINVAL, "max_namespaces must be 1..1024");
+    }
+    std::lock_guard lk(mtx_);
+    if (subsystems_.count(nqn)) return make_error(-EEXIST, "subsystem " + nqn + " already exists");
+    auto s = std::make_shared<subsystem>(*this, nqn, subsystem_type::nvme, p);
+    subsystems_.emplace(nqn, s);
+    return s;
+}
+
+result<void> target::delete_subsystem(const std::string& nqn) {
+    std::shared_ptr<subsystem> s;
+    {
+        std::lock_guard lk(mtx_);
+        auto it = subsystems_.find(nqn);
+        if (it == subsystems_.end()) return make_error(-ENOENT, "subsystem " + nqn + " does not exist");
+        if (it->second->is_discovery()) return make_error(-EPERM, "the discovery subsystem cannot be deleted");
+        s = it->second;
+        subsystems_.erase(it);
+    }
+    s->set_state(subsystem_state::inactive);
+    for (auto& c : s->controllers()) c->destroy("subsystem deleted");
+    auto table = s->ns_snapshot();
+    for (uint32_t nsid = 1; nsid <= table->max_nsid(); ++nsid) {
+        if (table->find(nsid)) (void)s->remove_ns(nsid);
+    }
+    discovery_changed();
+    return {};
+}
+
+std::shared_ptr<subsystem> target::find_subsystem(const std::string& nqn) {
+    std::lock_guard lk(mtx_);
+    auto it = subsystems_.find(nqn);
+    return it == subsystems_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<subsystem>> target::subsystems() {
+    std::lock_guard lk(mtx_);
+    std::vector<std::shared_ptr<subsystem>> out{discovery_};
+    for (auto& [nqn, s] : subsystems_) {
+        if (s != discovery_) out.push_back(s);
+    }
+    return out;
+}
+
+std::shared_ptr<subsystem> target::discovery() { return discovery_; }
+
+result<void> target::listen(const transport_id& trid) {
+    transport* t = find_transport(trid.trtype);
+    if (!t) return make_error(-EINVAL, "transport " + trid.trtype + " has not been created");
+    return t->listen(trid);
+}
+
+result<void> target::add_listener(const std::string& nqn, const transport_id& raw) {
+    auto trid = normalize_trid(raw);
+    if (!trid) return trid.err();
+    auto s = find_subsystem(nqn);
+    if (!s) return make_error(-ENOENT, "subsystem " + nqn + " does not exist");
+    if (!find_transport(trid->trtype)) {
+        return make_error(-EINVAL, "transport " + trid->trtype + " has not been created");
+    }
+    if (auto r = s->add_listener(*trid); !r) return r;
+    if (auto r = listen(*trid); !r) {
+        (void)s->remove_listener(*trid);
+        return r;
+    }
+    discovery_changed();
+    return {};
+}
+
+result<void> target::remove_listener(const std::string& nqn, const transport_id& raw) {
+    auto trid = normalize_trid(raw);
+    if (!trid) return trid.err();
+    auto s = find_subsystem(nqn);
+    if (!s) return make_error(-ENOENT, "subsystem " + nqn + " does not exist");
+    if (auto r = s->remove_listener(*trid); !r) return r;
+    // Connections that came in on this address lose their controllers.
+    for (auto& c : s->controllers()) {
+        if (c->admin_qp && c->admin_qp->listen_trid() == *trid) c->destroy("listener removed");
+    }
+    bool still_used = false;
+    for (auto& other : subsystems()) {
+        if (other->listener_allowed(*trid)) still_used = true;
+    }
+    if (!still_used) {
+        if (transport* t = find_transport(trid->trtype)) (void)t->stop_listen(*trid);
+    }
+    discovery_changed();
+    return {};
+}
+
+result<void> target::start_subsystem(const std::string& nqn) {
+    auto s = find_subsystem(nqn);
+    if (!s) return make_error(-ENOENT, "subsystem " + nqn + " does not exist");
+    s->set_state(subsystem_state::active);
+    discovery_changed();
+    return {};
+}
+
+result<void> target::stop_subsystem(const std::string& nqn) {
+    auto s = find_subsystem(nqn);
+    if (!s) return make_error(-ENOENT, "subsystem " + nqn + " does not exist");
+    if (s->is_discovery()) return make_error(-EPERM, "the discovery subsystem cannot be stopped");
+    s->set_state(subsystem_state::inactive);
+    for (auto& c : s->controllers()) c->destroy("subsystem stopped");
+    discovery_changed();
+    return {};
+}
+
+namespace {
+void copy_field(char* dst, size_t cap, const std::string& s) {
+    std::memset(dst, 0, cap);
+    std::memcpy(dst, s.data(), std::min(cap - 1, s.size()));
+}
+
+spec::discovery_log_entry make_entry(const std::string& nqn, uint8_t subtype, const transport_id& t,
+                                     uint16_t portid) {
+    spec::discovery_log_entry e{};
+    e.trtype = trtype_code(t.trtype);
+    e.adrfam = adrfam_code(t.adrfam);
+    e.subtype = subtype;
+    e.treq = spec::treq::secure_channel_not_required;
+    e.portid = portid;
+    e.cntlid = spec::cntlid_dynamic;
+    e.asqsz = 128;
+    copy_field(e.trsvcid, sizeof(e.trsvcid), t.trsvcid);
+    copy_field(e.subnqn, sizeof(e.subnqn), nqn);
+    copy_field(e.traddr, sizeof(e.traddr), t.traddr);
+    if (t.trtype == "TCP") e.tsas[0] = spec::tcp_sectype::none;
+    return e;
+}
+}  // namespace
+
+std::vector<spec::discovery_log_entry> target::discovery_log(const std::string& hostnqn,
+                                                             const transport_id& via) {
+    // Port IDs are stable per distinct address: the index in first-seen order.
+    std::vector<transport_id> ports;
+    auto portid = [&](const transport_id& t) {
+        auto it = std::find(ports.begin(), ports.end(), t);
+        if (it == ports.end()) {
+            ports.push_back(t);
+            return static_cast<uint16_t>(ports.size() - 1);
+        }
+        return static_cast<uint16_t>(it - ports.begin());
+    };
+    std::vector<spec::discovery_log_entry> out;
+    for (auto& s : subsystems()) {
+        if (s->is_discovery()) continue;
+        if (s->state() != subsystem_state::active || !s->host_allowed(hostnqn)) continue;
+        for (auto& l : s->listeners()) out.push_back(make_entry(s->nqn, spec::subtype::nvme, l, portid(l)));
+    }
+    // The discovery controller describes itself on the address it was reached on.
+    out.push_back(make_entry(spec::discovery_nqn, spec::subtype::discovery_current, via, portid(via)));
+    return out;
+}
+
+void target::discovery_changed() {
+    genctr_.fetch_add(1);
+    for (auto& c : discovery_->controllers()) {
+        std::weak_ptr<controller> w = c;
+        c->admin_reactor->post([w] {
+            if (auto c = w.lock()) {
+                c->raise_event(spec::aer::type_notice, spec::aer::notice_discovery_log_changed,
+                               spec::lid::discovery);
+            }
+        });
+    }
+}
+
+void target::shutdown() {
+    std::vector<std::shared_ptr<subsystem>> subs;
+    {
+        std::lock_guard lk(mtx_);
+        if (shut_down_) return;
+        shut_down_ = true;
+        for (auto& [_, s] : subsystems_) subs.push_back(s);
+    }
+    for (auto& s : subs) {
+        for (auto& c : s->controllers()) c->destroy("target shutdown");
+    }
+    for (auto& t : transports()) t->shutdown();
+}
+
+}  // namespace nvmf

@@ -1,0 +1,79 @@
+// The target: transports, subsystems (the discovery subsystem among them),
+// bdevs and reactors. Control operations are synchronous, thread-safe and
+// serialised by one mutex; the public asynchronous API (include/nvmf) runs
+// them off the caller's thread.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "bdev/bdev.hpp"
+#include "nvme/spec/fabrics.hpp"
+#include "nvmf/subsystem.hpp"
+#include "reactor/reactor.hpp"
+#include "transport/transport.hpp"
+
+namespace nvmf {
+
+struct request;
+
+class target {
+public:
+    explicit target(reactor_group& reactors);
+    ~target();
+    target(const target&) = delete;
+    target& operator=(const target&) = delete;
+
+    reactor_group& reactors;
+    bdev::registry bdevs;
+
+    // Transports.
+    result<void> add_transport(std::unique_ptr<transport> t);
+    transport* find_transport(const std::string& trtype);
+    std::vector<transport*> transports();
+
+    // Subsystems.
+    result<std::shared_ptr<subsystem>> create_subsystem(const std::string& nqn,
+                                                         const subsystem_params& p);
+    result<void> delete_subsystem(const std::string& nqn);
+    std::shared_ptr<subsystem> find_subsystem(const std::string& nqn);
+    std::vector<std::shared_ptr<subsystem>> subsystems();  // discovery first
+    std::shared_ptr<subsystem> discovery();
+
+    // Listeners. add_listener allows the subsystem on trid and makes sure the
+    // transport listens there; the socket closes when no subsystem uses it.
+    result<void> add_listener(const std::string& nqn, const transport_id& trid);
+    result<void> remove_listener(const std::string& nqn, const transport_id& trid);
+    result<void> listen(const transport_id& trid);
+
+    result<void> start_subsystem(const std::string& nqn);
+    result<void> stop_subsystem(const std::string& nqn);
+
+    // Discovery log: one entry per (subsystem, listener) the host may see,
+    // plus this discovery subsystem's own entry for the address asked on.
+    std::vector<spec::discovery_log_entry> discovery_log(const std::string& hostnqn,
+                                                         const transport_id& via);
+    uint64_t discovery_genctr() const { return genctr_.load(); }
+    // Bumps the generation and tells discovery controllers (AEN).
+    void discovery_changed();
+
+    void shutdown();
+
+private:
+    std::mutex mtx_;
+    std::vector<std::unique_ptr<transport>> transports_;
+    std::map<std::string, std::shared_ptr<subsystem>> subsystems_;
+    std::shared_ptr<subsystem> discovery_;
+    std::atomic<uint64_t> genctr_{0};
+    bool shut_down_ = false;
+};
+
+// Runs a received command: fabrics, admin or I/O by queue and opcode
+// (src/nvmf/dispatch.cpp). Ends, now or later, in exactly one complete().
+void execute(request& req);
+
+}  // namespace nvmf

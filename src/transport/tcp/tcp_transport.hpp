@@ -1,0 +1,60 @@
+// The NVMe/TCP transport: listeners, connection placement on reactors, and
+// the per-reactor state (buffer pool, connections) every connection uses.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "mem/buffer_pool.hpp"
+#include "reactor/reactor.hpp"
+#include "transport/transport.hpp"
+
+namespace nvmf::tcp {
+
+class tcp_qpair;
+struct tcp_request;
+
+// Per reactor state of the TCP transport: touched only by that reactor.
+struct poll_group {
+    poll_group(reactor& r, size_t buf_size, size_t max_bufs) : owner(r), pool(buf_size, max_bufs) {}
+    reactor& owner;
+    mem::buffer_pool pool;
+    // Requests waiting for a pool buffer, oldest first.
+    std::deque<tcp_request*> buffer_waiters;
+    std::unordered_map<tcp_qpair*, std::shared_ptr<tcp_qpair>> conns;
+    uint64_t accepted = 0;
+    uint64_t closed = 0;
+
+    void* get_buffer() { return pool.get(); }
+    // Gives the buffer to the oldest waiter, or back to the pool.
+    void put_buffer(void* buf);
+    void forget_waiters_of(const tcp_qpair* q);
+};
+
+class tcp_transport final : public transport {
+public:
+    tcp_transport(target& tgt, transport_options opts);
+    ~tcp_transport() override;
+
+    result<void> listen(const transport_id& trid) override;
+    result<void> stop_listen(const transport_id& trid) override;
+    std::vector<transport_id> listening() const override;
+    void shutdown() override;
+    nlohmann::json stats() const override;
+
+    poll_group& group(unsigned reactor_index) { return *groups_[reactor_index]; }
+    // Called on the listener's reactor for every accepted socket.
+    void place_connection(int fd, const transport_id& listen_trid);
+
+private:
+    struct listener;
+    mutable std::mutex mtx_;
+    std::vector<std::unique_ptr<listener>> listeners_;
+    std::vector<std::unique_ptr<poll_group>> groups_;
+    bool shut_down_ = false;
+};
+
+}  // namespace nvmf::tcp
