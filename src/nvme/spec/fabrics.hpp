@@ -61,14 +61,14 @@ struct connect_data {
     uint8_t hostid[16];
     uint16_t cntlid;
     uint8_t reserved1[238];
-    char hostnqn[256];
     char subnqn[256];
+    char hostnqn[256];
     uint8_t reserved2[256];
 };
 static_assert(sizeof(connect_data) == 1024);
 static_assert(offsetof(connect_data, cntlid) == 16);
-static_assert(offsetof(connect_data, hostnqn) == 256);
-static_assert(offsetof(connect_data, subnqn) == 512);
+static_assert(offsetof(connect_data, subnqn) == 256);
+static_assert(offsetof(connect_data, hostnqn) == 512);
 
 // Connect response dword 0 on "Connect Invalid Parameters": which field.
 struct connect_invalid_param {
