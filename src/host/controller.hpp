@@ -1,0 +1,125 @@
+// A host-side NVMe-oF controller over TCP: the admin queue plus N I/O
+// queues, with synchronous helpers for the admin and NVM commands. Async I/O
+// goes straight to io(i).submit()/wait().
+//
+// Error convention (nvmf::error::code): negative errno for transport and
+// protocol failures (see queue.hpp); helpers that return data rather than a
+// completion report an NVMe failure with code = the status field (> 0).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "host/commands.hpp"
+#include "host/queue.hpp"
+#include "nvme/spec/identify.hpp"
+#include "util/result.hpp"
+
+namespace nvmf::host {
+
+struct controller_options {
+    std::string traddr = "127.0.0.1";
+    std::string trsvcid = "4420";
+    std::string subnqn = spec::discovery_nqn;
+    std::string hostnqn;                // empty: nqn.2014-08.org.nvmexpress:uuid:<hostid>
+    std::array<uint8_t, 16> hostid{};   // all zero: a random one
+    uint32_t kato_ms = 30000;
+    bool hdgst = false;
+    bool ddgst = false;
+    uint32_t maxr2t = 0;
+    uint16_t admin_queue_size = 32;     // entries (Connect SQSIZE is this minus one)
+    uint16_t io_queue_size = 128;
+    uint32_t num_io_queues = 1;
+    uint32_t admin_icd_size = 8192;     // NVMe/TCP admin queues take 8 KiB in-capsule
+    uint32_t io_icd_size = 0;           // 0: from IOCCSZ in Identify Controller
+    int timeout_ms = 10000;
+};
+
+// The fabrics Connect exchange on an initialized queue.
+result<completion> fabrics_connect(queue& q, uint16_t qid, uint16_t sqsize, uint32_t kato_ms,
+                                   std::span<const uint8_t, 16> hostid, uint16_t cntlid,
+                                   const std::string& hostnqn, const std::string& subnqn);
+
+// An error carrying the NVMe status of a failed completion.
+error status_error(const char* what, const completion& c);
+std::string status_string(spec::status s);
+
+class controller {
+public:
+    explicit controller(controller_options opts);
+
+    // Connect the admin queue, enable, identify and connect the I/O queues.
+    static result<std::unique_ptr<controller>> create(const controller_options& opts);
+
+    // Bring-up steps, for tests that go one at a time.
+    result<void> connect_admin();
+    result<void> enable();
+    result<void> identify_controller();
+    result<void> add_io_queues(uint32_t n);
+    result<void> shutdown();
+    void disconnect();
+
+    // A TCP connection with ICReq/ICResp done, using this controller's options.
+    result<std::unique_ptr<queue>> open_queue(uint16_t depth, uint32_t icd_size) const;
+    // Connects an I/O queue with this controller's cntlid.
+    result<completion> connect_io(queue& q, uint16_t qid, uint16_t sqsize);
+
+    queue& admin() { return *admin_; }
+    queue& io(size_t i = 0) { return *io_.at(i); }
+    size_t io_queue_count() const { return io_.size(); }
+    uint16_t cntlid() const { return cntlid_; }
+    const controller_options& options() const { return opts_; }
+    const std::string& hostnqn() const { return opts_.hostnqn; }
+    const spec::identify_ctrlr& data() const { return *id_; }
+    uint64_t cap() const { return cap_; }
+    // Largest transfer per command from MDTS (0: no limit).
+    uint32_t max_transfer() const;
+    uint32_t io_icd_size() const;
+
+    // Admin.
+    result<completion> property_get(uint32_t ofst, bool eight_bytes);
+    result<completion> property_set(uint32_t ofst, uint64_t value, bool eight_bytes = false);
+    result<uint64_t> get_property(uint32_t ofst);  // CAP is 8 bytes, the rest 4
+    result<completion> identify(uint8_t cns, uint32_t nsid, std::span<uint8_t> out,
+                                uint16_t cntid = 0);
+    result<spec::identify_ctrlr> identify_ctrlr();
+    result<spec::identify_ns> identify_ns(uint32_t nsid);
+    result<std::vector<uint32_t>> active_ns_list(uint32_t start_nsid = 0);
+    result<completion> get_log_page(uint8_t lid, uint32_t nsid, std::span<uint8_t> out,
+                                    uint64_t offset = 0, uint8_t lsp = 0, bool rae = false);
+    result<completion> get_features(uint8_t fid, uint32_t nsid = 0, uint32_t cdw11 = 0,
+                                    uint8_t sel = 0);
+    result<completion> set_features(uint8_t fid, uint32_t cdw11, uint32_t nsid = 0,
+                                    uint32_t cdw12 = 0);
+    result<completion> keep_alive();
+    result<uint16_t> submit_aer();
+    result<completion> admin_cmd(const spec::sqe& cmd, std::span<const uint8_t> out = {},
+                                 std::span<uint8_t> in = {});
+
+    // NVM I/O on I/O queue qi. nlb is the real block count.
+    result<completion> read(uint32_t nsid, uint64_t slba, uint32_t nlb, std::span<uint8_t> buf,
+                            size_t qi = 0);
+    result<completion> write(uint32_t nsid, uint64_t slba, uint32_t nlb,
+                             std::span<const uint8_t> buf, size_t qi = 0);
+    result<completion> compare(uint32_t nsid, uint64_t slba, uint32_t nlb,
+                               std::span<const uint8_t> buf, size_t qi = 0);
+    result<completion> flush(uint32_t nsid, size_t qi = 0);
+    result<completion> write_zeroes(uint32_t nsid, uint64_t slba, uint32_t nlb, bool deac = false,
+                                    size_t qi = 0);
+    result<completion> deallocate(uint32_t nsid, std::span<const cmd::dsm_range> ranges,
+                                  size_t qi = 0);
+
+private:
+    controller_options opts_;
+    std::unique_ptr<queue> admin_;
+    std::vector<std::unique_ptr<queue>> io_;
+    std::unique_ptr<spec::identify_ctrlr> id_;
+    uint16_t cntlid_ = 0;
+    uint64_t cap_ = 0;
+};
+
+}  // namespace nvmf::host

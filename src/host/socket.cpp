@@ -1,0 +1,212 @@
+#include "host/socket.hpp"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+namespace nvmf::host {
+
+namespace {
+
+error sys_error(const char* what) {
+    const int e = errno;
+    return make_error(-e, std::string(what) + ": " + strerror(e));
+}
+
+int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// Waits for readability; false when the deadline passed. timeout_ms < 0 waits forever.
+result<bool> wait_readable(int fd, int timeout_ms) {
+    pollfd p{fd, POLLIN, 0};
+    for (;;) {
+        const int rc = ::poll(&p, 1, timeout_ms);
+        if (rc > 0) return true;
+        if (rc == 0) return false;
+        if (errno != EINTR) return sys_error("poll");
+    }
+}
+
+}  // namespace
+
+tcp_socket::~tcp_socket() { close(); }
+
+void tcp_socket::close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    head_ = tail_ = 0;
+}
+
+void tcp_socket::shutdown_write() {
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+}
+
+result<void> tcp_socket::connect(const std::string& traddr, const std::string& trsvcid,
+                                 int timeout_ms) {
+    close();
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    addrinfo* res = nullptr;
+    const int gai = ::getaddrinfo(traddr.c_str(), trsvcid.c_str(), &hints, &res);
+    if (gai != 0) {
+        return make_error(-EINVAL,
+                          "bad address " + traddr + ":" + trsvcid + ": " + gai_strerror(gai));
+    }
+    std::unique_ptr<addrinfo, void (*)(addrinfo*)> guard(res, ::freeaddrinfo);
+    const int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return sys_error("socket");
+    fd_ = fd;
+    const std::string where = traddr + ":" + trsvcid;
+    if (::connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
+        if (errno != EINPROGRESS) {
+            auto e = sys_error("connect");
+            close();
+            return make_error(e.code, e.message + " (" + where + ")");
+        }
+        pollfd p{fd, POLLOUT, 0};
+        if (::poll(&p, 1, timeout_ms) <= 0) {
+            close();
+            return make_error(-ETIMEDOUT, "connect to " + where + " timed out");
+        }
+        int err = 0;
+        socklen_t len = sizeof(err);
+        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err != 0) {
+            close();
+            return make_error(-err, "connect to " + where + ": " + strerror(err));
+        }
+    }
+    // Blocking from here on; reads are bounded by poll() deadlines.
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return {};
+}
+
+result<void> tcp_socket::send_all(const void* data, size_t len) {
+    iovec iov{const_cast<void*>(data), len};
+    return sendv_all(&iov, 1);
+}
+
+result<void> tcp_socket::sendv_all(iovec* iov, int iovcnt) {
+    if (fd_ < 0) return make_error(-ENOTCONN, "not connected");
+    while (iovcnt > 0) {
+        msghdr msg{};
+        msg.msg_iov = iov;
+        msg.msg_iovlen = static_cast<size_t>(std::min(iovcnt, 1024));
+        const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return sys_error("send");
+        }
+        size_t left = static_cast<size_t>(n);
+        while (iovcnt > 0 && left >= iov->iov_len) {
+            left -= iov->iov_len;
+            ++iov;
+            --iovcnt;
+        }
+        if (iovcnt > 0) {
+            iov->iov_base = static_cast<uint8_t*>(iov->iov_base) + left;
+            iov->iov_len -= left;
+        }
+    }
+    return {};
+}
+
+result<void> tcp_socket::fill(int timeout_ms) {
+    if (head_ == tail_) head_ = tail_ = 0;
+    auto r = wait_readable(fd_, timeout_ms);
+    if (!r) return r.err();
+    if (!r.value()) return make_error(-ETIMEDOUT, "timed out waiting for the target");
+    for (;;) {
+        const ssize_t n = ::recv(fd_, buf_.get() + tail_, buf_size - tail_, 0);
+        if (n > 0) {
+            tail_ += static_cast<size_t>(n);
+            return {};
+        }
+        if (n == 0) return make_error(-ECONNRESET, "connection closed by the target");
+        if (errno == EINTR) continue;
+        if (errno == ECONNRESET) return make_error(-ECONNRESET, "connection reset by the target");
+        return sys_error("recv");
+    }
+}
+
+result<void> tcp_socket::read_exact(void* dst, size_t len, int timeout_ms) {
+    if (fd_ < 0) return make_error(-ENOTCONN, "not connected");
+    auto* out = static_cast<uint8_t*>(dst);
+    const int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    while (len > 0) {
+        if (head_ < tail_) {
+            const size_t n = std::min(len, tail_ - head_);
+            std::memcpy(out, buf_.get() + head_, n);
+            head_ += n;
+            out += n;
+            len -= n;
+            continue;
+        }
+        const int left = deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
+        if (len >= buf_size / 2) {
+            // Large payloads go straight to the destination.
+            auto r = wait_readable(fd_, left);
+            if (!r) return r.err();
+            if (!r.value()) return make_error(-ETIMEDOUT, "timed out waiting for the target");
+            const ssize_t n = ::recv(fd_, out, len, 0);
+            if (n == 0) return make_error(-ECONNRESET, "connection closed by the target");
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                if (errno == ECONNRESET) {
+                    return make_error(-ECONNRESET, "connection reset by the target");
+                }
+                return sys_error("recv");
+            }
+            out += n;
+            len -= static_cast<size_t>(n);
+            continue;
+        }
+        auto r = fill(left);
+        if (!r) return r;
+    }
+    return {};
+}
+
+result<size_t> tcp_socket::read_some(void* dst, size_t len, int timeout_ms) {
+    if (fd_ < 0) return make_error(-ENOTCONN, "not connected");
+    if (head_ == tail_) {
+        auto r = fill(timeout_ms);
+        if (!r) {
+            if (r.err().code == -ECONNRESET) return size_t{0};
+            return r.err();
+        }
+    }
+    const size_t n = std::min(len, tail_ - head_);
+    std::memcpy(dst, buf_.get() + head_, n);
+    head_ += n;
+    return n;
+}
+
+bool tcp_socket::wait_closed(int timeout_ms) {
+    if (fd_ < 0) return true;
+    head_ = tail_ = 0;
+    const int64_t deadline = now_ms() + timeout_ms;
+    for (;;) {
+        const int left = static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
+        auto r = fill(left);
+        if (!r) return r.err().code != -ETIMEDOUT;
+        head_ = tail_ = 0;
+    }
+}
+
+}  // namespace nvmf::host

@@ -1,0 +1,57 @@
+// A blocking TCP connection with deadline-bounded reads, buffered for the
+// many small header reads of the PDU stream.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "util/result.hpp"
+
+namespace nvmf::host {
+
+class tcp_socket {
+public:
+    tcp_socket() = default;
+    ~tcp_socket();
+    tcp_socket(const tcp_socket&) = delete;
+    tcp_socket& operator=(const tcp_socket&) = delete;
+
+    result<void> connect(const std::string& traddr, const std::string& trsvcid, int timeout_ms);
+    // Takes ownership of an already connected socket (socketpair in tests).
+    void adopt(int fd) {
+        close();
+        fd_ = fd;
+    }
+    bool is_open() const { return fd_ >= 0; }
+    int fd() const { return fd_; }
+    void close();
+    // Half-close our side so the peer sees EOF but we can still read.
+    void shutdown_write();
+
+    result<void> send_all(const void* data, size_t len);
+    result<void> sendv_all(iovec* iov, int iovcnt);
+
+    // Reads exactly len bytes before the deadline. -ECONNRESET when the peer
+    // closed, -ETIMEDOUT when the deadline passed.
+    result<void> read_exact(void* dst, size_t len, int timeout_ms);
+    // Reads what is available (at least one byte). 0 means the peer closed.
+    result<size_t> read_some(void* dst, size_t len, int timeout_ms);
+    // Whether the peer closes the connection within timeout_ms; buffered and
+    // newly arriving bytes are discarded.
+    bool wait_closed(int timeout_ms);
+
+private:
+    result<void> fill(int timeout_ms);
+
+    int fd_ = -1;
+    std::unique_ptr<uint8_t[]> buf_ = std::make_unique<uint8_t[]>(buf_size);
+    size_t head_ = 0;
+    size_t tail_ = 0;
+    static constexpr size_t buf_size = 64 * 1024;
+};
+
+}  // namespace nvmf::host

@@ -1,0 +1,375 @@
+// host::queue against a scripted fake target on a socketpair: ICReq/ICResp,
+// C2HData (split, SUCCESS), R2T/H2CData with MAXH2CDATA splitting, digests
+// both ways, C2HTermReq.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "host/commands.hpp"
+#include "host/pdu.hpp"
+#include "host/queue.hpp"
+#include "util/crc32c.hpp"
+
+namespace {
+
+using namespace nvmf;
+namespace st = spec::tcp;
+
+// The target side: blocking reads and writes on its end of the socketpair.
+struct fake_target {
+    int fd = -1;
+    bool hdgst = false;
+    bool ddgst = false;
+    bool corrupt_ddgst = false;
+
+    void read_exact(void* p, size_t n) {
+        auto* b = static_cast<uint8_t*>(p);
+        while (n > 0) {
+            const ssize_t r = ::read(fd, b, n);
+            ASSERT_GT(r, 0);
+            b += r;
+            n -= static_cast<size_t>(r);
+        }
+    }
+    void write_all(const void* p, size_t n) { ASSERT_EQ(::write(fd, p, n), static_cast<ssize_t>(n)); }
+
+    // Reads one PDU; returns the header (with digest) and the data payload.
+    void read_pdu(std::vector<uint8_t>& hdr, std::vector<uint8_t>& data) {
+        st::common_header ch;
+        read_exact(&ch, sizeof(ch));
+        std::vector<uint8_t> all(ch.plen);
+        std::memcpy(all.data(), &ch, sizeof(ch));
+        read_exact(all.data() + 8, ch.plen - 8);
+        const bool hd = (ch.flags & st::flag::hdgstf) != 0;
+        const uint32_t hw = ch.hlen + (hd ? 4 : 0);
+        if (hd) {
+            EXPECT_TRUE(host::hdgst_ok(all.data(), ch.hlen));
+        }
+        hdr.assign(all.begin(), all.begin() + hw);
+        data.clear();
+        if (ch.plen > hw && ch.pdo != 0) {
+            const bool dd = (ch.flags & st::flag::ddgstf) != 0;
+            const uint32_t end = ch.plen - (dd ? 4 : 0);
+            data.assign(all.begin() + ch.pdo, all.begin() + end);
+            if (dd) {
+                uint32_t got;
+                std::memcpy(&got, all.data() + end, 4);
+                EXPECT_EQ(got, util::crc32c(data.data(), data.size()));
+            }
+        }
+    }
+
+    void ic(uint32_t maxh2cdata = 4096) {
+        st::ic_req req;
+        read_exact(&req, sizeof(req));
+        EXPECT_EQ(req.ch.pdu_type, 0);
+        EXPECT_EQ(req.ch.plen, 128u);
+        st::ic_resp resp{};
+        resp.ch = {1, 0, 128, 0, 128};
+        resp.dgst = req.dgst;
+        resp.maxh2cdata = maxh2cdata;
+        hdgst = req.dgst & 1;
+        ddgst = req.dgst & 2;
+        write_all(&resp, sizeof(resp));
+    }
+
+    void send_header(uint8_t* h, uint32_t hlen, const void* data, uint32_t datal) {
+        uint32_t pos = hlen;
+        if (hdgst) {
+            const uint32_t c = util::crc32c(h, hlen);
+            std::memcpy(h + pos, &c, 4);
+            pos += 4;
+        }
+        write_all(h, pos);
+        if (datal > 0) {
+            write_all(data, datal);
+            if (ddgst) {
+                const uint32_t c = util::crc32c(data, datal) ^ (corrupt_ddgst ? 1u : 0u);
+                write_all(&c, 4);
+            }
+        }
+    }
+
+    void resp(uint16_t cid, uint16_t status = 0, uint32_t cdw0 = 0) {
+        uint8_t h[28]{};
+        st::capsule_resp r{};
+        r.ch = {5, static_cast<uint8_t>(hdgst ? 1 : 0), 24, 0, hdgst ? 28u : 24u};
+        r.rsp.cid = cid;
+        r.rsp.status = status;
+        r.rsp.cdw0 = cdw0;
+        std::memcpy(h, &r, sizeof(r));
+        send_header(h, 24, nullptr, 0);
+    }
+
+    void c2h(uint16_t cid, uint32_t datao, const uint8_t* data, uint32_t datal, uint8_t flags) {
+        uint8_t h[28]{};
+        st::c2h_data d{};
+        const uint32_t hw = 24 + (hdgst ? 4 : 0);
+        d.ch = {7, static_cast<uint8_t>(flags | (hdgst ? 1 : 0) | (ddgst ? 2 : 0)), 24,
+                static_cast<uint8_t>(hw), hw + datal + (ddgst ? 4 : 0)};
+        d.cccid = cid;
+        d.datao = datao;
+        d.datal = datal;
+        std::memcpy(h, &d, sizeof(d));
+        send_header(h, 24, data, datal);
+    }
+
+    void r2t(uint16_t cid, uint16_t ttag, uint32_t off, uint32_t len) {
+        uint8_t h[28]{};
+        st::r2t r{};
+        r.ch = {9, static_cast<uint8_t>(hdgst ? 1 : 0), 24, 0, hdgst ? 28u : 24u};
+        r.cccid = cid;
+        r.ttag = ttag;
+        r.r2to = off;
+        r.r2tl = len;
+        std::memcpy(h, &r, sizeof(r));
+        send_header(h, 24, nullptr, 0);
+    }
+};
+
+struct pair_fixture : ::testing::TestWithParam<bool> {
+    std::unique_ptr<host::queue> qp;
+    fake_target t;
+    std::thread th;
+
+    host::queue& q() { return *qp; }
+    static host::queue_options make_opts() {
+        host::queue_options o;
+        o.icd_size = 1024;
+        o.timeout_ms = 5000;
+        return o;
+    }
+    void start(host::queue_options o) {
+        int sv[2];
+        ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+        qp = std::make_unique<host::queue>(o);
+        qp->attach(sv[0]);
+        t.fd = sv[1];
+    }
+    void TearDown() override {
+        if (th.joinable()) th.join();
+        if (t.fd >= 0) ::close(t.fd);
+    }
+};
+
+std::vector<uint8_t> pattern(size_t n, uint8_t seed) {
+    std::vector<uint8_t> v(n);
+    for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(i * 7 + seed);
+    return v;
+}
+
+TEST_P(pair_fixture, ReadSplitC2HThenResp) {
+    auto o = make_opts();
+    o.hdgst = o.ddgst = GetParam();
+    start(o);
+    const auto data = pattern(8192, 3);
+    th = std::thread([&] {
+        t.ic();
+        std::vector<uint8_t> h, d;
+        t.read_pdu(h, d);
+        spec::sqe cmd;
+        std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
+        EXPECT_EQ(cmd.opc, spec::io_opc::read);
+        EXPECT_EQ(cmd.sgl1.type, 0x5a);
+        EXPECT_EQ(cmd.sgl1.length, 8192u);
+        EXPECT_EQ(cmd.flags >> 6, 1);
+        t.c2h(cmd.cid, 0, data.data(), 4096, 0);
+        t.c2h(cmd.cid, 4096, data.data() + 4096, 4096, st::flag::last_pdu);
+        t.resp(cmd.cid);
+    });
+    ASSERT_TRUE(q().initialize());
+    EXPECT_EQ(q().params().hdgst, GetParam());
+    std::vector<uint8_t> buf(8192);
+    auto c = q().execute(host::cmd::read(1, 0, 16), {}, buf);
+    ASSERT_TRUE(c) << c.err().message;
+    EXPECT_TRUE(c->ok());
+    EXPECT_FALSE(c->c2h_success);
+    EXPECT_EQ(c->data_len, 8192u);
+    EXPECT_EQ(buf, data);
+}
+
+TEST_P(pair_fixture, ReadC2HSuccessEndsCommand) {
+    auto o = make_opts();
+    o.hdgst = o.ddgst = GetParam();
+    start(o);
+    const auto data = pattern(512, 9);
+    th = std::thread([&] {
+        t.ic();
+        std::vector<uint8_t> h, d;
+        t.read_pdu(h, d);
+        spec::sqe cmd;
+        std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
+        t.c2h(cmd.cid, 0, data.data(), 512, st::flag::last_pdu | st::flag::success);
+    });
+    ASSERT_TRUE(q().initialize());
+    std::vector<uint8_t> buf(512);
+    auto c = q().execute(host::cmd::read(1, 0, 1), {}, buf);
+    ASSERT_TRUE(c) << c.err().message;
+    EXPECT_TRUE(c->ok());
+    EXPECT_TRUE(c->c2h_success);
+    EXPECT_EQ(buf, data);
+}
+
+TEST_P(pair_fixture, InCapsuleWrite) {
+    auto o = make_opts();
+    o.hdgst = o.ddgst = GetParam();
+    start(o);
+    const auto data = pattern(1024, 1);
+    th = std::thread([&] {
+        t.ic();
+        std::vector<uint8_t> h, d;
+        t.read_pdu(h, d);
+        spec::sqe cmd;
+        std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
+        EXPECT_EQ(cmd.sgl1.type, 0x01);
+        EXPECT_EQ(cmd.sgl1.address, 0u);
+        EXPECT_EQ(cmd.sgl1.length, 1024u);
+        EXPECT_EQ(d, data);
+        t.resp(cmd.cid);
+    });
+    ASSERT_TRUE(q().initialize());
+    auto c = q().execute(host::cmd::write(1, 0, 2), data);
+    ASSERT_TRUE(c) << c.err().message;
+    EXPECT_TRUE(c->ok());
+}
+
+TEST_P(pair_fixture, R2TWriteSplitByMaxH2CData) {
+    auto o = make_opts();
+    o.hdgst = o.ddgst = GetParam();
+    start(o);
+    const auto data = pattern(10000, 5);
+    th = std::thread([&] {
+        t.ic(4096);
+        std::vector<uint8_t> h, d;
+        t.read_pdu(h, d);
+        spec::sqe cmd;
+        std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
+        EXPECT_EQ(cmd.sgl1.type, 0x5a);
+        EXPECT_EQ(cmd.sgl1.length, 10000u);
+        EXPECT_TRUE(d.empty());
+        std::vector<uint8_t> got(10000);
+        // Two R2Ts: the first covers 6000 bytes, the second the rest.
+        const uint32_t parts[2][2] = {{0, 6000}, {6000, 4000}};
+        const uint32_t want_lens[2][2] = {{4096, 1904}, {4000, 0}};
+        for (int r = 0; r < 2; ++r) {
+            t.r2t(cmd.cid, static_cast<uint16_t>(0x10 + r), parts[r][0], parts[r][1]);
+            uint32_t off = parts[r][0];
+            for (int i = 0; i < 2 && want_lens[r][i] != 0; ++i) {
+                t.read_pdu(h, d);
+                st::h2c_data hd;
+                std::memcpy(&hd, h.data(), sizeof(hd));
+                EXPECT_EQ(hd.ch.pdu_type, 6);
+                EXPECT_EQ(hd.cccid, cmd.cid);
+                EXPECT_EQ(hd.ttag, 0x10 + r);
+                EXPECT_EQ(hd.datao, off);
+                EXPECT_EQ(hd.datal, want_lens[r][i]);
+                const bool last = i == 1 || want_lens[r][1] == 0;
+                EXPECT_EQ((hd.ch.flags & st::flag::last_pdu) != 0, last);
+                ASSERT_EQ(d.size(), hd.datal);
+                std::memcpy(got.data() + off, d.data(), d.size());
+                off += hd.datal;
+            }
+        }
+        EXPECT_EQ(got, data);
+        t.resp(cmd.cid);
+    });
+    ASSERT_TRUE(q().initialize());
+    auto c = q().execute(host::cmd::write(1, 0, 20), data);
+    ASSERT_TRUE(c) << c.err().message;
+    EXPECT_TRUE(c->ok());
+    EXPECT_EQ(q().r2t_count(), 2u);
+}
+
+TEST_P(pair_fixture, ManyOutstandingCompleteOutOfOrder) {
+    auto o = make_opts();
+    o.hdgst = o.ddgst = GetParam();
+    start(o);
+    th = std::thread([&] {
+        t.ic();
+        std::vector<uint16_t> cids;
+        for (int i = 0; i < 8; ++i) {
+            std::vector<uint8_t> h, d;
+            t.read_pdu(h, d);
+            spec::sqe cmd;
+            std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
+            cids.push_back(cmd.cid);
+        }
+        for (int i = 7; i >= 0; --i) t.resp(cids[i], 0, static_cast<uint32_t>(i));
+    });
+    ASSERT_TRUE(q().initialize());
+    std::vector<uint16_t> cids;
+    for (int i = 0; i < 8; ++i) {
+        auto cid = q().submit(host::cmd::flush(1));
+        ASSERT_TRUE(cid);
+        cids.push_back(*cid);
+    }
+    EXPECT_EQ(q().outstanding(), 8u);
+    for (int i = 0; i < 8; ++i) {
+        auto c = q().wait(cids[i]);
+        ASSERT_TRUE(c) << c.err().message;
+        EXPECT_EQ(c->cqe.cdw0, static_cast<uint32_t>(i));
+    }
+    EXPECT_EQ(q().outstanding(), 0u);
+}
+
+TEST_P(pair_fixture, TermReqIsAnError) {
+    auto o = make_opts();
+    o.hdgst = o.ddgst = GetParam();
+    start(o);
+    th = std::thread([&] {
+        t.ic();
+        std::vector<uint8_t> h, d;
+        t.read_pdu(h, d);
+        uint8_t b[24 + 8]{};
+        st::term_req tr{};
+        tr.ch = {3, 0, 24, 0, 32};
+        tr.fes = st::fes::invalid_header_field;
+        tr.fei[0] = 2;
+        std::memcpy(b, &tr, sizeof(tr));
+        std::memcpy(b + 24, h.data(), 8);
+        t.write_all(b, sizeof(b));
+        ::shutdown(t.fd, SHUT_WR);
+    });
+    ASSERT_TRUE(q().initialize());
+    auto c = q().execute(host::cmd::flush(1));
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.err().code, -EPROTO);
+    EXPECT_TRUE(q().term().received);
+    EXPECT_EQ(q().term().fes, st::fes::invalid_header_field);
+    EXPECT_EQ(q().term().fei, 2u);
+    EXPECT_EQ(q().term().data.size(), 8u);
+    EXPECT_TRUE(q().failed());
+    EXPECT_FALSE(q().submit(host::cmd::flush(1)));
+}
+
+TEST_P(pair_fixture, CorruptDataDigestDetected) {
+    if (!GetParam()) GTEST_SKIP() << "digests off";
+    auto o = make_opts();
+    o.hdgst = o.ddgst = true;
+    start(o);
+    th = std::thread([&] {
+        t.ic();
+        std::vector<uint8_t> h, d;
+        t.read_pdu(h, d);
+        spec::sqe cmd;
+        std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
+        const auto data = pattern(512, 0);
+        t.corrupt_ddgst = true;
+        t.c2h(cmd.cid, 0, data.data(), 512, st::flag::last_pdu);
+    });
+    ASSERT_TRUE(q().initialize());
+    std::vector<uint8_t> buf(512);
+    auto c = q().execute(host::cmd::read(1, 0, 1), {}, buf);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.err().code, -EPROTO);
+    EXPECT_NE(c.err().message.find("digest"), std::string::npos) << c.err().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(Digests, pair_fixture, ::testing::Bool());
+
+}  // namespace
