@@ -144,34 +144,36 @@ void reactor::run() {
     pthread_setname_np(pthread_self(), name.c_str());
 
     running_.store(true, std::memory_order_release);
-    constexpr int max_events = 128;
-    epoll_event events[max_events];
-    std::vector<std::function<void()>> deferred;
-    while (!stop_.load(std::memory_order_relaxed)) {
-        int n = epoll_wait(epfd_, events, max_events, next_timeout_ms());
-        ++iterations_;
-        for (int i = 0; i < n; ++i) {
-            auto* h = static_cast<event_handler*>(events[i].data.ptr);
-            if (h == nullptr) {
-                drain_messages();
-            } else {
-                h->on_events(events[i].events);
-            }
-        }
-        run_timers();
-        // Deferred work may defer more; run until quiet, bounded per batch.
-        for (int round = 0; round < 8 && !deferred_.empty(); ++round) {
-            deferred.swap(deferred_);
-            for (auto& fn : deferred) fn();
-            deferred.clear();
-        }
-    }
+    while (!stop_.load(std::memory_order_relaxed)) poll_once(next_timeout_ms());
     // Messages posted during shutdown still run so that waiters are released.
     running_.store(false, std::memory_order_release);
     drain_messages();
     for (auto& fn : deferred_) fn();
     deferred_.clear();
     tls_current = nullptr;
+}
+
+void reactor::poll_once(int timeout_ms) {
+    constexpr int max_events = 128;
+    epoll_event events[max_events];
+    if (!deferred_.empty()) timeout_ms = 0;
+    const int n = epoll_wait(epfd_, events, max_events, timeout_ms);
+    ++iterations_;
+    for (int i = 0; i < n; ++i) {
+        auto* h = static_cast<event_handler*>(events[i].data.ptr);
+        if (h == nullptr) {
+            drain_messages();
+        } else {
+            h->on_events(events[i].events);
+        }
+    }
+    run_timers();
+    // Deferred work may defer more; run until quiet, bounded per batch.
+    for (int round = 0; round < 8 && !deferred_.empty(); ++round) {
+        deferred_batch_.swap(deferred_);
+        for (auto& fn : deferred_batch_) fn();
+        deferred_batch_.clear();
+    }
 }
 
 void reactor::start_thread() {

@@ -41,6 +41,9 @@ public:
 
     // Runs the loop on the calling thread until stop().
     void run();
+    // One iteration (wait at most timeout_ms for events); for tests and fuzzers
+    // that drive a reactor without its thread.
+    void poll_once(int timeout_ms);
     void start_thread();
     void stop();  // thread-safe
     void join();
@@ -95,6 +98,7 @@ private:
     std::map<std::pair<clock::time_point, timer_id>, std::function<void()>> timers_;
     std::unordered_map<timer_id, clock::time_point> timer_index_;
     uint64_t iterations_ = 0;
+    std::vector<std::function<void()>> deferred_batch_;
 };
 
 // The set of reactors of a process, one per core of the cpumask.

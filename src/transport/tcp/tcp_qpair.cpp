@@ -679,7 +679,7 @@ void tcp_qpair::fatal_error(const fatal& f, const uint8_t* hdr, size_t len) {
     queue(term_pdu_);
     flush();
     std::weak_ptr<qpair> w = weak_from_this();
-    owner->add_timer(linger_deadline, [w] {
+    linger_timer_ = owner->add_timer(linger_deadline, [w] {
         if (auto q = w.lock()) q->disconnect();
     });
 }
@@ -691,6 +691,7 @@ void tcp_qpair::close_now(const char* why) {
     closed_ = true;
     log::debug("tcp {} qid {}: connection closed: {}", peer_.to_string(), qid, why);
     if (connect_timer_) owner->cancel_timer(connect_timer_);
+    if (linger_timer_) owner->cancel_timer(linger_timer_);
     owner->del_fd(fd_);
     ::close(fd_);
     fd_ = -1;

@@ -135,6 +135,7 @@ private:
     bool sq_flow_disabled_ = false;
     bool released_ = false;
     reactor::timer_id connect_timer_ = 0;
+    reactor::timer_id linger_timer_ = 0;
 
     // Receive side.
     std::vector<uint8_t> rbuf_;

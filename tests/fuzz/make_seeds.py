@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets: well-formed NVMe/TCP sessions
+and commands, so the fuzzers start from deep inside the protocol.
+Run from the repository root: tests/fuzz/make_seeds.py"""
+import os
+import struct
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NQN = b"nqn.2026-11.io.nvmf-target:fuzz"
+HOSTNQN = b"nqn.2014-08.org.nvmexpress:uuid:6b1e2a4c-0d7f-4e35-9a51-1f3c2b8d9e70"
+
+
+def crc32c(data):
+    # Bitwise CRC32C (Castagnoli), reflected, init/xorout 0xffffffff.
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def ch(ptype, flags, hlen, pdo, plen):
+    return struct.pack("<BBBBI", ptype, flags, hlen, pdo, plen)
+
+
+def icreq(dgst=0):
+    body = struct.pack("<HBBI", 0, 0, dgst, 0) + bytes(112)
+    return ch(0, 0, 128, 0, 128) + body
+
+
+def sqe(opc, cid, nsid=0, sgl=b"", cdw10=0, cdw11=0, cdw12=0, flags=0x40, raw40=None):
+    if not sgl:
+        sgl = struct.pack("<QI3sB", 0, 0, b"\0\0\0", 0x5A)
+    tail = raw40 if raw40 is not None else struct.pack("<IIIIII", cdw10, cdw11, cdw12, 0, 0, 0)
+    return struct.pack("<BBHIIIQ", opc, flags, cid, nsid, 0, 0, 0) + sgl + tail
+
+
+def capsule(cmd, data=b"", hd=False, dd=False):
+    flags = (1 if hd else 0) | (2 if dd and data else 0)
+    hlen = 72
+    hw = hlen + (4 if hd else 0)
+    plen = hw + len(data) + (4 if dd and data else 0)
+    pdo = hw if data else 0
+    hdr = ch(4, flags, hlen, pdo, plen) + cmd
+    out = hdr + (struct.pack("<I", crc32c(hdr)) if hd else b"")
+    if data:
+        out += data + (struct.pack("<I", crc32c(data)) if dd else b"")
+    return out
+
+
+def icd_sgl(n):
+    return struct.pack("<QI3sB", 0, n, b"\0\0\0", 0x01)
+
+
+def xport_sgl(n):
+    return struct.pack("<QI3sB", 0, n, b"\0\0\0", 0x5A)
+
+
+def connect(cid, qid, sqsize, cntlid=0xFFFF, kato=0):
+    fabric = struct.pack("<HHHBBI", 0, qid, sqsize, 0, 0, kato) + bytes(12)
+    cmd = struct.pack("<BBHB", 0x7F, 0x40, cid, 0x01) + bytes(19) + icd_sgl(1024) + fabric
+    data = bytes(16) + struct.pack("<H", cntlid) + bytes(238)
+    data += NQN.ljust(256, b"\0") + HOSTNQN.ljust(256, b"\0") + bytes(256)
+    return cmd, data
+
+
+def prop_set(cid, ofst, value):
+    return struct.pack("<BBHB", 0x7F, 0x40, cid, 0x00) + bytes(19) + xport_sgl(0) + \
+        struct.pack("<B3sIQ8s", 0, b"\0\0\0", ofst, value, bytes(8))
+
+
+def prop_get(cid, ofst, size8):
+    return struct.pack("<BBHB", 0x7F, 0x40, cid, 0x04) + bytes(19) + xport_sgl(0) + \
+        struct.pack("<B3sI16s", 1 if size8 else 0, b"\0\0\0", ofst, bytes(16))
+
+
+def chunked(stream):
+    # The harness reads a length byte before each chunk: 255 -> 2041 bytes.
+    out = b""
+    i = 0
+    while i < len(stream):
+        out += bytes([255]) + stream[i:i + 2041]
+        i += 2041
+    return out
+
+
+def admin_session(hd=False, dd=False):
+    s = icreq((1 if hd else 0) | (2 if dd else 0))
+    cmd, data = connect(1, 0, 31, kato=5000)
+    s += capsule(cmd, data, hd, dd)
+    s += capsule(prop_get(2, 0x0, True), hd=hd, dd=dd)
+    s += capsule(prop_set(3, 0x14, 0x460001), hd=hd, dd=dd)
+    s += capsule(prop_get(4, 0x1C, False), hd=hd, dd=dd)
+    s += capsule(sqe(0x06, 5, sgl=xport_sgl(4096), cdw10=1), hd=hd, dd=dd)         # identify ctrlr
+    s += capsule(sqe(0x06, 6, nsid=1, sgl=xport_sgl(4096), cdw10=0), hd=hd, dd=dd)  # identify ns
+    s += capsule(sqe(0x06, 7, sgl=xport_sgl(4096), cdw10=2), hd=hd, dd=dd)         # active ns list
+    s += capsule(sqe(0x06, 8, nsid=1, sgl=xport_sgl(4096), cdw10=3), hd=hd, dd=dd)  # ns descriptors
+    s += capsule(sqe(0x02, 9, sgl=xport_sgl(512), cdw10=(127 << 16) | 2), hd=hd, dd=dd)  # SMART
+    s += capsule(sqe(0x0A, 10, cdw10=7), hd=hd, dd=dd)                              # get num queues
+    s += capsule(sqe(0x09, 11, cdw10=7, cdw11=0x00030003), hd=hd, dd=dd)            # set num queues
+    s += capsule(sqe(0x0C, 12), hd=hd, dd=dd)                                       # AER
+    s += capsule(sqe(0x18, 13), hd=hd, dd=dd)                                       # keep alive
+    s += capsule(sqe(0x08, 14, cdw10=12 << 16), hd=hd, dd=dd)                       # abort the AER
+    s += capsule(prop_set(15, 0x14, 0x464001), hd=hd, dd=dd)                        # shutdown
+    return s
+
+
+def discovery_session():
+    s = icreq()
+    cmd, data = connect(1, 0, 31)
+    data = data[:256] + b"nqn.2014-08.org.nvmexpress.discovery".ljust(256, b"\0") + data[512:]
+    s += capsule(cmd, data)
+    s += capsule(prop_set(2, 0x14, 0x460001))
+    s += capsule(sqe(0x06, 3, sgl=xport_sgl(4096), cdw10=1))
+    s += capsule(sqe(0x02, 4, sgl=xport_sgl(1024), cdw10=(255 << 16) | 0x70))
+    s += capsule(sqe(0x02, 5, sgl=xport_sgl(4096), cdw10=(1023 << 16) | 0x70))
+    return s
+
+
+def write_seeds(name, seeds):
+    d = os.path.join(HERE, "corpus", name)
+    os.makedirs(d, exist_ok=True)
+    for label, data in seeds.items():
+        with open(os.path.join(d, "seed-" + label), "wb") as f:
+            f.write(data)
+
+
+def main():
+    write_seeds("tcp_stream", {
+        "admin": chunked(admin_session()),
+        "admin-digests": chunked(admin_session(True, True)),
+        "discovery": chunked(discovery_session()),
+        "admin-1byte-chunks": b"".join(bytes([0]) + bytes([b]) for b in admin_session()[:600]),
+        "garbage": b"\xff" + b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 4,
+    })
+    # Command fuzzer input: qid byte, then a 64-byte SQE, then data.
+    cmds = {
+        "read": bytes([1]) + sqe(0x02, 1, nsid=1, sgl=xport_sgl(4096), cdw10=0, cdw12=7),
+        "write": bytes([1]) + sqe(0x01, 1, nsid=1, sgl=icd_sgl(512), cdw10=3) + bytes(range(256)) * 2,
+        "compare": bytes([1]) + sqe(0x05, 1, nsid=2, sgl=icd_sgl(4096), cdw10=1) + bytes(4096),
+        "write-zeroes": bytes([1]) + sqe(0x08, 1, nsid=1, cdw10=10, cdw12=100),
+        "dsm": bytes([1]) + sqe(0x09, 1, nsid=1, sgl=icd_sgl(32), cdw10=1, cdw11=4) +
+        struct.pack("<IIQIIQ", 0, 8, 0, 0, 16, 100),
+        "flush": bytes([1]) + sqe(0x00, 1, nsid=1),
+        "identify": bytes([0]) + sqe(0x06, 1, sgl=xport_sgl(4096), cdw10=1),
+        "get-log-error": bytes([0]) + sqe(0x02, 1, sgl=xport_sgl(4096), cdw10=(1023 << 16) | 1),
+        "get-log-effects": bytes([0]) + sqe(0x02, 1, sgl=xport_sgl(4096), cdw10=(1023 << 16) | 5),
+        "get-log-changed": bytes([0]) + sqe(0x02, 1, sgl=xport_sgl(4096), cdw10=(1023 << 16) | 4),
+        "get-features-kato": bytes([0]) + sqe(0x0A, 1, cdw10=0x0F),
+        "set-features-hostid": bytes([0]) + sqe(0x09, 1, sgl=icd_sgl(16), cdw10=0x81, cdw11=1) + bytes(16),
+        "aer": bytes([0]) + sqe(0x0C, 1),
+    }
+    write_seeds("commands", cmds)
+
+
+if __name__ == "__main__":
+    main()
