@@ -1,0 +1,383 @@
+// Shared integration test fixture: starts the real nvmf-target daemon as a
+// child process with an SPDK-format JSON config in a temp dir, on 127.0.0.1
+// at a port free for this test process, waits until it accepts connections,
+// and stops it with SIGTERM at the end (it must exit 0, not crash).
+//
+// NVMF_TEST_LOG_LEVEL in the environment is passed as --log-level;
+// NVMF_TEST_KEEP_LOGS keeps the temp dir (config + daemon log).
+#pragma once
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "host/controller.hpp"
+#include "host/discovery.hpp"
+#include "host/queue.hpp"
+#include "nvme/spec/fabrics.hpp"
+
+namespace nvmf::test {
+
+constexpr const char* default_nqn = "nqn.2016-06.io.spdk:cnode1";
+
+struct bdev_cfg {
+    std::string name;
+    uint64_t num_blocks;
+    uint32_t block_size;
+};
+
+struct ns_cfg {
+    std::string bdev_name;
+    uint32_t nsid;
+};
+
+struct subsystem_cfg {
+    std::string nqn;
+    bool allow_any_host = true;
+    std::vector<std::string> hosts;
+    std::string serial_number = "SPDK001";
+    std::string model_number = "nvmf-target test";
+    std::vector<ns_cfg> namespaces;
+    bool listen = true;  // a listener on the test address and port
+};
+
+struct daemon_config {
+    std::vector<bdev_cfg> bdevs;
+    std::vector<subsystem_cfg> subsystems;
+    bool discovery_listener = true;
+    nlohmann::json transport = {{"trtype", "TCP"}};
+
+    // One malloc bdev exported as nsid 1 of default_nqn.
+    static daemon_config simple(uint32_t block_size = 512, uint64_t bytes = 16ull << 20) {
+        daemon_config c;
+        c.bdevs.push_back({"Malloc0", bytes / block_size, block_size});
+        subsystem_cfg s;
+        s.nqn = default_nqn;
+        s.namespaces.push_back({"Malloc0", 1});
+        c.subsystems.push_back(s);
+        return c;
+    }
+};
+
+inline nlohmann::json listen_address(const std::string& port) {
+    return {{"trtype", "TCP"}, {"adrfam", "IPv4"}, {"traddr", "127.0.0.1"}, {"trsvcid", port}};
+}
+
+inline nlohmann::json to_json(const daemon_config& c, const std::string& port) {
+    using nlohmann::json;
+    json bdev = json::array();
+    for (const auto& b : c.bdevs) {
+        bdev.push_back({{"method", "bdev_malloc_create"},
+                        {"params", {{"name", b.name}, {"num_blocks", b.num_blocks},
+                                    {"block_size", b.block_size}}}});
+    }
+    json nvmf = json::array();
+    nvmf.push_back({{"method", "nvmf_create_transport"}, {"params", c.transport}});
+    for (const auto& s : c.subsystems) {
+        nvmf.push_back({{"method", "nvmf_create_subsystem"},
+                        {"params", {{"nqn", s.nqn}, {"allow_any_host", s.allow_any_host},
+                                    {"serial_number", s.serial_number},
+                                    {"model_number", s.model_number}}}});
+        for (const auto& h : s.hosts) {
+            nvmf.push_back({{"method", "nvmf_subsystem_add_host"},
+                            {"params", {{"nqn", s.nqn}, {"host", h}}}});
+        }
+        for (const auto& n : s.namespaces) {
+            nvmf.push_back({{"method", "nvmf_subsystem_add_ns"},
+                            {"params", {{"nqn", s.nqn},
+                                        {"namespace", {{"bdev_name", n.bdev_name},
+                                                       {"nsid", n.nsid}}}}}});
+        }
+        if (s.listen) {
+            nvmf.push_back({{"method", "nvmf_subsystem_add_listener"},
+                            {"params", {{"nqn", s.nqn}, {"listen_address", listen_address(port)}}}});
+        }
+    }
+    if (c.discovery_listener) {
+        nvmf.push_back({{"method", "nvmf_subsystem_add_listener"},
+                        {"params", {{"nqn", spec::discovery_nqn},
+                                    {"listen_address", listen_address(port)}}}});
+    }
+    return {{"subsystems",
+             json::array({{{"subsystem", "bdev"}, {"config", bdev}},
+                          {{"subsystem", "nvmf"}, {"config", nvmf}}})}};
+}
+
+inline bool port_free(uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    ::close(fd);
+    return ok;
+}
+
+inline bool port_accepts(uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    ::close(fd);
+    return ok;
+}
+
+// A port for this test process: derived from the pid so parallel test
+// processes start apart, then probed.
+inline uint16_t pick_port() {
+    static uint16_t next = static_cast<uint16_t>(4420 + (::getpid() % 2000) * 2);
+    for (int i = 0; i < 4000; ++i) {
+        const uint16_t p = next;
+        next = static_cast<uint16_t>(next + 1 > 60000 ? 4420 : next + 1);
+        if (port_free(p)) return p;
+    }
+    return 0;
+}
+
+class daemon {
+public:
+    daemon() = default;
+    daemon(const daemon&) = delete;
+    daemon& operator=(const daemon&) = delete;
+    ~daemon() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+        cleanup();
+    }
+
+    // Starts the daemon and waits (up to 10 s) until the port accepts.
+    ::testing::AssertionResult start(const daemon_config& cfg) {
+        char tmpl[] = "/tmp/nvmf-it-XXXXXX";
+        if (::mkdtemp(tmpl) == nullptr) return ::testing::AssertionFailure() << "mkdtemp failed";
+        dir_ = tmpl;
+        const uint16_t port = pick_port();
+        if (port == 0) return ::testing::AssertionFailure() << "no free port";
+        port_ = std::to_string(port);
+        config_path_ = dir_ + "/config.json";
+        rpc_path_ = dir_ + "/rpc.sock";
+        log_path_ = dir_ + "/daemon.log";
+        {
+            std::ofstream f(config_path_);
+            f << to_json(cfg, port_).dump(2);
+        }
+        std::vector<std::string> args = {NVMF_TARGET_BIN, "--json", config_path_, "-m", "0x1",
+                                         "-r", rpc_path_};
+        if (const char* lvl = std::getenv("NVMF_TEST_LOG_LEVEL")) {
+            args.push_back("--log-level");
+            args.push_back(lvl);
+        }
+        pid_ = ::fork();
+        if (pid_ < 0) return ::testing::AssertionFailure() << "fork failed";
+        if (pid_ == 0) {
+            const int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (fd >= 0) {
+                ::dup2(fd, 1);
+                ::dup2(fd, 2);
+            }
+            std::vector<char*> argv;
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            ::execv(argv[0], argv.data());
+            ::_exit(127);
+        }
+        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (std::chrono::steady_clock::now() < end) {
+            int st = 0;
+            if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+                pid_ = -1;
+                return ::testing::AssertionFailure()
+                       << "daemon exited during start-up (" << describe(st) << ")\n" << log_tail();
+            }
+            if (port_accepts(port)) return ::testing::AssertionSuccess();
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return ::testing::AssertionFailure() << "daemon did not listen on " << port_
+                                             << " within 10 s\n" << log_tail();
+    }
+
+    // SIGTERM, then wait up to 10 s: the daemon must exit 0.
+    ::testing::AssertionResult stop() {
+        if (pid_ <= 0) return ::testing::AssertionFailure() << "daemon not running";
+        if (int st = 0; ::waitpid(pid_, &st, WNOHANG) == pid_) {
+            pid_ = -1;
+            return ::testing::AssertionFailure() << "daemon died before stop (" << describe(st)
+                                                 << ")\n" << log_tail();
+        }
+        ::kill(pid_, SIGTERM);
+        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        int st = 0;
+        while (std::chrono::steady_clock::now() < end) {
+            if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+                pid_ = -1;
+                if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return ::testing::AssertionSuccess();
+                return ::testing::AssertionFailure() << "daemon stopped badly (" << describe(st)
+                                                     << ")\n" << log_tail();
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &st, 0);
+        pid_ = -1;
+        return ::testing::AssertionFailure() << "daemon ignored SIGTERM for 10 s\n" << log_tail();
+    }
+
+    bool running() {
+        if (pid_ <= 0) return false;
+        int st = 0;
+        if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+            exit_status_ = st;
+            pid_ = -1;
+            return false;
+        }
+        return true;
+    }
+
+    // One JSON-RPC 2.0 call on the daemon's -r socket; returns the whole
+    // response object (with "result" or "error"), or {"transport_error": why}.
+    nlohmann::json rpc(const std::string& method, const nlohmann::json& params = nullptr) const {
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::strncpy(a.sun_path, rpc_path_.c_str(), sizeof(a.sun_path) - 1);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+            ::close(fd);
+            return {{"transport_error", std::string("connect ") + rpc_path_ + ": " + strerror(errno)}};
+        }
+        nlohmann::json req = {{"jsonrpc", "2.0"}, {"method", method}, {"id", 1}};
+        if (!params.is_null()) req["params"] = params;
+        const std::string out = req.dump();
+        (void)::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+        std::string in;
+        char buf[4096];
+        timeval tv{10, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        for (;;) {
+            const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+            if (n <= 0) break;
+            in.append(buf, static_cast<size_t>(n));
+            if (nlohmann::json::accept(in)) break;
+        }
+        ::close(fd);
+        if (!nlohmann::json::accept(in)) return {{"transport_error", "no JSON reply: " + in}};
+        return nlohmann::json::parse(in);
+    }
+
+    const std::string& port() const { return port_; }
+    const std::string& rpc_path() const { return rpc_path_; }
+    const std::string& dir() const { return dir_; }
+
+    std::string log_tail(size_t max = 4000) const {
+        std::ifstream f(log_path_);
+        std::stringstream ss;
+        ss << f.rdbuf();
+        std::string s = ss.str();
+        if (s.size() > max) s = "..." + s.substr(s.size() - max);
+        return "--- daemon log ---\n" + s;
+    }
+
+    host::controller_options ctrlr_opts(const std::string& subnqn = default_nqn) const {
+        host::controller_options o;
+        o.traddr = "127.0.0.1";
+        o.trsvcid = port_;
+        o.subnqn = subnqn;
+        o.timeout_ms = 10000;
+        return o;
+    }
+
+    host::queue_options queue_opts() const {
+        host::queue_options o;
+        o.timeout_ms = 10000;
+        return o;
+    }
+
+private:
+    static std::string describe(int st) {
+        if (WIFEXITED(st)) return "exit " + std::to_string(WEXITSTATUS(st));
+        if (WIFSIGNALED(st)) return std::string("signal ") + strsignal(WTERMSIG(st));
+        return "status " + std::to_string(st);
+    }
+
+    void cleanup() {
+        if (!dir_.empty() && std::getenv("NVMF_TEST_KEEP_LOGS") == nullptr) {
+            std::error_code ec;
+            std::filesystem::remove_all(dir_, ec);
+        }
+    }
+
+    pid_t pid_ = -1;
+    int exit_status_ = 0;
+    std::string dir_;
+    std::string port_;
+    std::string config_path_;
+    std::string rpc_path_;
+    std::string log_path_;
+};
+
+// A test with its own daemon: config() says what to start.
+class target_test : public ::testing::Test {
+protected:
+    virtual daemon_config config() { return daemon_config::simple(); }
+
+    void SetUp() override { ASSERT_TRUE(tgt.start(config())); }
+
+    void TearDown() override {
+        ctrlr.reset();
+        EXPECT_TRUE(tgt.stop());
+    }
+
+    // Connects a controller (admin + I/O queues) to subnqn.
+    std::unique_ptr<host::controller> connect(host::controller_options o) {
+        auto c = host::controller::create(o);
+        EXPECT_TRUE(c) << c.err().message << "\n" << tgt.log_tail();
+        if (!c) return nullptr;
+        return std::move(*c);
+    }
+    std::unique_ptr<host::controller> connect(const std::string& subnqn = default_nqn) {
+        return connect(tgt.ctrlr_opts(subnqn));
+    }
+
+    daemon tgt;
+    std::unique_ptr<host::controller> ctrlr;
+};
+
+inline std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::vector<uint8_t> v(n);
+    for (auto& b : v) b = static_cast<uint8_t>(rng());
+    return v;
+}
+
+inline std::span<uint8_t> as_bytes(void* p, size_t n) { return {static_cast<uint8_t*>(p), n}; }
+
+// Pretty status for assertions.
+inline std::string st(const host::completion& c) { return host::status_string(c.status()); }
+
+}  // namespace nvmf::test
