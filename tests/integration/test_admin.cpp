@@ -97,6 +97,10 @@ TEST_F(admin_test, IdentifyController) {
     EXPECT_EQ(id.cntlid, ctrlr->cntlid());
     EXPECT_EQ(id.cntrltype, spec::cntrltype::io);
     EXPECT_GE(id.ver, spec::nvme_version(1, 3));
+    // VER reports the same version as the VS property.
+    auto vs = ctrlr->get_property(spec::prop::vs);
+    ASSERT_TRUE(vs);
+    EXPECT_EQ(id.ver, *vs) << std::hex << "Identify VER 0x" << id.ver << " vs VS property 0x" << *vs;
     EXPECT_GE(id.nn, 5u);
     EXPECT_EQ(id.sqes, spec::sqes_64);
     EXPECT_EQ(id.cqes, spec::cqes_16);
@@ -369,6 +373,76 @@ TEST_F(admin_test, AerCompletesOnNamespaceChange) {
     uint32_t first;
     std::memcpy(&first, buf.data(), 4);
     EXPECT_EQ(first, 5u);
+}
+
+TEST_F(admin_test, AdminCloseTearsDownIoQueues) {
+    auto o = tgt.ctrlr_opts();
+    o.num_io_queues = 2;
+    ctrlr = connect(o);
+    ASSERT_TRUE(ctrlr);
+    ctrlr->admin().close();
+    EXPECT_TRUE(ctrlr->io(0).wait_closed(5000)) << "I/O queue 1 outlived its controller";
+    EXPECT_TRUE(ctrlr->io(1).wait_closed(5000)) << "I/O queue 2 outlived its controller";
+}
+
+TEST_F(admin_test, ManyControllersAtOnce) {
+    std::vector<std::unique_ptr<host::controller>> cs;
+    std::set<uint16_t> ids;
+    for (int i = 0; i < 8; ++i) {
+        auto c = connect();
+        ASSERT_TRUE(c);
+        EXPECT_TRUE(ids.insert(c->cntlid()).second);
+        cs.push_back(std::move(c));
+    }
+    // Each writes its own block, then every block reads back as written.
+    for (size_t i = 0; i < cs.size(); ++i) {
+        std::vector<uint8_t> b(512, static_cast<uint8_t>(0x30 + i));
+        auto w = cs[i]->write(1, 1000 + i, 1, b);
+        ASSERT_TRUE(w && w->ok());
+    }
+    for (size_t i = 0; i < cs.size(); ++i) {
+        std::vector<uint8_t> b(512);
+        auto r = cs[(i + 3) % cs.size()]->read(1, 1000 + i, 1, b);
+        ASSERT_TRUE(r && r->ok());
+        EXPECT_EQ(b[0], 0x30 + i);
+        EXPECT_EQ(b[511], 0x30 + i);
+    }
+}
+
+class transport_options_test : public target_test {
+protected:
+    daemon_config config() override {
+        daemon_config c = daemon_config::simple();
+        c.transport = {{"trtype", "TCP"}, {"in_capsule_data_size", 8192}, {"max_io_size", 65536},
+                       {"io_unit_size", 65536}};
+        return c;
+    }
+};
+
+TEST_F(transport_options_test, ReflectedInIdentifyAndHonoured) {
+    ctrlr = connect();
+    ASSERT_TRUE(ctrlr);
+    EXPECT_EQ(ctrlr->data().ioccsz, (8192u + 64) / 16);
+    EXPECT_EQ(ctrlr->max_transfer(), 65536u);
+    auto& q = ctrlr->io(0);
+    ASSERT_EQ(q.icd_size(), 8192u);
+    const auto data = random_bytes(8192, 42);
+    auto w = ctrlr->write(1, 0, 16, data);
+    ASSERT_TRUE(w) << w.err().message;
+    ASSERT_TRUE(w->ok()) << st(*w);
+    EXPECT_EQ(q.r2t_count(), 0u);
+    const auto big = random_bytes(65536, 43);
+    w = ctrlr->write(1, 16, 128, big);
+    ASSERT_TRUE(w && w->ok());
+    EXPECT_GT(q.r2t_count(), 0u);
+    std::vector<uint8_t> back(65536);
+    auto r = ctrlr->read(1, 16, 128, back);
+    ASSERT_TRUE(r && r->ok());
+    EXPECT_TRUE(back == big);
+    std::vector<uint8_t> over(65536 + 512);
+    r = ctrlr->read(1, 0, 129, over);
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->ok());
 }
 
 }  // namespace

@@ -317,5 +317,37 @@ INSTANTIATE_TEST_SUITE_P(Bdevs, io_test,
                                            io_param{512, true}, io_param{4096, true}),
                          io_param_name);
 
+class digest_combo_test : public ::testing::TestWithParam<std::tuple<bool, bool>> {};
+
+TEST_P(digest_combo_test, WriteReadVerify) {
+    daemon tgt;
+    ASSERT_TRUE(tgt.start(daemon_config::simple()));
+    {
+        auto o = tgt.ctrlr_opts();
+        o.hdgst = std::get<0>(GetParam());
+        o.ddgst = std::get<1>(GetParam());
+        auto c = host::controller::create(o);
+        ASSERT_TRUE(c) << c.err().message;
+        auto& ctrlr = **c;
+        EXPECT_EQ(ctrlr.io(0).params().hdgst, o.hdgst);
+        EXPECT_EQ(ctrlr.io(0).params().ddgst, o.ddgst);
+        for (uint32_t n : {512u, 4096u, 65536u}) {
+            const auto data = random_bytes(n, n);
+            auto w = ctrlr.write(1, 8, n / 512, data);
+            ASSERT_TRUE(w && w->ok());
+            std::vector<uint8_t> back(n);
+            auto r = ctrlr.read(1, 8, n / 512, back);
+            ASSERT_TRUE(r) << r.err().message;
+            ASSERT_TRUE(r->ok());
+            EXPECT_TRUE(back == data);
+        }
+    }
+    EXPECT_TRUE(tgt.stop());
+}
+
+INSTANTIATE_TEST_SUITE_P(Digests, digest_combo_test,
+                         ::testing::Values(std::make_tuple(true, false),
+                                           std::make_tuple(false, true)));
+
 }  // namespace
 }  // namespace nvmf::test
