@@ -1,0 +1,146 @@
+// Get Log Page: builds the whole image of the asked log (they are small),
+// then returns the (offset, length) window of it. Reading a log with RAE=0
+// re-arms its asynchronous event.
+#include <algorithm>
+#include <vector>
+
+#include "nvme/spec/log.hpp"
+#include "nvme/spec/nvme.hpp"
+#include "nvmf/cmd/handlers.hpp"
+#include "nvmf/cmd/log_builder.hpp"
+#include "nvmf/controller.hpp"
+#include "nvmf/qpair.hpp"
+#include "nvmf/subsystem.hpp"
+#include "nvmf/target.hpp"
+
+#ifndef NVMF_VERSION
+#define NVMF_VERSION "0.0.0"
+#endif
+
+namespace nvmf::cmd {
+
+namespace {
+
+template <typename T>
+std::vector<uint8_t> as_bytes(const T& v) {
+    const auto* p = reinterpret_cast<const uint8_t*>(&v);
+    return {p, p + sizeof(v)};
+}
+
+// The NVM command set opcodes io.cpp implements, and what they change.
+constexpr command_effect io_effects[] = {
+    {spec::io_opc::flush, 0},
+    {spec::io_opc::write, spec::cmd_effect::lbcc},
+    {spec::io_opc::read, 0},
+    {spec::io_opc::compare, 0},
+    {spec::io_opc::write_zeroes, spec::cmd_effect::lbcc},
+    {spec::io_opc::dataset_management, spec::cmd_effect::lbcc},
+};
+
+std::vector<uint8_t> error_log_image(const controller& c) {
+    std::vector<error_info> errs;
+    for (const auto& e : c.error_log())
+        errs.push_back({e.error_count, e.sqid, e.cid, e.status, e.nsid});
+    return build_error_log(errs, error_log_entries);
+}
+
+std::vector<uint8_t> health_log_image(const controller& c) {
+    health_input in;
+    // The controller counts bytes; the log counts thousands of 512-byte units.
+    in.data_units_read = data_units_from_bytes(c.data_units_read.load(std::memory_order_relaxed));
+    in.data_units_written =
+        data_units_from_bytes(c.data_units_written.load(std::memory_order_relaxed));
+    in.host_read_commands = c.host_read_commands.load(std::memory_order_relaxed);
+    in.host_write_commands = c.host_write_commands.load(std::memory_order_relaxed);
+    in.num_error_log_entries = c.error_count;
+    return as_bytes(build_health_log(in));
+}
+
+std::vector<uint8_t> effects_log_image() {
+    std::vector<command_effect> admin_cmds;
+    for (unsigned opc = 0; opc < 256; ++opc) {
+        if (admin_opcode_supported(static_cast<uint8_t>(opc), false)) {
+            admin_cmds.push_back({static_cast<uint8_t>(opc), 0});
+        }
+    }
+    return as_bytes(build_commands_effects_log(admin_cmds, io_effects));
+}
+
+std::vector<uint8_t> discovery_log_image(request& req, controller& c) {
+    target& tgt = c.subsys->tgt;
+    // Generation first: a change racing with this read then shows up as a
+    // newer genctr on the host's next read instead of being lost.
+    const uint64_t genctr = tgt.discovery_genctr();
+    const auto entries = tgt.discovery_log(c.hostnqn, req.qp->listen_trid());
+    c.discovery_genctr_seen = genctr;
+    return build_discovery_log(entries, genctr);
+}
+
+}  // namespace
+
+void get_log_page(request& req) {
+    controller& c = *req.qp->ctrlr;
+    const uint32_t cdw10 = req.cmd.cdw10;
+    const auto lid = static_cast<uint8_t>(cdw10 & spec::glp::lid_mask);
+    const bool rae = cdw10 & spec::glp::rae;
+    const uint64_t numdu = req.cmd.cdw11 & spec::glp::numdu_mask;
+    const uint64_t numdl = cdw10 >> spec::glp::numdl_shift;
+    const uint64_t want = ((numdu << 16 | numdl) + 1) * 4;  // NUMD is 0's based, in dwords
+    const uint64_t offset = (static_cast<uint64_t>(req.cmd.cdw13) << 32) | req.cmd.cdw12;
+    const auto invalid_field = spec::make_status(spec::sct::generic, spec::sc::invalid_field, true);
+    const auto invalid_log =
+        spec::make_status(spec::sct::command_specific, spec::sc_cmd::invalid_log_page, true);
+    if (offset & 3) {
+        complete(req, invalid_field);
+        return;
+    }
+
+    const bool disc = c.is_discovery();
+    std::vector<uint8_t> image;
+    switch (lid) {
+    case spec::lid::error:
+        image = error_log_image(c);
+        break;
+    case spec::lid::smart_health:
+        if (disc) break;
+        image = health_log_image(c);
+        break;
+    case spec::lid::firmware_slot:
+        if (disc) break;
+        image = as_bytes(build_firmware_slot_log(NVMF_VERSION));
+        break;
+    case spec::lid::changed_ns_list:
+        if (disc) break;
+        image = as_bytes(
+            build_changed_ns_list_log(rae ? c.peek_changed_ns_list() : c.take_changed_ns_list()));
+        break;
+    case spec::lid::commands_supported_effects:
+        if (disc) break;
+        image = effects_log_image();
+        break;
+    case spec::lid::discovery:
+        if (!disc) break;
+        image = discovery_log_image(req, c);
+        break;
+    default:
+        break;
+    }
+    if (image.empty()) {
+        complete(req, invalid_log);
+        return;
+    }
+    if (!log_offset_valid(image.size(), offset)) {
+        complete(req, invalid_field);
+        return;
+    }
+
+    // A buffer shorter than NUMD gets the prefix; a longer one, zeroes after it.
+    std::vector<uint8_t> out(req.length, 0);
+    read_log_window(image, offset,
+                    std::span<uint8_t>(out).first(std::min<uint64_t>(want, out.size())));
+    req.copy_to_buffer(out.data(), out.size());
+    if (!rae) c.clear_aen_mask(lid);
+    complete_ok(req);
+}
+
+}  // namespace nvmf::cmd

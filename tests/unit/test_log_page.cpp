@@ -1,0 +1,351 @@
+// Log pages: the pure builders, the (offset, length) window, and Get Log
+// Page through the admin table (NUMD/offset decoding, discovery log from the
+// target, Changed Namespace List with RAE, invalid log pages).
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "admin_test_fixture.hpp"
+#include "bdev/bdev.hpp"
+#include "nvme/spec/fabrics.hpp"
+#include "nvme/spec/log.hpp"
+#include "nvmf/cmd/log_builder.hpp"
+
+namespace nvmf::test {
+namespace {
+
+spec::discovery_log_entry entry(const char* nqn, const char* port) {
+    spec::discovery_log_entry e{};
+    e.trtype = spec::trtype::tcp;
+    e.adrfam = spec::adrfam::ipv4;
+    e.subtype = spec::subtype::nvme;
+    std::strcpy(e.subnqn, nqn);
+    std::strcpy(e.traddr, "127.0.0.1");
+    std::strcpy(e.trsvcid, port);
+    return e;
+}
+
+TEST(log_builder, error_log_entries_newest_first) {
+    const cmd::error_info errs[] = {{5, 1, 0x22, 0x0005, 3}, {4, 0, 0x11, 0x4005, 0}};
+    const auto img = cmd::build_error_log(errs, 8);
+    ASSERT_EQ(img.size(), 8u * 64u);
+    spec::error_log_entry e0, e1, e2;
+    std::memcpy(&e0, img.data(), 64);
+    std::memcpy(&e1, img.data() + 64, 64);
+    std::memcpy(&e2, img.data() + 128, 64);
+    EXPECT_EQ(e0.error_count, 5u);
+    EXPECT_EQ(e0.sqid, 1);
+    EXPECT_EQ(e0.cid, 0x22);
+    EXPECT_EQ(e0.status, 0x0004);  // phase bit dropped
+    EXPECT_EQ(e0.nsid, 3u);
+    EXPECT_EQ(e0.parm_error_location, 0xffff);
+    EXPECT_EQ(e1.error_count, 4u);
+    EXPECT_EQ(e1.status, 0x4004);
+    EXPECT_EQ(e2.error_count, 0u);
+    EXPECT_EQ(img[12], 0x04);  // status at byte 12
+}
+
+TEST(log_builder, health_log_values_and_offsets) {
+    cmd::health_input in;
+    in.data_units_read = 0x0102030405060708ull;
+    in.data_units_written = 7;
+    in.host_read_commands = 11;
+    in.host_write_commands = 13;
+    in.num_error_log_entries = 2;
+    const auto log = cmd::build_health_log(in);
+    const auto* raw = reinterpret_cast<const uint8_t*>(&log);
+    EXPECT_EQ(raw[0], 0);     // no critical warning
+    EXPECT_EQ(raw[1], 0x41);  // 0x0141 K, little endian at byte 1
+    EXPECT_EQ(raw[2], 0x01);
+    EXPECT_EQ(raw[3], 100);
+    EXPECT_EQ(raw[4], 10);
+    EXPECT_EQ(raw[32], 0x08);
+    EXPECT_EQ(raw[39], 0x01);
+    EXPECT_EQ(raw[40], 0x00);  // upper 64 bits of the 128-bit counter
+    EXPECT_EQ(raw[48], 7);
+    EXPECT_EQ(raw[64], 11);
+    EXPECT_EQ(raw[80], 13);
+    EXPECT_EQ(raw[176], 2);
+}
+
+TEST(log_builder, firmware_slot_log) {
+    const auto log = cmd::build_firmware_slot_log("1.2");
+    const auto* raw = reinterpret_cast<const uint8_t*>(&log);
+    EXPECT_EQ(raw[0], 1);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(raw + 8), 8), "1.2     ");
+    EXPECT_EQ(raw[16], 0);  // slot 2 empty
+}
+
+TEST(log_builder, commands_effects_log) {
+    const cmd::command_effect admin[] = {{0x06, 0}, {0x18, 0}};
+    const cmd::command_effect io[] = {{0x01, spec::cmd_effect::lbcc}, {0x02, 0}};
+    const auto log = cmd::build_commands_effects_log(admin, io);
+    EXPECT_EQ(log.acs[0x06], 1u);
+    EXPECT_EQ(log.acs[0x18], 1u);
+    EXPECT_EQ(log.acs[0x09], 0u);
+    EXPECT_EQ(log.iocs[0x01], 3u);
+    EXPECT_EQ(log.iocs[0x02], 1u);
+    uint32_t at_io_write;
+    std::memcpy(&at_io_write, reinterpret_cast<const uint8_t*>(&log) + 1024 + 4, 4);
+    EXPECT_EQ(at_io_write, 3u);
+}
+
+TEST(log_builder, data_units_round_up) {
+    EXPECT_EQ(cmd::data_units_from_bytes(0), 0u);
+    EXPECT_EQ(cmd::data_units_from_bytes(1), 1u);
+    EXPECT_EQ(cmd::data_units_from_bytes(512000), 1u);
+    EXPECT_EQ(cmd::data_units_from_bytes(512001), 2u);
+}
+
+TEST(log_builder, changed_ns_list) {
+    const uint32_t ids[] = {3, 9};
+    const auto log = cmd::build_changed_ns_list_log(ids);
+    EXPECT_EQ(log.nsid[0], 3u);
+    EXPECT_EQ(log.nsid[1], 9u);
+    EXPECT_EQ(log.nsid[2], 0u);
+}
+
+TEST(log_builder, discovery_log_image) {
+    const spec::discovery_log_entry e[] = {entry("nqn.2016-06.io.a:x", "4420"),
+                                           entry("nqn.2016-06.io.b:y", "4421")};
+    const auto img = cmd::build_discovery_log(e, 42);
+    ASSERT_EQ(img.size(), 3u * 1024u);
+    spec::discovery_log_header h;
+    std::memcpy(&h, img.data(), sizeof(h));
+    EXPECT_EQ(h.genctr, 42u);
+    EXPECT_EQ(h.numrec, 2u);
+    EXPECT_EQ(h.recfmt, 0);
+    EXPECT_STREQ(reinterpret_cast<const char*>(img.data() + 1024 + 256), "nqn.2016-06.io.a:x");
+    EXPECT_STREQ(reinterpret_cast<const char*>(img.data() + 2048 + 32), "4421");
+
+    const auto empty = cmd::build_discovery_log({}, 1);
+    EXPECT_EQ(empty.size(), 1024u);
+}
+
+TEST(log_builder, window_reads) {
+    std::vector<uint8_t> img(100);
+    for (size_t i = 0; i < img.size(); ++i) img[i] = static_cast<uint8_t>(i + 1);
+    std::vector<uint8_t> out(16, 0xee);
+    EXPECT_EQ(cmd::read_log_window(img, 0, out), 16u);
+    EXPECT_EQ(out[0], 1);
+    EXPECT_EQ(out[15], 16);
+    // Straddling the end: the tail is zero filled.
+    EXPECT_EQ(cmd::read_log_window(img, 92, out), 8u);
+    EXPECT_EQ(out[0], 93);
+    EXPECT_EQ(out[7], 100);
+    EXPECT_EQ(out[8], 0);
+    EXPECT_EQ(out[15], 0);
+    // At the end: all zeroes.
+    out.assign(16, 0xee);
+    EXPECT_EQ(cmd::read_log_window(img, 100, out), 0u);
+    EXPECT_EQ(out[0], 0);
+    EXPECT_EQ(cmd::read_log_window(img, 4, std::span<uint8_t>{}), 0u);
+
+    EXPECT_TRUE(cmd::log_offset_valid(100, 0));
+    EXPECT_TRUE(cmd::log_offset_valid(100, 100));
+    EXPECT_FALSE(cmd::log_offset_valid(100, 104));
+    EXPECT_FALSE(cmd::log_offset_valid(100, 2));
+}
+
+// --- handler -------------------------------------------------------------
+
+uint32_t glp_cdw10(uint8_t lid, uint32_t bytes, bool rae = false) {
+    const uint32_t numd = bytes / 4 - 1;
+    return lid | (rae ? spec::glp::rae : 0u) | ((numd & 0xffff) << 16);
+}
+
+class log_page_handler : public admin_fixture {
+protected:
+    std::unique_ptr<command> glp(uint8_t lid, uint32_t bytes, uint64_t offset = 0, bool rae = false,
+                                 uint32_t buf_len = 0) {
+        const uint32_t numd = bytes / 4 - 1;
+        return run(spec::admin_opc::get_log_page, buf_len ? buf_len : bytes,
+                   glp_cdw10(lid, bytes, rae), numd >> 16, 0, static_cast<uint32_t>(offset),
+                   static_cast<uint32_t>(offset >> 32));
+    }
+};
+
+TEST_F(log_page_handler, smart_log_reports_counters) {
+    make_controller();
+    ctrlr->data_units_read = 512000ull * 300 + 1;  // bytes: 300 units and a bit
+    ctrlr->data_units_written = 4096;
+    ctrlr->host_write_commands = 99;
+    auto c = glp(spec::lid::smart_health, 512);
+    ASSERT_EQ(last().status, 0);
+    const auto log = c->as<spec::smart_health_log>();
+    EXPECT_EQ(log.data_units_read[0], 301 & 0xff);
+    EXPECT_EQ(log.data_units_read[1], 301 >> 8);
+    EXPECT_EQ(log.data_units_written[0], 1);
+    EXPECT_EQ(log.host_write_commands[0], 99);
+    EXPECT_EQ(log.composite_temperature[0], 0x41);
+    EXPECT_EQ(log.available_spare, 100);
+    EXPECT_EQ(log.available_spare_threshold, 10);
+}
+
+TEST_F(log_page_handler, numdu_and_offset_window) {
+    make_controller();
+    // 8 bytes of the firmware slot log starting at offset 8: FRS1.
+    auto c = glp(spec::lid::firmware_slot, 8, 8);
+    ASSERT_EQ(last().status, 0);
+    std::string fr = NVMF_VERSION;
+    fr.resize(8, ' ');
+    EXPECT_EQ(std::string(reinterpret_cast<char*>(c->buf.data()), 8), fr);
+    // NUMDU: 0x10000 + 1 dwords requested, more than the log; the rest is zeroes.
+    auto big = run(spec::admin_opc::get_log_page, 4096, spec::lid::firmware_slot | (0u << 16), 1);
+    ASSERT_EQ(last().status, 0);
+    EXPECT_EQ(big->buf[0], 1);  // AFI
+    EXPECT_EQ(big->buf[600], 0);
+    // Unaligned offset and offset past the end are Invalid Field.
+    glp(spec::lid::firmware_slot, 8, 6);
+    EXPECT_EQ(last().status, st(spec::sct::generic, spec::sc::invalid_field));
+    glp(spec::lid::firmware_slot, 8, 516);
+    EXPECT_EQ(last().status, st(spec::sct::generic, spec::sc::invalid_field));
+    // Offset above 4 GiB (cdw13) too.
+    glp(spec::lid::firmware_slot, 8, 1ull << 32);
+    EXPECT_EQ(last().status, st(spec::sct::generic, spec::sc::invalid_field));
+}
+
+TEST_F(log_page_handler, short_buffer_gets_prefix) {
+    make_controller();
+    // NUMD asks for 512 bytes, the buffer holds 4.
+    auto c = glp(spec::lid::smart_health, 512, 0, false, 4);
+    ASSERT_EQ(last().status, 0);
+    EXPECT_EQ(c->buf[1], 0x41);
+    EXPECT_EQ(c->buf[3], 100);
+}
+
+TEST_F(log_page_handler, unknown_and_misplaced_log_pages) {
+    make_controller();
+    const auto invalid_log = st(spec::sct::command_specific, spec::sc_cmd::invalid_log_page);
+    glp(0x7f, 512);
+    EXPECT_EQ(last().status, invalid_log);
+    glp(spec::lid::discovery, 1024);  // not on an NVM controller
+    EXPECT_EQ(last().status, invalid_log);
+}
+
+TEST_F(log_page_handler, error_log_lists_recorded_errors) {
+    make_controller();
+    ctrlr->record_error(1, 10, spec::make_status(spec::sct::generic, spec::sc::lba_out_of_range),
+                        1);
+    ctrlr->record_error(2, 11, spec::make_status(spec::sct::generic, spec::sc::invalid_field), 0);
+    auto c = glp(spec::lid::error, 128);
+    ASSERT_EQ(last().status, 0);
+    spec::error_log_entry e[2];
+    std::memcpy(e, c->buf.data(), sizeof(e));
+    EXPECT_EQ(e[0].error_count, 2u);
+    EXPECT_EQ(e[0].sqid, 2);
+    EXPECT_EQ(e[0].cid, 11);
+    EXPECT_EQ(e[1].error_count, 1u);
+    EXPECT_EQ(e[1].status, spec::make_status(spec::sct::generic, spec::sc::lba_out_of_range));
+    // Only error_log_entries are kept.
+    for (int i = 0; i < 20; ++i) ctrlr->record_error(0, static_cast<uint16_t>(i), 2, 0);
+    EXPECT_EQ(ctrlr->error_log().size(), error_log_entries);
+    EXPECT_EQ(ctrlr->error_log().front().error_count, 22u);
+}
+
+TEST_F(log_page_handler, effects_log_marks_implemented_commands) {
+    make_controller();
+    auto c = glp(spec::lid::commands_supported_effects, 4096);
+    ASSERT_EQ(last().status, 0);
+    const auto log = c->as<spec::commands_effects_log>();
+    EXPECT_EQ(log.acs[spec::admin_opc::identify], spec::cmd_effect::csupp);
+    EXPECT_EQ(log.acs[spec::admin_opc::keep_alive], spec::cmd_effect::csupp);
+    EXPECT_EQ(log.acs[spec::admin_opc::abort], spec::cmd_effect::csupp);
+    EXPECT_EQ(log.acs[spec::admin_opc::create_io_sq], 0u);
+    EXPECT_EQ(log.iocs[spec::io_opc::write], spec::cmd_effect::csupp | spec::cmd_effect::lbcc);
+    EXPECT_EQ(log.iocs[spec::io_opc::read], spec::cmd_effect::csupp);
+    EXPECT_EQ(log.iocs[spec::io_opc::reservation_register], 0u);
+}
+
+TEST_F(log_page_handler, changed_ns_list_clears_unless_rae) {
+    make_controller();
+    ctrlr->note_ns_changed(4);
+    ctrlr->note_ns_changed(2);
+    ctrlr->note_ns_changed(4);
+    auto c = glp(spec::lid::changed_ns_list, 4096, 0, true);
+    ASSERT_EQ(last().status, 0);
+    auto log = c->as<spec::changed_ns_list_log>();
+    EXPECT_EQ(log.nsid[0], 2u);
+    EXPECT_EQ(log.nsid[1], 4u);
+    EXPECT_EQ(log.nsid[2], 0u);
+    c = glp(spec::lid::changed_ns_list, 4096);
+    log = c->as<spec::changed_ns_list_log>();
+    EXPECT_EQ(log.nsid[0], 2u);
+    c = glp(spec::lid::changed_ns_list, 4096);
+    log = c->as<spec::changed_ns_list_log>();
+    EXPECT_EQ(log.nsid[0], 0u);
+
+    // Overflow: more than 1024 distinct NSIDs become a single FFFFFFFFh.
+    for (uint32_t i = 1; i <= 1100; ++i) ctrlr->note_ns_changed(i);
+    c = glp(spec::lid::changed_ns_list, 4096);
+    log = c->as<spec::changed_ns_list_log>();
+    EXPECT_EQ(log.nsid[0], 0xffffffffu);
+    EXPECT_EQ(log.nsid[1], 0u);
+}
+
+class discovery_log_handler : public log_page_handler {
+protected:
+    void SetUp() override {
+        log_page_handler::SetUp();
+        subsys->set_allow_any_host(true);
+        ASSERT_TRUE(subsys->add_listener({"TCP", "IPv4", "127.0.0.1", "4420"}).ok());
+        subsys->set_state(subsystem_state::active);
+        make_controller(true);
+    }
+};
+
+TEST_F(discovery_log_handler, full_read) {
+    auto c = glp(spec::lid::discovery, 3 * 1024);
+    ASSERT_EQ(last().status, 0);
+    spec::discovery_log_header h;
+    std::memcpy(&h, c->buf.data(), sizeof(h));
+    EXPECT_EQ(h.genctr, tgt.discovery_genctr());
+    EXPECT_EQ(h.numrec, 2u);  // the subsystem and the discovery controller itself
+    spec::discovery_log_entry e[2];
+    std::memcpy(e, c->buf.data() + 1024, sizeof(e));
+    EXPECT_STREQ(e[0].subnqn, test_nqn);
+    EXPECT_EQ(e[0].subtype, spec::subtype::nvme);
+    EXPECT_STREQ(e[0].traddr, "127.0.0.1");
+    EXPECT_STREQ(e[0].trsvcid, "4420");
+    EXPECT_EQ(e[0].trtype, spec::trtype::tcp);
+    EXPECT_STREQ(e[1].subnqn, spec::discovery_nqn);
+    EXPECT_EQ(e[1].subtype, spec::subtype::discovery_current);
+}
+
+TEST_F(discovery_log_handler, partial_header_and_entry_reads) {
+    tgt.discovery_changed();
+    tgt.discovery_changed();
+    // 16 bytes: genctr and numrec only.
+    auto c = glp(spec::lid::discovery, 16);
+    ASSERT_EQ(last().status, 0);
+    uint64_t genctr, numrec;
+    std::memcpy(&genctr, c->buf.data(), 8);
+    std::memcpy(&numrec, c->buf.data() + 8, 8);
+    EXPECT_EQ(genctr, 2u);
+    EXPECT_EQ(numrec, 2u);
+    // numrec alone at offset 8.
+    c = glp(spec::lid::discovery, 8, 8);
+    std::memcpy(&numrec, c->buf.data(), 8);
+    EXPECT_EQ(numrec, 2u);
+    // The second entry's subnqn alone.
+    c = glp(spec::lid::discovery, 256, 2048 + 256);
+    ASSERT_EQ(last().status, 0);
+    EXPECT_STREQ(reinterpret_cast<char*>(c->buf.data()), spec::discovery_nqn);
+    // Past the end of the log.
+    glp(spec::lid::discovery, 16, 4096);
+    EXPECT_EQ(last().status, st(spec::sct::generic, spec::sc::invalid_field));
+}
+
+TEST_F(discovery_log_handler, only_discovery_and_error_logs) {
+    glp(spec::lid::error, 64);
+    EXPECT_EQ(last().status, 0);
+    glp(spec::lid::smart_health, 512);
+    EXPECT_EQ(last().status, st(spec::sct::command_specific, spec::sc_cmd::invalid_log_page));
+    glp(spec::lid::changed_ns_list, 4096);
+    EXPECT_EQ(last().status, st(spec::sct::command_specific, spec::sc_cmd::invalid_log_page));
+}
+
+}  // namespace
+}  // namespace nvmf::test
