@@ -188,9 +188,12 @@ result<completion> queue::execute(const spec::sqe& cmd, std::span<const uint8_t>
 result<void> queue::read_header(int timeout_ms) {
     if (failed_) return failure_;
     auto* ch = reinterpret_cast<st::common_header*>(hdr_);
-    if (auto r = sock_.read_exact(hdr_, sizeof(*ch), timeout_ms); !r) {
+    if (auto r = sock_.wait_available(sizeof(*ch), timeout_ms); !r) {
         // A timeout leaves the stream intact; anything else ends the queue.
         if (r.err().code == -ETIMEDOUT) return r;
+        return fail(r.err().code, r.err().message);
+    }
+    if (auto r = sock_.read_exact(hdr_, sizeof(*ch), opts_.timeout_ms); !r) {
         return fail(r.err().code, r.err().message);
     }
     if (auto why = check_rx_common_header(*ch, params_, ic_done_); !why.empty()) {

@@ -127,7 +127,13 @@ result<void> tcp_socket::sendv_all(iovec* iov, int iovcnt) {
 }
 
 result<void> tcp_socket::fill(int timeout_ms) {
-    if (head_ == tail_) head_ = tail_ = 0;
+    if (head_ == tail_) {
+        head_ = tail_ = 0;
+    } else if (tail_ == buf_size) {
+        std::memmove(buf_.get(), buf_.get() + head_, tail_ - head_);
+        tail_ -= head_;
+        head_ = 0;
+    }
     auto r = wait_readable(fd_, timeout_ms);
     if (!r) return r.err();
     if (!r.value()) return make_error(-ETIMEDOUT, "timed out waiting for the target");
@@ -178,6 +184,23 @@ result<void> tcp_socket::read_exact(void* dst, size_t len, int timeout_ms) {
         }
         auto r = fill(left);
         if (!r) return r;
+    }
+    return {};
+}
+
+result<void> tcp_socket::wait_available(size_t n, int timeout_ms) {
+    if (fd_ < 0) return make_error(-ENOTCONN, "not connected");
+    n = std::min(n, buf_size);
+    const int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    while (tail_ - head_ < n) {
+        if (head_ > 0 && buf_size - head_ < n) {
+            std::memmove(buf_.get(), buf_.get() + head_, tail_ - head_);
+            tail_ -= head_;
+            head_ = 0;
+        }
+        const int left =
+            deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
+        if (auto r = fill(left); !r) return r;
     }
     return {};
 }

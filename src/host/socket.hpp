@@ -38,6 +38,9 @@ public:
     // Reads exactly len bytes before the deadline. -ECONNRESET when the peer
     // closed, -ETIMEDOUT when the deadline passed.
     result<void> read_exact(void* dst, size_t len, int timeout_ms);
+    // Waits until n bytes (n <= 64 KiB) are buffered, consuming nothing, so
+    // a timeout never leaves a PDU half read.
+    result<void> wait_available(size_t n, int timeout_ms);
     // Reads what is available (at least one byte). 0 means the peer closed.
     result<size_t> read_some(void* dst, size_t len, int timeout_ms);
     // Whether the peer closes the connection within timeout_ms; buffered and

@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -64,7 +66,7 @@ struct fake_target {
         }
     }
 
-    void ic(uint32_t maxh2cdata = 4096) {
+    void ic(uint32_t maxh2cdata = 4096, uint8_t cpda = 0) {
         st::ic_req req;
         read_exact(&req, sizeof(req));
         EXPECT_EQ(req.ch.pdu_type, 0);
@@ -73,6 +75,7 @@ struct fake_target {
         resp.ch = {1, 0, 128, 0, 128};
         resp.dgst = req.dgst;
         resp.maxh2cdata = maxh2cdata;
+        resp.cpda = cpda;
         hdgst = req.dgst & 1;
         ddgst = req.dgst & 2;
         write_all(&resp, sizeof(resp));
@@ -368,6 +371,70 @@ TEST_P(pair_fixture, CorruptDataDigestDetected) {
     ASSERT_FALSE(c);
     EXPECT_EQ(c.err().code, -EPROTO);
     EXPECT_NE(c.err().message.find("digest"), std::string::npos) << c.err().message;
+}
+
+TEST_P(pair_fixture, CpdaAlignsHostData) {
+    auto o = make_opts();
+    o.hdgst = o.ddgst = GetParam();
+    start(o);
+    const auto data = pattern(3000, 4);
+    th = std::thread([&] {
+        t.ic(4096, 7);  // 32-byte alignment
+        std::vector<uint8_t> h, d;
+        // In-capsule data starts at a multiple of 32.
+        t.read_pdu(h, d);
+        st::common_header ch;
+        std::memcpy(&ch, h.data(), sizeof(ch));
+        EXPECT_EQ(ch.pdo, 96);
+        EXPECT_EQ(d, std::vector<uint8_t>(data.begin(), data.begin() + 1000));
+        spec::sqe cmd;
+        std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
+        t.resp(cmd.cid);
+        // H2CData too.
+        t.read_pdu(h, d);
+        std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
+        t.r2t(cmd.cid, 1, 0, 3000);
+        t.read_pdu(h, d);
+        std::memcpy(&ch, h.data(), sizeof(ch));
+        EXPECT_EQ(ch.pdu_type, 6);
+        EXPECT_EQ(ch.pdo, 32);
+        EXPECT_EQ(d, data);
+        t.resp(cmd.cid);
+    });
+    ASSERT_TRUE(q().initialize());
+    EXPECT_EQ(q().params().cpda, 7);
+    auto c = q().execute(host::cmd::write(1, 0, 2), {data.data(), 1000});
+    ASSERT_TRUE(c) << c.err().message;
+    c = q().execute(host::cmd::write(1, 0, 6), data, {}, host::submit_flag::force_r2t);
+    ASSERT_TRUE(c) << c.err().message;
+    EXPECT_TRUE(c->ok());
+}
+
+TEST_P(pair_fixture, WaitTimeoutKeepsStreamIntact) {
+    auto o = make_opts();
+    o.hdgst = o.ddgst = GetParam();
+    start(o);
+    std::atomic<bool> go{false};
+    th = std::thread([&] {
+        t.ic();
+        std::vector<uint8_t> h, d;
+        t.read_pdu(h, d);
+        spec::sqe cmd;
+        std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
+        while (!go) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        t.resp(cmd.cid, 0, 0xabc);
+    });
+    ASSERT_TRUE(q().initialize());
+    auto cid = q().submit(host::cmd::keep_alive());
+    ASSERT_TRUE(cid);
+    auto w = q().wait(*cid, 50);
+    ASSERT_FALSE(w);
+    EXPECT_EQ(w.err().code, -ETIMEDOUT);
+    EXPECT_FALSE(q().failed());
+    go = true;
+    w = q().wait(*cid);
+    ASSERT_TRUE(w) << w.err().message;
+    EXPECT_EQ(w->cqe.cdw0, 0xabcu);
 }
 
 INSTANTIATE_TEST_SUITE_P(Digests, pair_fixture, ::testing::Bool());
