@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "nvmf/controller.hpp"
 #include "nvmf/qpair.hpp"
+#include "reactor/reactor.hpp"
 
 namespace nvmf {
 
@@ -38,7 +40,28 @@ void request::zero_buffer() {
     for (int i = 0; i < iovcnt; ++i) std::memset(iov[i].iov_base, 0, iov[i].iov_len);
 }
 
+namespace {
+// The error information log lives on the controller's admin reactor; errors
+// seen on other reactors are posted there (error path only).
+void record_error(const request& req, spec::status st) {
+    const auto& c = req.qp->ctrlr;
+    if (!c || c->destroyed()) return;
+    const uint16_t sqid = req.qp->qid;
+    const uint16_t cid = req.cmd.cid;
+    const uint32_t nsid = req.cmd.nsid;
+    if (req.qp->owner == c->admin_reactor) {
+        c->record_error(sqid, cid, st, nsid);
+        return;
+    }
+    std::weak_ptr<controller> w = c;
+    c->admin_reactor->post([w, sqid, cid, st, nsid] {
+        if (auto ctrl = w.lock()) ctrl->record_error(sqid, cid, st, nsid);
+    });
+}
+}  // namespace
+
 void complete(request& req, spec::status st) {
+    if (!spec::status_ok(st)) record_error(req, st);
     req.rsp.status = st;
     req.rsp.cid = req.cmd.cid;
     req.target_ns.reset();

@@ -90,7 +90,7 @@ size_t read_log_window(std::span<const uint8_t> image, uint64_t offset, std::spa
     size_t taken = 0;
     if (offset < image.size()) {
         taken = std::min<uint64_t>(out.size(), image.size() - offset);
-        std::memcpy(out.data(), image.data() + offset, taken);
+        if (taken > 0) std::memcpy(out.data(), image.data() + offset, taken);
     }
     if (out.size() > taken) std::memset(out.data() + taken, 0, out.size() - taken);
     return taken;
