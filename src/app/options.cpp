@@ -1,0 +1,39 @@
+#include "app/options.hpp"
+
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+#include "rpc/server.hpp"
+
+namespace nvmf::app {
+
+std::optional<int> parse_options(int argc, char** argv, options* out) {
+    CLI::App cli{"nvmf-target: a userspace NVMe over Fabrics (NVMe/TCP) target"};
+    out->rpc_socket = rpc::default_socket_path;
+    bool version = false;
+    cli.add_option("--json", out->json_config,
+                   "JSON config file (SPDK format); without it a RAM disk is exported on "
+                   "127.0.0.1:4420")
+        ->check(CLI::ExistingFile);
+    cli.add_option("-m,--cpumask", out->cpumask, "cores for reactors, e.g. 0x3 or [0,2-3]")
+        ->capture_default_str();
+    cli.add_option("-r,--rpc-socket", out->rpc_socket, "JSON-RPC Unix socket path")
+        ->capture_default_str();
+    cli.add_option("--log-level", out->log_level, "log level")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+        ->capture_default_str();
+    cli.add_flag("--version", version, "print the version and exit");
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return cli.exit(e);
+    }
+    if (version) {
+        std::printf("nvmf-target %s\n", NVMF_VERSION);
+        return 0;
+    }
+    return std::nullopt;
+}
+
+}  // namespace nvmf::app

@@ -1,0 +1,20 @@
+// Command line of the nvmf-target daemon.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace nvmf::app {
+
+struct options {
+    std::string json_config;  // --json FILE; empty: the built-in default
+    std::string cpumask = "0x1";
+    std::string rpc_socket;  // default: rpc::default_socket_path
+    std::string log_level = "info";
+};
+
+// Parses argv. Returns the exit code when the process should stop now
+// (--help, --version, a usage error), or nullopt to run.
+std::optional<int> parse_options(int argc, char** argv, options* out);
+
+}  // namespace nvmf::app

@@ -1,0 +1,47 @@
+// Method handlers, grouped by file (bdev_methods.cpp, nvmf_methods.cpp,
+// methods.cpp), and the JSON shapes they share with save_config.
+#pragma once
+
+#include <memory>
+
+#include "bdev/bdev.hpp"
+#include "nvmf/subsystem.hpp"
+#include "nvmf/transport_id.hpp"
+#include "rpc/methods.hpp"
+
+namespace nvmf::rpc {
+
+// bdev_*
+result<json> bdev_malloc_create(context& ctx, const json& p);
+result<json> bdev_null_create(context& ctx, const json& p);
+result<json> bdev_malloc_delete(context& ctx, const json& p);
+result<json> bdev_null_delete(context& ctx, const json& p);
+result<json> bdev_get_bdevs(context& ctx, const json& p);
+result<json> bdev_wait_for_examine(context& ctx, const json& p);
+
+// nvmf_*
+result<json> nvmf_create_transport(context& ctx, const json& p);
+result<json> nvmf_get_transports(context& ctx, const json& p);
+result<json> nvmf_create_subsystem(context& ctx, const json& p);
+result<json> nvmf_delete_subsystem(context& ctx, const json& p);
+result<json> nvmf_get_subsystems(context& ctx, const json& p);
+result<json> nvmf_subsystem_add_listener(context& ctx, const json& p);
+result<json> nvmf_subsystem_remove_listener(context& ctx, const json& p);
+result<json> nvmf_subsystem_get_listeners(context& ctx, const json& p);
+result<json> nvmf_subsystem_add_ns(context& ctx, const json& p);
+result<json> nvmf_subsystem_remove_ns(context& ctx, const json& p);
+result<json> nvmf_subsystem_add_host(context& ctx, const json& p);
+result<json> nvmf_subsystem_remove_host(context& ctx, const json& p);
+result<json> nvmf_subsystem_allow_any_host(context& ctx, const json& p);
+result<json> nvmf_subsystem_get_controllers(context& ctx, const json& p);
+result<json> nvmf_subsystem_get_qpairs(context& ctx, const json& p);
+
+// Shapes.
+json bdev_to_json(const bdev::block_device& dev);
+// The save_config entry that recreates dev, or null for a bdev type that has none.
+json bdev_config_entry(const bdev::block_device& dev);
+json trid_to_json(const transport_id& t);
+json subsystem_to_json(const subsystem& s);
+json ns_to_json(const ns& n);  // nvmf_subsystem_add_ns "namespace" object
+
+}  // namespace nvmf::rpc

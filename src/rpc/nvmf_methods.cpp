@@ -1,0 +1,411 @@
+// nvmf_* methods: transports, subsystems, listeners, namespaces, hosts,
+// controllers and queue pairs.
+#include <strings.h>
+
+#include <string>
+
+#include "nvme/spec/fabrics.hpp"
+#include "nvmf/controller.hpp"
+#include "nvmf/qpair.hpp"
+#include "nvmf/target.hpp"
+#include "reactor/reactor.hpp"
+#include "rpc/handlers.hpp"
+#include "rpc/params.hpp"
+#include "transport/transport.hpp"
+
+namespace nvmf::rpc {
+
+namespace {
+
+constexpr uint32_t ns_limit = 1024;  // the most namespaces the core allows per subsystem
+
+result<std::shared_ptr<subsystem>> lookup(context& ctx, const std::string& nqn) {
+    auto s = ctx.tgt.find_subsystem(nqn);
+    if (!s) return invalid_params("Unable to find subsystem with NQN " + nqn);
+    return s;
+}
+
+// Reads {"nqn": ..., "tgt_name": ...}: the parameters every subsystem method has.
+void nqn_param(params& p, std::string& nqn) {
+    p.str("nqn", nqn, true, spec::nqn_max_len);
+    p.ignore("tgt_name");  // one target per process
+}
+
+result<transport_id> read_trid(const json& j) {
+    params p(j, false);
+    transport_id t;
+    std::string adrfam;
+    p.str("trtype", t.trtype, true, 16);
+    if (p.str("adrfam", adrfam, false, 16)) t.adrfam = adrfam;
+    p.str("traddr", t.traddr, true, 256);
+    p.str("trsvcid", t.trsvcid, false, 32);
+    if (auto r = p.finish(); !r) return invalid_params("listen_address: " + r.err().message);
+    auto n = normalize_trid(t);
+    if (!n) return invalid_params("listen_address: " + n.err().message);
+    return *n;
+}
+
+result<transport_id> listener_params(const json& j, std::string& nqn) {
+    params p(j, false);
+    nqn_param(p, nqn);
+    const json* addr = p.object("listen_address", true);
+    bool secure = false;
+    if (p.boolean("secure_channel", secure, false) && secure) {
+        p.fail("parameter 'secure_channel': TLS is not supported by this target");
+    }
+    std::string ana;
+    if (p.str("ana_state", ana, false, 32) && ana != "optimized") {
+        p.fail("parameter 'ana_state': only 'optimized' is supported");
+    }
+    if (auto r = p.finish(); !r) return r.err();
+    return read_trid(*addr);
+}
+
+// Tells the subsystem's controllers that a namespace came or went (Changed
+// Namespace List + Namespace Attribute Changed AEN), on their admin reactors.
+void notify_ns_changed(subsystem& s, uint32_t nsid) {
+    for (auto& c : s.controllers()) {
+        std::weak_ptr<controller> w = c;
+        c->admin_reactor->post([w, nsid] {
+            if (auto c = w.lock(); c && !c->destroyed()) c->note_ns_changed(nsid);
+        });
+    }
+}
+
+std::string subtype_of(const subsystem& s) { return s.is_discovery() ? "Discovery" : "NVMe"; }
+
+}  // namespace
+
+json trid_to_json(const transport_id& t) {
+    return json{
+        {"trtype", t.trtype}, {"adrfam", t.adrfam}, {"traddr", t.traddr}, {"trsvcid", t.trsvcid}};
+}
+
+json ns_to_json(const ns& n) {
+    json j{{"nsid", n.nsid}, {"bdev_name", n.dev->name()}, {"uuid", bdev::uuid_to_string(n.uuid)}};
+    if (n.has_nguid) j["nguid"] = hex_upper(n.nguid.data(), n.nguid.size());
+    if (n.has_eui64) j["eui64"] = hex_upper(n.eui64.data(), n.eui64.size());
+    if (n.anagrpid != n.nsid) j["anagrpid"] = n.anagrpid;
+    return j;
+}
+
+json subsystem_to_json(const subsystem& s) {
+    const auto prm = s.params();
+    json listeners = json::array();
+    for (auto& l : s.listeners()) listeners.push_back(trid_to_json(l));
+    json hosts = json::array();
+    for (auto& h : s.hosts()) hosts.push_back({{"nqn", h}});
+    json j{{"nqn", s.nqn},
+           {"subtype", subtype_of(s)},
+           {"listen_addresses", listeners},
+           {"allow_any_host", prm.allow_any_host},
+           {"hosts", hosts}};
+    if (s.is_discovery()) return j;
+    j["serial_number"] = prm.serial_number;
+    j["model_number"] = prm.model_number;
+    j["max_namespaces"] = prm.max_namespaces;
+    j["min_cntlid"] = prm.min_cntlid;
+    j["max_cntlid"] = prm.max_cntlid;
+    j["ana_reporting"] = prm.ana_reporting;
+    json nss = json::array();
+    auto table = s.ns_snapshot();
+    for (auto& n : table->slots) {
+        if (!n) continue;
+        json e = ns_to_json(*n);
+        e["name"] = n->dev->name();
+        nss.push_back(std::move(e));
+    }
+    j["namespaces"] = nss;
+    return j;
+}
+
+result<json> nvmf_create_transport(context& ctx, const json& j) {
+    if (!j.is_object())
+        return invalid_params("params must be a JSON object with at least 'trtype'");
+    json opts = j;
+    if (auto it = opts.find("tgt_name"); it != opts.end()) {
+        if (!it->is_string()) return invalid_params("parameter 'tgt_name' must be a string");
+        opts.erase(it);
+    }
+    auto o = transport_options::from_json(opts);
+    if (!o) return invalid_params(o.err().message);
+    if (ctx.tgt.find_transport(o->trtype)) {
+        return make_error(-EEXIST, "Transport type '" + o->trtype + "' already exists");
+    }
+    auto t = create_transport(ctx.tgt, *o);
+    if (!t) return from_core(t.err());
+    if (auto r = ctx.tgt.add_transport(std::move(*t)); !r) return from_core(r.err());
+    return json(true);
+}
+
+result<json> nvmf_get_transports(context& ctx, const json& j) {
+    params p(j);
+    std::string trtype;
+    const bool one = p.str("trtype", trtype, false, 16);
+    p.ignore("tgt_name");
+    if (auto r = p.finish(); !r) return r.err();
+    json out = json::array();
+    for (auto* t : ctx.tgt.transports()) {
+        if (one && strcasecmp(t->trtype().c_str(), trtype.c_str()) != 0) continue;
+        out.push_back(t->options().to_json());
+    }
+    if (one && out.empty())
+        return invalid_params("transport '" + trtype + "' has not been created");
+    return out;
+}
+
+result<json> nvmf_create_subsystem(context& ctx, const json& j) {
+    params p(j, false);
+    std::string nqn;
+    subsystem_params sp;
+    nqn_param(p, nqn);
+    p.str("serial_number", sp.serial_number, false, 20);
+    p.str("model_number", sp.model_number, false, 40);
+    p.boolean("allow_any_host", sp.allow_any_host, false);
+    // SPDK: 0 means "no limit"; here that is the core's ceiling.
+    if (p.u32("max_namespaces", sp.max_namespaces, false, 0, ns_limit) && sp.max_namespaces == 0) {
+        sp.max_namespaces = ns_limit;
+    }
+    p.u16("min_cntlid", sp.min_cntlid, false, spec::cntlid_min, spec::cntlid_max);
+    p.u16("max_cntlid", sp.max_cntlid, false, spec::cntlid_min, spec::cntlid_max);
+    p.boolean("ana_reporting", sp.ana_reporting, false);
+    if (!p.failed() && sp.min_cntlid > sp.max_cntlid) {
+        p.fail("min_cntlid (" + std::to_string(sp.min_cntlid) + ") is above max_cntlid (" +
+               std::to_string(sp.max_cntlid) + ")");
+    }
+    if (auto r = p.finish(); !r) return r.err();
+    if (ctx.tgt.find_subsystem(nqn)) {
+        return make_error(-EEXIST, "Unable to create subsystem " + nqn + ": it already exists");
+    }
+    auto s = ctx.tgt.create_subsystem(nqn, sp);
+    if (!s) return from_core(s.err());
+    if (ctx.deferred_start) {
+        ctx.deferred_start->push_back(nqn);
+    } else if (auto r = ctx.tgt.start_subsystem(nqn); !r) {
+        return from_core(r.err());
+    }
+    return json(true);
+}
+
+result<json> nvmf_delete_subsystem(context& ctx, const json& j) {
+    params p(j, false);
+    std::string nqn;
+    nqn_param(p, nqn);
+    if (auto r = p.finish(); !r) return r.err();
+    if (auto s = lookup(ctx, nqn); !s) return s.err();
+    if (auto r = ctx.tgt.delete_subsystem(nqn); !r) return from_core(r.err());
+    return json(true);
+}
+
+result<json> nvmf_get_subsystems(context& ctx, const json& j) {
+    params p(j);
+    std::string nqn;
+    const bool one = p.str("nqn", nqn, false, spec::nqn_max_len);
+    p.ignore("tgt_name");
+    if (auto r = p.finish(); !r) return r.err();
+    json out = json::array();
+    if (one) {
+        auto s = lookup(ctx, nqn);
+        if (!s) return s.err();
+        out.push_back(subsystem_to_json(**s));
+        return out;
+    }
+    for (auto& s : ctx.tgt.subsystems()) out.push_back(subsystem_to_json(*s));
+    return out;
+}
+
+result<json> nvmf_subsystem_add_listener(context& ctx, const json& j) {
+    std::string nqn;
+    auto trid = listener_params(j, nqn);
+    if (!trid) return trid.err();
+    if (auto s = lookup(ctx, nqn); !s) return s.err();
+    if (auto r = ctx.tgt.add_listener(nqn, *trid); !r) return from_core(r.err());
+    return json(true);
+}
+
+result<json> nvmf_subsystem_remove_listener(context& ctx, const json& j) {
+    std::string nqn;
+    auto trid = listener_params(j, nqn);
+    if (!trid) return trid.err();
+    if (auto s = lookup(ctx, nqn); !s) return s.err();
+    if (auto r = ctx.tgt.remove_listener(nqn, *trid); !r) return from_core(r.err());
+    return json(true);
+}
+
+result<json> nvmf_subsystem_get_listeners(context& ctx, const json& j) {
+    params p(j, false);
+    std::string nqn;
+    nqn_param(p, nqn);
+    if (auto r = p.finish(); !r) return r.err();
+    auto s = lookup(ctx, nqn);
+    if (!s) return s.err();
+    json out = json::array();
+    for (auto& l : (*s)->listeners()) {
+        out.push_back({{"address", trid_to_json(l)}, {"ana_state", "optimized"}});
+    }
+    return out;
+}
+
+result<json> nvmf_subsystem_add_ns(context& ctx, const json& j) {
+    params p(j, false);
+    std::string nqn;
+    nqn_param(p, nqn);
+    const json* nsj = p.object("namespace", true);
+    if (auto r = p.finish(); !r) return r.err();
+
+    params q(*nsj, false);
+    std::string bdev_name, uuid_s, nguid_s, eui_s, ptpl;
+    ns_params np;
+    q.str("bdev_name", bdev_name, true, 255);
+    q.u32("nsid", np.nsid, false, 0, 0xfffffffe);
+    if (q.str("uuid", uuid_s, false, 64)) {
+        bdev::uuid_t u;
+        if (bdev::uuid_from_string(uuid_s, &u)) {
+            np.uuid = u;
+        } else {
+            q.fail("parameter 'uuid' is not a UUID: '" + uuid_s + "'");
+        }
+    }
+    if (q.str("nguid", nguid_s, false, 64)) {
+        std::array<uint8_t, 16> g{};
+        if (parse_hex_bytes(nguid_s, g.data(), g.size())) {
+            np.nguid = g;
+        } else {
+            q.fail("parameter 'nguid' must be 32 hexadecimal digits, got '" + nguid_s + "'");
+        }
+    }
+    if (q.str("eui64", eui_s, false, 32)) {
+        std::array<uint8_t, 8> e{};
+        if (parse_hex_bytes(eui_s, e.data(), e.size())) {
+            np.eui64 = e;
+        } else {
+            q.fail("parameter 'eui64' must be 16 hexadecimal digits, got '" + eui_s + "'");
+        }
+    }
+    q.u32("anagrpid", np.anagrpid, false, 0, 0xfffffffe);
+    if (q.str("ptpl_file", ptpl, false) && !ptpl.empty()) {
+        q.fail("parameter 'ptpl_file': persistent reservations are not supported");
+    }
+    bool no_auto_visible = false;
+    if (q.boolean("no_auto_visible", no_auto_visible, false) && no_auto_visible) {
+        q.fail("parameter 'no_auto_visible': per-host namespace visibility is not supported");
+    }
+    if (auto r = q.finish(); !r) return invalid_params("namespace: " + r.err().message);
+
+    auto s = lookup(ctx, nqn);
+    if (!s) return s.err();
+    auto dev = ctx.tgt.bdevs.find(bdev_name);
+    if (!dev) return make_error(-ENODEV, "bdev '" + bdev_name + "' does not exist");
+    auto nsid = (*s)->add_ns(dev, np);
+    if (!nsid) return from_core(nsid.err());
+    notify_ns_changed(**s, *nsid);
+    return json(*nsid);
+}
+
+result<json> nvmf_subsystem_remove_ns(context& ctx, const json& j) {
+    params p(j, false);
+    std::string nqn;
+    uint32_t nsid = 0;
+    nqn_param(p, nqn);
+    p.u32("nsid", nsid, true, 1, 0xfffffffe);
+    if (auto r = p.finish(); !r) return r.err();
+    auto s = lookup(ctx, nqn);
+    if (!s) return s.err();
+    if (auto r = (*s)->remove_ns(nsid); !r) return from_core(r.err());
+    notify_ns_changed(**s, nsid);
+    return json(true);
+}
+
+result<json> nvmf_subsystem_add_host(context& ctx, const json& j) {
+    params p(j, false);
+    std::string nqn, host, key;
+    nqn_param(p, nqn);
+    p.str("host", host, true, spec::nqn_max_len);
+    for (const char* k : {"psk", "dhchap_key", "dhchap_ctrlr_key"}) {
+        if (p.str(k, key, false) && !key.empty()) {
+            p.fail(std::string("parameter '") + k + "': authentication and TLS are not supported");
+        }
+    }
+    if (auto r = p.finish(); !r) return r.err();
+    auto s = lookup(ctx, nqn);
+    if (!s) return s.err();
+    if (auto r = (*s)->add_host(host); !r) return from_core(r.err());
+    ctx.tgt.discovery_changed();
+    return json(true);
+}
+
+result<json> nvmf_subsystem_remove_host(context& ctx, const json& j) {
+    params p(j, false);
+    std::string nqn, host;
+    nqn_param(p, nqn);
+    p.str("host", host, true, spec::nqn_max_len);
+    if (auto r = p.finish(); !r) return r.err();
+    auto s = lookup(ctx, nqn);
+    if (!s) return s.err();
+    if (auto r = (*s)->remove_host(host); !r) return from_core(r.err());
+    // As SPDK does: a host that is no longer allowed loses its controllers.
+    if (!(*s)->host_allowed(host)) {
+        for (auto& c : (*s)->controllers()) {
+            if (c->hostnqn == host) c->destroy("host removed");
+        }
+    }
+    ctx.tgt.discovery_changed();
+    return json(true);
+}
+
+result<json> nvmf_subsystem_allow_any_host(context& ctx, const json& j) {
+    params p(j, false);
+    std::string nqn;
+    bool allow = false;
+    nqn_param(p, nqn);
+    p.boolean("allow_any_host", allow, true);
+    if (auto r = p.finish(); !r) return r.err();
+    auto s = lookup(ctx, nqn);
+    if (!s) return s.err();
+    (*s)->set_allow_any_host(allow);
+    ctx.tgt.discovery_changed();
+    return json(true);
+}
+
+result<json> nvmf_subsystem_get_controllers(context& ctx, const json& j) {
+    params p(j, false);
+    std::string nqn;
+    nqn_param(p, nqn);
+    if (auto r = p.finish(); !r) return r.err();
+    auto s = lookup(ctx, nqn);
+    if (!s) return s.err();
+    json out = json::array();
+    for (auto& c : (*s)->controllers()) {
+        if (c->destroyed()) continue;
+        out.push_back({{"cntlid", c->cntlid},
+                       {"hostnqn", c->hostnqn},
+                       {"hostid", bdev::uuid_to_string(c->hostid)},
+                       {"num_io_qpairs", c->io_qpair_count()}});
+    }
+    return out;
+}
+
+result<json> nvmf_subsystem_get_qpairs(context& ctx, const json& j) {
+    params p(j, false);
+    std::string nqn;
+    nqn_param(p, nqn);
+    if (auto r = p.finish(); !r) return r.err();
+    auto s = lookup(ctx, nqn);
+    if (!s) return s.err();
+    json out = json::array();
+    for (auto& c : (*s)->controllers()) {
+        if (c->destroyed()) continue;
+        for (auto& q : c->qpairs()) {
+            json e{{"cntlid", c->cntlid},
+                   {"qid", q->qid},
+                   {"state", c->enabled() ? "active" : "connecting"},
+                   {"listen_address", trid_to_json(q->listen_trid())},
+                   {"peer_address", trid_to_json(q->peer_trid())}};
+            if (q->owner) e["thread"] = "reactor_" + std::to_string(q->owner->index());
+            out.push_back(std::move(e));
+        }
+    }
+    return out;
+}
+
+}  // namespace nvmf::rpc

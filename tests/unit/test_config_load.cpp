@@ -1,0 +1,239 @@
+// JSON config files: loading a multi-subsystem file, error reporting, and the
+// save_config round trip (load -> save -> load -> save is identical).
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "nvmf/target.hpp"
+#include "reactor/reactor.hpp"
+#include "rpc/config.hpp"
+#include "rpc/methods.hpp"
+
+namespace nvmf::rpc {
+namespace {
+
+// A loopback TCP port that was free a moment ago.
+std::string free_port() {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    socklen_t len = sizeof(a);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(fd);
+    return std::to_string(ntohs(a.sin_port));
+}
+
+json entry(const char* m, json p) { return json{{"method", m}, {"params", std::move(p)}}; }
+
+json multi_config(const std::string& port) {
+    const json addr{
+        {"trtype", "tcp"}, {"adrfam", "ipv4"}, {"traddr", "127.0.0.1"}, {"trsvcid", port}};
+    json nvmf = json::array({
+        entry("nvmf_create_transport",
+              {{"trtype", "TCP"}, {"max_queue_depth", 64}, {"in_capsule_data_size", 8192}}),
+        entry("nvmf_create_subsystem", {{"nqn", "nqn.2016-06.io.spdk:cnode1"},
+                                        {"serial_number", "SN0001"},
+                                        {"allow_any_host", true}}),
+        entry("nvmf_subsystem_add_ns", {{"nqn", "nqn.2016-06.io.spdk:cnode1"},
+                                        {"namespace", {{"bdev_name", "Malloc0"}, {"nsid", 1}}}}),
+        entry("nvmf_subsystem_add_ns", {{"nqn", "nqn.2016-06.io.spdk:cnode1"},
+                                        {"namespace",
+                                         {{"bdev_name", "Null0"},
+                                          {"nsid", 7},
+                                          {"nguid", "000102030405060708090A0B0C0D0E0F"}}}}),
+        entry("nvmf_subsystem_add_listener",
+              {{"nqn", "nqn.2016-06.io.spdk:cnode1"}, {"listen_address", addr}}),
+        entry("nvmf_create_subsystem", {{"nqn", "nqn.2016-06.io.spdk:cnode2"},
+                                        {"model_number", "Second"},
+                                        {"max_namespaces", 8},
+                                        {"min_cntlid", 10},
+                                        {"max_cntlid", 20}}),
+        entry("nvmf_subsystem_add_host",
+              {{"nqn", "nqn.2016-06.io.spdk:cnode2"},
+               {"host", "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555"}}),
+        entry("nvmf_subsystem_add_ns",
+              {{"nqn", "nqn.2016-06.io.spdk:cnode2"},
+               {"namespace",
+                {{"bdev_name", "Malloc1"}, {"uuid", "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"}}}}),
+        entry("nvmf_subsystem_add_listener",
+              {{"nqn", "nqn.2016-06.io.spdk:cnode2"}, {"listen_address", addr}}),
+        entry("nvmf_subsystem_add_listener",
+              {{"nqn", "nqn.2014-08.org.nvmexpress.discovery"}, {"listen_address", addr}}),
+        {{"method", "framework_start_init"}},
+    });
+    json bdev = json::array({
+        entry("bdev_malloc_create",
+              {{"name", "Malloc0"}, {"num_blocks", 2048}, {"block_size", 512}}),
+        entry("bdev_malloc_create", {{"name", "Malloc1"},
+                                     {"num_blocks", 256},
+                                     {"block_size", 4096},
+                                     {"uuid", "01234567-89ab-4def-8123-456789abcdef"}}),
+        entry("bdev_null_create",
+              {{"name", "Null0"}, {"num_blocks", 1 << 20}, {"block_size", 4096}}),
+    });
+    // nvmf first in the file: bdev must still be applied first.
+    return json{{"subsystems", json::array({json{{"subsystem", "accel"}, {"config", json::array()}},
+                                            json{{"subsystem", "nvmf"}, {"config", nvmf}},
+                                            json{{"subsystem", "bdev"}, {"config", bdev}}})}};
+}
+
+class config_test : public ::testing::Test {
+protected:
+    reactor_group reactors{std::vector<int>{}};
+    target tgt{reactors};
+};
+
+TEST_F(config_test, loads_a_multi_subsystem_file) {
+    const std::string port = free_port();
+    auto r = load_config(tgt, multi_config(port));
+    ASSERT_TRUE(r.ok()) << r.err().message;
+
+    EXPECT_EQ(tgt.bdevs.list().size(), 3u);
+    ASSERT_NE(tgt.find_transport("TCP"), nullptr);
+    EXPECT_EQ(tgt.find_transport("TCP")->options().max_queue_depth, 64u);
+    EXPECT_EQ(tgt.find_transport("TCP")->options().in_capsule_data_size, 8192u);
+
+    auto c1 = tgt.find_subsystem("nqn.2016-06.io.spdk:cnode1");
+    auto c2 = tgt.find_subsystem("nqn.2016-06.io.spdk:cnode2");
+    ASSERT_TRUE(c1 && c2);
+    EXPECT_EQ(c1->state(), subsystem_state::active);  // started after the load
+    EXPECT_EQ(c2->state(), subsystem_state::active);
+    EXPECT_EQ(c1->params().serial_number, "SN0001");
+    EXPECT_TRUE(c1->params().allow_any_host);
+    EXPECT_FALSE(c2->params().allow_any_host);
+    EXPECT_EQ(c2->params().min_cntlid, 10);
+    EXPECT_EQ(c2->hosts().size(), 1u);
+    auto t1 = c1->ns_snapshot();
+    ASSERT_TRUE(t1->find(1) && t1->find(7));
+    EXPECT_EQ(t1->find(7)->dev->name(), "Null0");
+    EXPECT_TRUE(t1->find(7)->has_nguid);
+    auto t2 = c2->ns_snapshot();
+    ASSERT_TRUE(t2->find(1));
+    EXPECT_EQ(bdev::uuid_to_string(t2->find(1)->uuid), "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee");
+    EXPECT_EQ(bdev::uuid_to_string(tgt.bdevs.find("Malloc1")->uuid()),
+              "01234567-89ab-4def-8123-456789abcdef");
+
+    const transport_id trid{"TCP", "IPv4", "127.0.0.1", port};
+    EXPECT_TRUE(c1->listener_allowed(trid));
+    EXPECT_TRUE(c2->listener_allowed(trid));
+    EXPECT_TRUE(tgt.discovery()->listener_allowed(trid));
+    auto listening = tgt.find_transport("TCP")->listening();
+    ASSERT_EQ(listening.size(), 1u);
+    EXPECT_EQ(listening[0], trid);
+}
+
+TEST_F(config_test, save_config_round_trip_is_identical) {
+    auto r = load_config(tgt, multi_config(free_port()));
+    ASSERT_TRUE(r.ok()) << r.err().message;
+    const json saved = save_config(tgt);
+    tgt.shutdown();  // frees the port for the second target
+
+    reactor_group reactors2{std::vector<int>{}};
+    target tgt2{reactors2};
+    auto r2 = load_config(tgt2, saved);
+    ASSERT_TRUE(r2.ok()) << r2.err().message << "\n" << saved.dump(2);
+    const json saved2 = save_config(tgt2);
+    EXPECT_EQ(saved.dump(2), saved2.dump(2));
+
+    // The saved form is SPDK's: bdev section, then nvmf, methods with params.
+    ASSERT_EQ(saved["subsystems"].size(), 2u);
+    EXPECT_EQ(saved["subsystems"][0]["subsystem"], "bdev");
+    EXPECT_EQ(saved["subsystems"][1]["subsystem"], "nvmf");
+    EXPECT_EQ(saved["subsystems"][0]["config"].size(), 3u);
+    for (const auto& e : saved["subsystems"][1]["config"]) {
+        EXPECT_TRUE(e["method"].is_string());
+        EXPECT_TRUE(e["params"].is_object());
+    }
+}
+
+TEST_F(config_test, errors_name_the_method_and_the_reason) {
+    json cfg = {
+        {"subsystems",
+         json::array(
+             {json{{"subsystem", "bdev"},
+                   {"config", json::array({entry(
+                                  "bdev_malloc_create",
+                                  {{"name", "M0"}, {"num_blocks", 8}, {"block_size", 512}})})}},
+              json{{"subsystem", "nvmf"},
+                   {"config",
+                    json::array({entry("nvmf_create_subsystem", {{"nqn", "nqn.2016-06.io.spdk:x"}}),
+                                 entry("nvmf_subsystem_add_ns",
+                                       {{"nqn", "nqn.2016-06.io.spdk:x"},
+                                        {"namespace", {{"bdev_name", "Missing"}}}})})}}})}};
+    auto r = load_config(tgt, cfg);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.err().message.find("subsystem 'nvmf' entry 1: nvmf_subsystem_add_ns"),
+              std::string::npos)
+        << r.err().message;
+    EXPECT_NE(r.err().message.find("bdev 'Missing' does not exist"), std::string::npos)
+        << r.err().message;
+    // Subsystems of a failed load are not started.
+    auto s = tgt.find_subsystem("nqn.2016-06.io.spdk:x");
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->state(), subsystem_state::inactive);
+}
+
+TEST_F(config_test, malformed_configs) {
+    auto msg = [&](const json& j) {
+        auto r = load_config(tgt, j);
+        EXPECT_FALSE(r.ok()) << j.dump();
+        return r.ok() ? std::string() : r.err().message;
+    };
+    EXPECT_NE(msg(json::array()).find("top level"), std::string::npos);
+    EXPECT_NE(msg(json::object()).find("'subsystems'"), std::string::npos);
+    EXPECT_NE(msg({{"subsystems", json::array({5})}}).find("'subsystem' name"), std::string::npos);
+    EXPECT_NE(msg({{"subsystems", json::array({json{{"subsystem", "bdev"}, {"config", 3}}})}})
+                  .find("must be an array"),
+              std::string::npos);
+    EXPECT_NE(
+        msg({{"subsystems", json::array({json{{"subsystem", "bdev"},
+                                              {"config", json::array({json{{"params", 1}}})}}})}})
+            .find("missing 'method'"),
+        std::string::npos);
+    const std::string unknown =
+        msg({{"subsystems",
+              json::array(
+                  {json{{"subsystem", "nvmf"},
+                        {"config", json::array({entry("nvmf_set_colour", json::object())})}}})}});
+    EXPECT_NE(unknown.find("nvmf_set_colour"), std::string::npos);
+    EXPECT_NE(unknown.find("Method not found"), std::string::npos);
+    const std::string bad_param = msg(
+        {{"subsystems",
+          json::array({json{
+              {"subsystem", "nvmf"},
+              {"config", json::array({entry("nvmf_create_transport",
+                                            {{"trtype", "TCP"}, {"max_queue_depth", 1}})})}}})}});
+    EXPECT_NE(bad_param.find("nvmf_create_transport"), std::string::npos);
+    EXPECT_NE(bad_param.find("max_queue_depth"), std::string::npos);
+}
+
+TEST_F(config_test, files) {
+    const std::string path = "/tmp/nvmf-config-test-" + std::to_string(getpid()) + ".json";
+    { std::ofstream(path) << "{\"subsystems\": [ {\"subsystem\": \"bdev\", \"config\": [ }"; }
+    auto r = load_config_file(tgt, path);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.err().message.find("not valid JSON"), std::string::npos) << r.err().message;
+    EXPECT_NE(r.err().message.find(path), std::string::npos);
+
+    json cfg = multi_config(free_port());
+    { std::ofstream(path) << cfg.dump(2); }
+    auto ok = load_config_file(tgt, path);
+    EXPECT_TRUE(ok.ok()) << ok.err().message;
+    ::unlink(path.c_str());
+
+    auto missing = load_config_file(tgt, path);
+    ASSERT_FALSE(missing.ok());
+    EXPECT_NE(missing.err().message.find("cannot open"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nvmf::rpc

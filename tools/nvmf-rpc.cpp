@@ -1,0 +1,426 @@
+// nvmf-rpc: JSON-RPC client for nvmf-target, in the style of SPDK's rpc.py.
+//
+//   nvmf-rpc [-s SOCK] METHOD [ARGS]        e.g. nvmf-rpc nvmf_create_subsystem NQN -a -s SN
+//   nvmf-rpc [-s SOCK] --raw METHOD ['{json params}']
+//   nvmf-rpc METHOD --help                  the arguments of one method
+//
+// Prints the result as JSON (a string result is printed bare); on error prints
+// the code and message to stderr and exits 1.
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "rpc/jsonrpc.hpp"
+#include "rpc/server.hpp"
+
+namespace {
+
+using json = nlohmann::json;
+
+// Sets params[key] when the option was given.
+template <typename T>
+void put(json& p, const char* key, const std::optional<T>& v) {
+    if (v) p[key] = *v;
+}
+
+struct method_cli {
+    std::string help;
+    // Adds the method's arguments to app; returns the builder of params.
+    std::function<std::function<json()>(CLI::App&)> setup;
+};
+
+json listen_address(const std::string& trtype, const std::string& traddr,
+                    const std::optional<std::string>& trsvcid,
+                    const std::optional<std::string>& adrfam) {
+    json a{{"trtype", trtype}, {"traddr", traddr}};
+    put(a, "trsvcid", trsvcid);
+    put(a, "adrfam", adrfam);
+    return a;
+}
+
+std::map<std::string, method_cli> methods() {
+    std::map<std::string, method_cli> m;
+    auto simple = [&](const char* name, const char* help) {
+        m[name] = {help, [](CLI::App&) { return [] { return json(nullptr); }; }};
+    };
+    auto nqn_only = [&](const char* name, const char* help) {
+        m[name] = {help, [](CLI::App& app) {
+                       auto nqn = std::make_shared<std::string>();
+                       app.add_option("nqn", *nqn, "subsystem NQN")->required();
+                       return [nqn] { return json{{"nqn", *nqn}}; };
+                   }};
+    };
+
+    simple("rpc_get_methods", "list the methods");
+    simple("spdk_get_version", "the target's version");
+    simple("save_config", "the configuration as a JSON config file");
+    simple("framework_start_init", "no-op (kept for SPDK configs)");
+    simple("bdev_wait_for_examine", "no-op (kept for SPDK configs)");
+
+    for (const char* kind : {"malloc", "null"}) {
+        const bool is_malloc = std::strcmp(kind, "malloc") == 0;
+        m[std::string("bdev_") + kind + "_create"] = {
+            is_malloc ? "create a RAM bdev: [-b NAME] SIZE_MIB BLOCK_SIZE [-u UUID]"
+                      : "create a null bdev: NAME SIZE_MIB BLOCK_SIZE [-u UUID]",
+            [is_malloc](CLI::App& app) {
+                struct s {
+                    std::string name;
+                    uint64_t size_mib = 0;
+                    uint32_t block_size = 0;
+                    std::optional<std::string> uuid;
+                };
+                auto v = std::make_shared<s>();
+                if (is_malloc) {
+                    app.add_option("-b,--name", v->name, "bdev name (default MallocN)");
+                } else {
+                    app.add_option("name", v->name, "bdev name")->required();
+                }
+                app.add_option("total_size", v->size_mib, "size in MiB")->required();
+                app.add_option("block_size", v->block_size, "block size in bytes")->required();
+                app.add_option("-u,--uuid", v->uuid, "UUID of the bdev");
+                return [v] {
+                    json p;
+                    if (!v->name.empty()) p["name"] = v->name;
+                    p["num_blocks"] = v->block_size ? v->size_mib * 1024 * 1024 / v->block_size : 0;
+                    p["block_size"] = v->block_size;
+                    put(p, "uuid", v->uuid);
+                    return p;
+                };
+            }};
+        m[std::string("bdev_") + kind + "_delete"] = {
+            "delete a bdev: NAME", [](CLI::App& app) {
+                auto n = std::make_shared<std::string>();
+                app.add_option("name", *n, "bdev name")->required();
+                return [n] { return json{{"name", *n}}; };
+            }};
+    }
+    m["bdev_get_bdevs"] = {"list bdevs: [-b NAME]", [](CLI::App& app) {
+                               auto n = std::make_shared<std::optional<std::string>>();
+                               app.add_option("-b,--name", *n, "only this bdev");
+                               return [n] {
+                                   json p = json::object();
+                                   put(p, "name", *n);
+                                   return p.empty() ? json(nullptr) : p;
+                               };
+                           }};
+
+    m["nvmf_create_transport"] = {
+        "create a transport: -t TCP [options]", [](CLI::App& app) {
+            struct s {
+                std::string trtype;
+                std::optional<uint32_t> q, mq, c, i, u, a, n, b, y, x, e, k, d;
+                bool no_c2h = false, dif = false, zcopy = false;
+            };
+            auto v = std::make_shared<s>();
+            app.add_option("-t,--trtype", v->trtype, "transport type (TCP)")->required();
+            app.add_option("-q,--max-queue-depth", v->q, "max_queue_depth");
+            app.add_option("-m,--max-io-qpairs-per-ctrlr", v->mq, "max_io_qpairs_per_ctrlr");
+            app.add_option("-c,--in-capsule-data-size", v->c, "in_capsule_data_size");
+            app.add_option("-i,--max-io-size", v->i, "max_io_size");
+            app.add_option("-u,--io-unit-size", v->u, "io_unit_size");
+            app.add_option("-a,--max-aq-depth", v->a, "max_aq_depth");
+            app.add_option("-n,--num-shared-buffers", v->n, "num_shared_buffers");
+            app.add_option("-b,--buf-cache-size", v->b, "buf_cache_size");
+            app.add_option("-y,--sock-priority", v->y, "sock_priority");
+            app.add_option("-x,--abort-timeout-sec", v->x, "abort_timeout_sec");
+            app.add_option("-e,--control-msg-num", v->e, "control_msg_num");
+            app.add_option("-k,--ack-timeout", v->k, "ack_timeout");
+            app.add_option("-d,--data-wr-pool-size", v->d, "data_wr_pool_size");
+            app.add_flag("-o,--c2h-success", v->no_c2h, "disable C2H success optimization");
+            app.add_flag("-f,--dif-insert-or-strip", v->dif, "dif_insert_or_strip");
+            app.add_flag("-z,--zcopy", v->zcopy, "zcopy");
+            return [v] {
+                json p{{"trtype", v->trtype}};
+                put(p, "max_queue_depth", v->q);
+                put(p, "max_io_qpairs_per_ctrlr", v->mq);
+                put(p, "in_capsule_data_size", v->c);
+                put(p, "max_io_size", v->i);
+                put(p, "io_unit_size", v->u);
+                put(p, "max_aq_depth", v->a);
+                put(p, "num_shared_buffers", v->n);
+                put(p, "buf_cache_size", v->b);
+                put(p, "sock_priority", v->y);
+                put(p, "abort_timeout_sec", v->x);
+                put(p, "control_msg_num", v->e);
+                put(p, "ack_timeout", v->k);
+                put(p, "data_wr_pool_size", v->d);
+                if (v->no_c2h) p["c2h_success"] = false;
+                if (v->dif) p["dif_insert_or_strip"] = true;
+                if (v->zcopy) p["zcopy"] = true;
+                return p;
+            };
+        }};
+    m["nvmf_get_transports"] = {"list transports: [--trtype T]", [](CLI::App& app) {
+                                    auto t = std::make_shared<std::optional<std::string>>();
+                                    app.add_option("--trtype", *t, "only this transport");
+                                    return [t] {
+                                        json p = json::object();
+                                        put(p, "trtype", *t);
+                                        return p.empty() ? json(nullptr) : p;
+                                    };
+                                }};
+
+    m["nvmf_create_subsystem"] = {
+        "create a subsystem: NQN [-s SN] [-d MODEL] [-a] [-m MAX_NS] [-i MIN] [-I MAX] [-r]",
+        [](CLI::App& app) {
+            struct s {
+                std::string nqn;
+                std::optional<std::string> sn, mn;
+                std::optional<uint32_t> max_ns;
+                std::optional<uint16_t> min_c, max_c;
+                bool any = false, ana = false;
+            };
+            auto v = std::make_shared<s>();
+            app.add_option("nqn", v->nqn, "subsystem NQN")->required();
+            app.add_option("-s,--serial-number", v->sn, "serial number");
+            app.add_option("-d,--model-number", v->mn, "model number");
+            app.add_flag("-a,--allow-any-host", v->any, "allow any host");
+            app.add_option("-m,--max-namespaces", v->max_ns, "max namespaces");
+            app.add_option("-i,--min-cntlid", v->min_c, "min controller ID");
+            app.add_option("-I,--max-cntlid", v->max_c, "max controller ID");
+            app.add_flag("-r,--ana-reporting", v->ana, "ANA reporting");
+            return [v] {
+                json p{{"nqn", v->nqn}};
+                put(p, "serial_number", v->sn);
+                put(p, "model_number", v->mn);
+                if (v->any) p["allow_any_host"] = true;
+                put(p, "max_namespaces", v->max_ns);
+                put(p, "min_cntlid", v->min_c);
+                put(p, "max_cntlid", v->max_c);
+                if (v->ana) p["ana_reporting"] = true;
+                return p;
+            };
+        }};
+    nqn_only("nvmf_delete_subsystem", "delete a subsystem: NQN");
+    m["nvmf_get_subsystems"] = {"list subsystems: [NQN]", [](CLI::App& app) {
+                                    auto n = std::make_shared<std::optional<std::string>>();
+                                    app.add_option("nqn", *n, "only this subsystem");
+                                    return [n] {
+                                        json p = json::object();
+                                        put(p, "nqn", *n);
+                                        return p.empty() ? json(nullptr) : p;
+                                    };
+                                }};
+    for (const char* name : {"nvmf_subsystem_add_listener", "nvmf_subsystem_remove_listener"}) {
+        m[name] = {"NQN -t TRTYPE -a TRADDR -s TRSVCID [-f ADRFAM]", [](CLI::App& app) {
+                       struct s {
+                           std::string nqn, trtype, traddr;
+                           std::optional<std::string> trsvcid, adrfam;
+                       };
+                       auto v = std::make_shared<s>();
+                       app.add_option("nqn", v->nqn, "subsystem NQN")->required();
+                       app.add_option("-t,--trtype", v->trtype, "transport type (tcp)")->required();
+                       app.add_option("-a,--traddr", v->traddr, "address")->required();
+                       app.add_option("-s,--trsvcid", v->trsvcid, "port");
+                       app.add_option("-f,--adrfam", v->adrfam, "ipv4 or ipv6");
+                       return [v] {
+                           return json{{"nqn", v->nqn},
+                                       {"listen_address", listen_address(v->trtype, v->traddr,
+                                                                         v->trsvcid, v->adrfam)}};
+                       };
+                   }};
+    }
+    nqn_only("nvmf_subsystem_get_listeners", "listeners of a subsystem: NQN");
+    nqn_only("nvmf_subsystem_get_controllers", "controllers of a subsystem: NQN");
+    nqn_only("nvmf_subsystem_get_qpairs", "queue pairs of a subsystem: NQN");
+    m["nvmf_subsystem_add_ns"] = {
+        "add a namespace: NQN BDEV [-n NSID] [-u UUID] [-g NGUID] [-e EUI64]", [](CLI::App& app) {
+            struct s {
+                std::string nqn, bdev;
+                std::optional<uint32_t> nsid;
+                std::optional<std::string> uuid, nguid, eui64;
+            };
+            auto v = std::make_shared<s>();
+            app.add_option("nqn", v->nqn, "subsystem NQN")->required();
+            app.add_option("bdev_name", v->bdev, "bdev to export")->required();
+            app.add_option("-n,--nsid", v->nsid, "namespace ID");
+            app.add_option("-u,--uuid", v->uuid, "namespace UUID");
+            app.add_option("-g,--nguid", v->nguid, "namespace NGUID (32 hex digits)");
+            app.add_option("-e,--eui64", v->eui64, "namespace EUI-64 (16 hex digits)");
+            return [v] {
+                json ns{{"bdev_name", v->bdev}};
+                put(ns, "nsid", v->nsid);
+                put(ns, "uuid", v->uuid);
+                put(ns, "nguid", v->nguid);
+                put(ns, "eui64", v->eui64);
+                return json{{"nqn", v->nqn}, {"namespace", ns}};
+            };
+        }};
+    m["nvmf_subsystem_remove_ns"] = {"remove a namespace: NQN NSID", [](CLI::App& app) {
+                                         auto nqn = std::make_shared<std::string>();
+                                         auto nsid = std::make_shared<uint32_t>(0);
+                                         app.add_option("nqn", *nqn, "subsystem NQN")->required();
+                                         app.add_option("nsid", *nsid, "namespace ID")->required();
+                                         return [nqn, nsid] {
+                                             return json{{"nqn", *nqn}, {"nsid", *nsid}};
+                                         };
+                                     }};
+    for (const char* name : {"nvmf_subsystem_add_host", "nvmf_subsystem_remove_host"}) {
+        m[name] = {"NQN HOSTNQN", [](CLI::App& app) {
+                       auto nqn = std::make_shared<std::string>();
+                       auto host = std::make_shared<std::string>();
+                       app.add_option("nqn", *nqn, "subsystem NQN")->required();
+                       app.add_option("host", *host, "host NQN")->required();
+                       return [nqn, host] { return json{{"nqn", *nqn}, {"host", *host}}; };
+                   }};
+    }
+    m["nvmf_subsystem_allow_any_host"] = {
+        "NQN (-e | -d)", [](CLI::App& app) {
+            auto nqn = std::make_shared<std::string>();
+            auto en = std::make_shared<bool>(false);
+            auto dis = std::make_shared<bool>(false);
+            app.add_option("nqn", *nqn, "subsystem NQN")->required();
+            auto* mode = app.add_option_group("mode", "-e or -d");
+            mode->add_flag("-e,--enable", *en, "allow any host");
+            mode->add_flag("-d,--disable", *dis, "allowed hosts only");
+            mode->require_option(1);
+            return [nqn, en] { return json{{"nqn", *nqn}, {"allow_any_host", *en}}; };
+        }};
+    return m;
+}
+
+int usage(const std::map<std::string, method_cli>& m, FILE* out) {
+    std::fprintf(out,
+                 "usage: nvmf-rpc [-s SOCK] METHOD [ARGS]\n"
+                 "       nvmf-rpc [-s SOCK] --raw METHOD ['{json params}']\n"
+                 "  -s, --server SOCK   RPC socket (default %s)\n\nmethods:\n",
+                 nvmf::rpc::default_socket_path);
+    for (auto& [name, mc] : m) std::fprintf(out, "  %-32s %s\n", name.c_str(), mc.help.c_str());
+    return out == stderr ? 2 : 0;
+}
+
+// Sends one request, reads one response.
+int call(const std::string& sock, const std::string& method, const json& params) {
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    if (sock.size() >= sizeof(a.sun_path)) {
+        std::fprintf(stderr, "nvmf-rpc: socket path too long: %s\n", sock.c_str());
+        return 1;
+    }
+    std::memcpy(a.sun_path, sock.c_str(), sock.size() + 1);
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+        std::fprintf(stderr, "nvmf-rpc: cannot connect to %s: %s (is nvmf-target running?)\n",
+                     sock.c_str(), std::strerror(errno));
+        if (fd >= 0) close(fd);
+        return 1;
+    }
+    json req{{"jsonrpc", "2.0"}, {"id", 1}, {"method", method}};
+    if (!params.is_null()) req["params"] = params;
+    const std::string text = req.dump();
+    for (size_t off = 0; off < text.size();) {
+        const ssize_t n = send(fd, text.data() + off, text.size() - off, MSG_NOSIGNAL);
+        if (n <= 0) {
+            std::fprintf(stderr, "nvmf-rpc: send: %s\n", std::strerror(errno));
+            close(fd);
+            return 1;
+        }
+        off += static_cast<size_t>(n);
+    }
+    nvmf::rpc::stream_splitter in;
+    std::string value, why;
+    char buf[65536];
+    for (;;) {
+        const auto st = in.next(&value, &why);
+        if (st == nvmf::rpc::stream_splitter::status::value) break;
+        if (st == nvmf::rpc::stream_splitter::status::error) {
+            std::fprintf(stderr, "nvmf-rpc: bad response: %s\n", why.c_str());
+            close(fd);
+            return 1;
+        }
+        const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        if (n <= 0) {
+            std::fprintf(stderr, "nvmf-rpc: connection closed before a response\n");
+            close(fd);
+            return 1;
+        }
+        in.append(std::string_view(buf, static_cast<size_t>(n)));
+    }
+    close(fd);
+    json resp = json::parse(value, nullptr, false);
+    if (resp.is_discarded() || !resp.is_object()) {
+        std::fprintf(stderr, "nvmf-rpc: response is not JSON: %s\n", value.c_str());
+        return 1;
+    }
+    if (auto e = resp.find("error"); e != resp.end()) {
+        std::fprintf(stderr, "request:\n%s\nerror %d: %s\n", req.dump(2).c_str(),
+                     e->value("code", 0), e->value("message", std::string("?")).c_str());
+        return 1;
+    }
+    const json& r = resp["result"];
+    if (r.is_string()) {
+        std::printf("%s\n", r.get<std::string>().c_str());
+    } else if (!(r.is_boolean() && r.get<bool>())) {
+        std::printf("%s\n", r.dump(2).c_str());
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const auto table = methods();
+    std::string sock = nvmf::rpc::default_socket_path;
+    bool raw = false;
+    int i = 1;
+    for (; i < argc; ++i) {
+        const std::string a = argv[i];
+        if ((a == "-s" || a == "--server") && i + 1 < argc) {
+            sock = argv[++i];
+        } else if (a == "--raw") {
+            raw = true;
+        } else if (a == "-h" || a == "--help") {
+            return usage(table, stdout);
+        } else {
+            break;
+        }
+    }
+    if (i >= argc) return usage(table, stderr);
+    const std::string method = argv[i++];
+
+    if (raw) {
+        json params = nullptr;
+        if (i < argc) {
+            params = json::parse(argv[i++], nullptr, false);
+            if (params.is_discarded()) {
+                std::fprintf(stderr, "nvmf-rpc: params are not valid JSON: %s\n", argv[i - 1]);
+                return 2;
+            }
+        }
+        if (i < argc) {
+            std::fprintf(stderr, "nvmf-rpc: --raw takes METHOD and one JSON argument\n");
+            return 2;
+        }
+        return call(sock, method, params);
+    }
+
+    auto it = table.find(method);
+    if (it == table.end()) {
+        std::fprintf(stderr,
+                     "nvmf-rpc: unknown method '%s' (use --raw for methods without a CLI)\n",
+                     method.c_str());
+        return 2;
+    }
+    CLI::App app{it->second.help, "nvmf-rpc " + method};
+    auto build = it->second.setup(app);
+    std::vector<std::string> rest(argv + i, argv + argc);
+    std::reverse(rest.begin(), rest.end());  // CLI11 takes the arguments reversed
+    try {
+        app.parse(rest);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    return call(sock, method, build());
+}
