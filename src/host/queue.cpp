@@ -142,6 +142,14 @@ result<uint16_t> queue::submit(spec::sqe cmd, std::span<const uint8_t> out,
             iov[cnt++] = {&ddgst, sizeof(ddgst)};
         }
     }
+    if (flags & submit_flag::defer) {
+        for (int i = 0; i < cnt; ++i) {
+            const auto* b = static_cast<const uint8_t*>(iov[i].iov_base);
+            tx_.insert(tx_.end(), b, b + iov[i].iov_len);
+        }
+        return cid;
+    }
+    if (auto r = flush(); !r) return r.err();
     if (auto r = sock_.sendv_all(iov, cnt); !r) return fail(r.err().code, r.err().message);
     return cid;
 }
@@ -210,7 +218,17 @@ result<void> queue::read_header(int timeout_ms) {
     return {};
 }
 
+result<void> queue::flush() {
+    if (tx_.empty()) return {};
+    if (failed_) return failure_;
+    auto r = sock_.send_all(tx_.data(), tx_.size());
+    tx_.clear();
+    if (!r) return fail(r.err().code, r.err().message);
+    return {};
+}
+
 result<void> queue::poll_once(int timeout_ms) {
+    if (auto r = flush(); !r) return r;
     if (auto r = read_header(timeout_ms); !r) return r;
     const auto* ch = reinterpret_cast<const st::common_header*>(hdr_);
     switch (static_cast<st::pdu_type>(ch->pdu_type)) {
@@ -306,7 +324,8 @@ result<void> queue::handle_r2t() {
         return fail(-EPROTO, "R2T R2TO " + std::to_string(r.r2to) + " R2TL " +
                                  std::to_string(r.r2tl) + " outside " + std::to_string(s->out_len));
     }
-    const uint32_t chunk_max = ic_resp_.maxh2cdata;
+    uint32_t chunk_max = ic_resp_.maxh2cdata;
+    if (opts_.h2c_chunk != 0) chunk_max = std::min(chunk_max, opts_.h2c_chunk);
     uint32_t off = r.r2to;
     const uint32_t end = r.r2to + r.r2tl;
     while (off < end) {

@@ -31,6 +31,7 @@ struct queue_options {
     uint32_t icd_size = 8192;  // writes up to this many bytes go in-capsule
     uint16_t depth = 128;      // command slots; cids are 0..depth-1
     int timeout_ms = 10000;    // default deadline for connect and wait
+    uint32_t h2c_chunk = 0;    // largest H2CData payload we send (0: MAXH2CDATA)
 };
 
 struct completion {
@@ -59,6 +60,8 @@ namespace submit_flag {
 constexpr uint32_t keep_sgl = 1u << 0;   // send sgl1 and PSDT as given; data in-capsule iff
                                          // sgl1 is a Data Block with subtype Offset
 constexpr uint32_t force_r2t = 1u << 1;  // never put write data in-capsule
+constexpr uint32_t defer = 1u << 2;      // queue the capsule; flush() (or any wait) sends
+                                         // every deferred capsule in one write
 }  // namespace submit_flag
 
 // A whole PDU as received, uninterpreted (raw API).
@@ -88,6 +91,8 @@ public:
     result<std::pair<uint16_t, completion>> wait_any(int timeout_ms = -1);
     result<completion> execute(const spec::sqe& cmd, std::span<const uint8_t> out = {},
                                std::span<uint8_t> in = {}, uint32_t flags = 0);
+    // Sends capsules queued with submit_flag::defer.
+    result<void> flush();
     // Reads and handles one PDU.
     result<void> poll_once(int timeout_ms);
     uint32_t outstanding() const { return outstanding_; }
@@ -105,6 +110,7 @@ public:
     uint32_t maxh2cdata() const { return ic_resp_.maxh2cdata; }
     uint32_t icd_size() const { return opts_.icd_size; }
     void set_icd_size(uint32_t n) { opts_.icd_size = n; }
+    void set_h2c_chunk(uint32_t n) { opts_.h2c_chunk = n; }
     const queue_options& options() const { return opts_; }
     const term_info& term() const { return term_; }
     bool failed() const { return failed_; }
@@ -147,6 +153,7 @@ private:
     term_info term_;
     uint8_t hdr_[128 + spec::tcp::digest_len]{};
     std::vector<uint8_t> scratch_;
+    std::vector<uint8_t> tx_;  // deferred capsules
     uint64_t r2t_count_ = 0;
     uint64_t c2h_success_count_ = 0;
 };
