@@ -1,0 +1,214 @@
+#!/bin/bash
+# Runs inside the linux-host guest (see tests/interop/run): a real Linux
+# NVMe/TCP host against our target on this guest's $HOST_ADDR:PORT.
+#   guest-check.sh PORT NQN_A NQN_B
+# Environment (set by tests/interop/run): EXPECT_SN_A, EXPECT_MN_A, EXPECT_SN_B,
+# EXPECT_MN_B, EXPECT_FR, EXPECT_MDTS; MODES (default "plain digest"), MIB (dd
+# size cap per namespace, default 64), DIGEST_MIB (the same with digests, default
+# 16: emulated CRC32C is slow and the data path is the same), FIO_MIB (fio
+# verify size, default 16).
+# Prints one "PASS [mode] check" or "FAIL [mode] check: why" line per check and
+# ends with "guest: N passed, N failed"; exits 1 when a check failed.
+. /usr/lib/linux-host/lib.sh
+set -u
+
+port=${1:?usage: guest-check.sh PORT NQN_A NQN_B}
+nqn_a=${2:?}
+nqn_b=${3:?}
+disc_nqn=nqn.2014-08.org.nvmexpress.discovery
+modes=${MODES:-plain digest}
+fio_mib=${FIO_MIB:-16}
+npass=0 nfail=0 mode=-
+
+pass() { echo "PASS [$mode] $*"; npass=$((npass + 1)); }
+fail() { echo "FAIL [$mode] $*"; nfail=$((nfail + 1)); }
+# check NAME CMD...: runs CMD, PASS or FAIL (with its output) by its exit status.
+check() {
+    local name=$1 out
+    shift
+    if out=$("$@" 2>&1); then
+        pass "$name"
+    else
+        fail "$name: $(echo "$out" | tail -n 5 | tr '\n' ' ')"
+        return 1
+    fi
+}
+# field NAME < id-ctrl output: the value of "NAME : value", trailing blanks cut.
+field() { sed -n "s/^$1 *: *//p" | sed 's/ *$//' | head -n 1; }
+
+# The namespaces: "nqn nsid block_size bytes" (a list, not a pipe: the guest
+# has no /dev/fd for process substitution, and loop bodies must keep stdin).
+ns_list=("$nqn_a 1 512 $((64 << 20))" "$nqn_a 2 4096 $((96 << 20))" "$nqn_b 1 4096 $((32 << 20))")
+
+check_discovery() {
+    local out rc=0 nrec subnqns want got
+    # shellcheck disable=SC2086
+    out=$(nvme discover -t tcp -a "$HOST_ADDR" -s "$port" $opts 2>&1) || rc=$?
+    echo "$out" | sed 's/^/    | /'
+    if [ $rc != 0 ]; then fail "nvme discover (exit $rc)"; return; fi
+    pass "nvme discover"
+    nrec=$(echo "$out" | grep -c '^subnqn:')
+    [ "$nrec" = 3 ] && pass "discovery: 3 entries" || fail "discovery: $nrec entries, want 3"
+    want=$(printf '%s\n' "$disc_nqn" "$nqn_a" "$nqn_b" | sort | tr '\n' ' ')
+    got=$(echo "$out" | awk '$1 == "subnqn:" {print $2}' | sort | tr '\n' ' ')
+    [ "$got" = "$want" ] && pass "discovery: subnqns" || fail "discovery: subnqns '$got', want '$want'"
+    got=$(echo "$out" | awk '$1 == "trsvcid:" {print $2}' | sort -u | tr '\n' ' ')
+    [ "$got" = "$port " ] && pass "discovery: trsvcid $port" || fail "discovery: trsvcid '$got'"
+    got=$(echo "$out" | awk '$1 == "traddr:" {print $2}' | sort -u | tr '\n' ' ')
+    [ "$got" = "127.0.0.1 " ] && pass "discovery: traddr 127.0.0.1" || fail "discovery: traddr '$got'"
+    got=$(echo "$out" | awk '$1 == "trtype:" {print $2}' | sort -u | tr '\n' ' ')
+    [ "$got" = "tcp " ] && pass "discovery: trtype tcp" || fail "discovery: trtype '$got'"
+    got=$(echo "$out" | awk '$1 == "subtype:" && $0 ~ /discovery/ {n++} END {print n + 0}')
+    [ "$got" = 1 ] && pass "discovery: one discovery subsystem entry" ||
+        fail "discovery: $got discovery subsystem entries"
+}
+
+connect() {
+    # shellcheck disable=SC2086
+    check "nvme connect ${1##*:}" nvme connect -t tcp -a "$HOST_ADDR" -s "$port" -n "$1" $opts
+}
+
+disconnect() {
+    local out i
+    if ! out=$(nvme disconnect -n "$1" 2>&1); then
+        fail "nvme disconnect ${1##*:}: $out"
+        return 1
+    fi
+    for i in $(seq 50); do
+        nvme_ctrl_dev "$1" >/dev/null 2>&1 || { pass "nvme disconnect ${1##*:}"; return 0; }
+        sleep 0.2
+    done
+    fail "nvme disconnect ${1##*:}: a controller is still there"
+}
+
+check_id_ctrl() {
+    local nqn=$1 sn=$2 mn=$3 ctrl out v name=${1##*:}
+    ctrl=$(nvme_ctrl_dev "$nqn") || { fail "id-ctrl $name: no controller"; return; }
+    if ! out=$(nvme id-ctrl "$ctrl" 2>&1); then fail "nvme id-ctrl $name: $out"; return; fi
+    echo "$out" | grep -E '^(vid|ssvid|sn|mn|fr|cntlid|ver|mdts|nn|sgls|subnqn|ioccsz|iorcsz|kas|maxcmd) ' |
+        sed 's/^/    | /'
+    v=$(echo "$out" | field sn); [ "$v" = "$sn" ] && pass "id-ctrl $name: sn" || fail "id-ctrl $name: sn '$v', want '$sn'"
+    v=$(echo "$out" | field mn); [ "$v" = "$mn" ] && pass "id-ctrl $name: mn" || fail "id-ctrl $name: mn '$v', want '$mn'"
+    v=$(echo "$out" | field fr); [ "$v" = "$EXPECT_FR" ] && pass "id-ctrl $name: fr" || fail "id-ctrl $name: fr '$v', want '$EXPECT_FR'"
+    v=$(echo "$out" | field subnqn); [ "$v" = "$nqn" ] && pass "id-ctrl $name: subnqn" || fail "id-ctrl $name: subnqn '$v'"
+    v=$(echo "$out" | field mdts); [ "$v" = "$EXPECT_MDTS" ] && pass "id-ctrl $name: mdts" || fail "id-ctrl $name: mdts '$v', want $EXPECT_MDTS"
+}
+
+# check_ns NQN NSID BS BYTES: the block device's format, size and nvme list line.
+check_ns() {
+    local nqn=$1 nsid=$2 bs=$3 bytes=$4 dev b v list fmt name="${1##*:} ns$2"
+    dev=$(nvme_ns_dev "$nqn" "$nsid" 10) || { fail "$name: no block device appeared"; return 1; }
+    b=${dev#/dev/}
+    pass "$name: $dev appeared"
+    v=$(cat "/sys/block/$b/queue/logical_block_size")
+    [ "$v" = "$bs" ] && pass "$name: logical_block_size $bs" || fail "$name: logical_block_size $v, want $bs"
+    v=$(($(cat "/sys/block/$b/size") * 512))
+    [ "$v" = "$bytes" ] && pass "$name: size $bytes" || fail "$name: size $v, want $bytes"
+    list=$(nvme list 2>&1 | grep "^$dev ")
+    echo "    | $list"
+    if [ "$bs" = 512 ]; then fmt=' 512 +B '; else fmt=' 4 +KiB '; fi
+    echo "$list" | grep -Eq "$fmt" && pass "$name: nvme list format" || fail "$name: nvme list line lacks /$fmt/"
+    v=$(nvme id-ns "$dev" 2>&1 | grep 'in use')
+    if [ "$bs" = 512 ]; then fmt='lbads:9 '; else fmt='lbads:12 '; fi
+    echo "$v" | grep -q "$fmt" && pass "$name: id-ns LBA format in use" || fail "$name: id-ns in use: '$v'"
+}
+
+# dd_check NQN NSID BS_LABEL BS: O_DIRECT write of random data, read back, compare.
+dd_check() {
+    local nqn=$1 nsid=$2 bsl=$3 bs=$4 dev mib count name="${1##*:} ns$2"
+    dev=$(nvme_ns_dev "$nqn" "$nsid" 1) || { fail "$name: dd bs=$bsl: no device"; return; }
+    mib=$(($(blockdev --getsize64 "$dev") >> 20))
+    [ "$mib" -le "$mib_cap" ] || mib=$mib_cap
+    count=$((mib * 1048576 / bs))
+    dd if=/dev/urandom of=/tmp/pat bs=1M count="$mib" 2>/dev/null
+    if ! dd if=/tmp/pat of="$dev" bs="$bs" count="$count" oflag=direct 2>/tmp/dd.err; then
+        fail "$name: dd write bs=$bsl: $(tail -n 2 /tmp/dd.err | tr '\n' ' ')"; return
+    fi
+    if ! dd if="$dev" of=/tmp/back bs="$bs" count="$count" iflag=direct 2>/tmp/dd.err; then
+        fail "$name: dd read bs=$bsl: $(tail -n 2 /tmp/dd.err | tr '\n' ' ')"; return
+    fi
+    if cmp /tmp/pat /tmp/back >/tmp/cmp.out 2>&1; then
+        pass "$name: dd bs=$bsl $mib MiB written and read back equal"
+    else
+        fail "$name: dd bs=$bsl: data differs: $(head -n 1 /tmp/cmp.out)"
+    fi
+    rm -f /tmp/pat /tmp/back
+}
+
+fio_check() {
+    local nqn=$1 nsid=$2 dev mib res name="${1##*:} ns$2"
+    dev=$(nvme_ns_dev "$nqn" "$nsid" 1) || { fail "$name: fio: no device"; return; }
+    mib=$(($(blockdev --getsize64 "$dev") >> 20))
+    [ "$mib" -le "$fio_mib" ] || mib=$fio_mib
+    if res=$(fio --name=verify --filename="$dev" --direct=1 --ioengine=libaio --rw=randwrite \
+        --bs=4k --iodepth=16 --size="${mib}M" --verify=crc32c --do_verify=1 \
+        --output-format=terse --terse-version=3 2>&1); then
+        pass "$name: fio randwrite $mib MiB verify=crc32c ($(echo "$res" | awk -F';' 'NF > 49 {print $49 " write IOPS"}'))"
+    else
+        fail "$name: fio randwrite+verify: $(echo "$res" | grep -iE 'verify|error|bad' | head -n 3 | tr '\n' ' ')"
+    fi
+}
+
+# A marker per namespace written before the disconnect, read after the reconnect.
+write_marker() {
+    local dev
+    dev=$(nvme_ns_dev "$1" "$2" 1) || return
+    dd if=/dev/urandom of="/tmp/marker.$3" bs=64k count=16 2>/dev/null
+    dd if="/tmp/marker.$3" of="$dev" bs=64k count=16 oflag=direct 2>/dev/null
+}
+check_marker() {
+    local dev name="${1##*:} ns$2"
+    dev=$(nvme_ns_dev "$1" "$2" 10) || { fail "$name: no device after reconnect"; return; }
+    if dd if="$dev" of=/tmp/marker.back bs=64k count=16 iflag=direct 2>/dev/null &&
+        cmp -s "/tmp/marker.$3" /tmp/marker.back; then
+        pass "$name: data kept across reconnect"
+    else
+        fail "$name: data written before the disconnect differs after the reconnect"
+    fi
+    rm -f /tmp/marker.back
+}
+
+for mode in $modes; do
+    case $mode in
+        plain) opts= mib_cap=${MIB:-64} ;;
+        digest) opts="-g -G" mib_cap=${DIGEST_MIB:-16} ;;
+        *) fail "unknown mode $mode"; continue ;;
+    esac
+    log "=== mode $mode (connect options: ${opts:-none}) ==="
+    check_discovery
+    if ! connect "$nqn_a" || ! connect "$nqn_b"; then
+        nvme disconnect -n "$nqn_a" >/dev/null 2>&1; nvme disconnect -n "$nqn_b" >/dev/null 2>&1
+        continue
+    fi
+    nvme list 2>&1 | sed 's/^/    | /'
+    check_id_ctrl "$nqn_a" "$EXPECT_SN_A" "$EXPECT_MN_A"
+    check_id_ctrl "$nqn_b" "$EXPECT_SN_B" "$EXPECT_MN_B"
+    i=0
+    for entry in "${ns_list[@]}"; do
+        read -r nqn nsid bs bytes <<<"$entry"
+        i=$((i + 1))
+        check_ns "$nqn" "$nsid" "$bs" "$bytes" || continue
+        log "dd on ${nqn##*:} ns$nsid"
+        dd_check "$nqn" "$nsid" 4KiB 4096
+        dd_check "$nqn" "$nsid" 1MiB 1048576
+        log "fio on ${nqn##*:} ns$nsid"
+        fio_check "$nqn" "$nsid"
+        write_marker "$nqn" "$nsid" $i
+    done
+    disconnect "$nqn_a"
+    disconnect "$nqn_b"
+    log "reconnect"
+    if connect "$nqn_a" && connect "$nqn_b"; then
+        i=0
+        for entry in "${ns_list[@]}"; do
+            read -r nqn nsid bs bytes <<<"$entry"
+            i=$((i + 1))
+            check_marker "$nqn" "$nsid" $i
+        done
+    fi
+    disconnect "$nqn_a"
+    disconnect "$nqn_b"
+done
+
+echo "guest: $npass passed, $nfail failed"
+[ $nfail = 0 ]
