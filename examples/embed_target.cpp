@@ -77,11 +77,11 @@ int main(int argc, char** argv) {
     sp.serial_number = "EMBED0000000001";
     sp.model_number = "nvmf-target embedded";
     std::promise<bool> ns_done;
-    tgt.create_subsystem(nqn, sp, [&](nvmf::result<void> r) {
+    tgt.create_subsystem(nqn, sp, [&](const nvmf::result<void>& r) {
         if (!check(r, "create_subsystem")) return ns_done.set_value(false);
-        tgt.create_malloc_bdev("Ram0", 16384, 4096, [&](nvmf::result<void> r) {
+        tgt.create_malloc_bdev("Ram0", 16384, 4096, [&](const nvmf::result<void>& r) {
             if (!check(r, "create_malloc_bdev")) return ns_done.set_value(false);
-            tgt.add_namespace(nqn, "Ram0", 1, [&](nvmf::result<uint32_t> r) {
+            tgt.add_namespace(nqn, "Ram0", 1, [&](const nvmf::result<uint32_t>& r) {
                 ns_done.set_value(check(r, "add_namespace"));
             });
         });
