@@ -39,9 +39,10 @@ error status_error(const char* what, const completion& c) {
 
 result<completion> fabrics_connect(queue& q, uint16_t qid, uint16_t sqsize, uint32_t kato_ms,
                                    std::span<const uint8_t, 16> hostid, uint16_t cntlid,
-                                   const std::string& hostnqn, const std::string& subnqn) {
+                                   const std::string& hostnqn, const std::string& subnqn,
+                                   uint8_t cattr) {
     const spec::connect_data d = cmd::connect_data(hostid, cntlid, hostnqn, subnqn);
-    return q.execute(cmd::connect(qid, sqsize, kato_ms), bytes_of(&d, sizeof(d)));
+    return q.execute(cmd::connect(qid, sqsize, kato_ms, cattr), bytes_of(&d, sizeof(d)));
 }
 
 controller::controller(controller_options opts) : opts_(std::move(opts)) {
@@ -93,7 +94,7 @@ result<void> controller::connect_admin() {
     admin_ = std::move(*q);
     auto c = fabrics_connect(*admin_, 0, static_cast<uint16_t>(opts_.admin_queue_size - 1),
                              opts_.kato_ms, opts_.hostid, spec::cntlid_dynamic, opts_.hostnqn,
-                             opts_.subnqn);
+                             opts_.subnqn, opts_.disable_sqflow ? cattr_disable_sqflow : 0);
     if (!c) return c.err();
     if (!c->ok()) return status_error("admin Connect", *c);
     cntlid_ = static_cast<uint16_t>(c->cqe.cdw0 & 0xffff);
@@ -101,7 +102,8 @@ result<void> controller::connect_admin() {
 }
 
 result<completion> controller::connect_io(queue& q, uint16_t qid, uint16_t sqsize) {
-    return fabrics_connect(q, qid, sqsize, 0, opts_.hostid, cntlid_, opts_.hostnqn, opts_.subnqn);
+    return fabrics_connect(q, qid, sqsize, 0, opts_.hostid, cntlid_, opts_.hostnqn, opts_.subnqn,
+                           opts_.disable_sqflow ? cattr_disable_sqflow : 0);
 }
 
 result<void> controller::enable() {

@@ -21,6 +21,8 @@
 
 namespace nvmf::host {
 
+constexpr uint8_t cattr_disable_sqflow = 1u << 2;
+
 struct controller_options {
     std::string traddr = "127.0.0.1";
     std::string trsvcid = "4420";
@@ -28,6 +30,7 @@ struct controller_options {
     std::string hostnqn;                // empty: nqn.2014-08.org.nvmexpress:uuid:<hostid>
     std::array<uint8_t, 16> hostid{};   // all zero: a random one
     uint32_t kato_ms = 30000;
+    bool disable_sqflow = false;        // Connect CATTR bit 2: lets C2HData carry SUCCESS
     bool hdgst = false;
     bool ddgst = false;
     uint32_t maxr2t = 0;
@@ -42,7 +45,8 @@ struct controller_options {
 // The fabrics Connect exchange on an initialized queue.
 result<completion> fabrics_connect(queue& q, uint16_t qid, uint16_t sqsize, uint32_t kato_ms,
                                    std::span<const uint8_t, 16> hostid, uint16_t cntlid,
-                                   const std::string& hostnqn, const std::string& subnqn);
+                                   const std::string& hostnqn, const std::string& subnqn,
+                                   uint8_t cattr = 0);
 
 // An error carrying the NVMe status of a failed completion.
 error status_error(const char* what, const completion& c);

@@ -180,6 +180,75 @@ TEST_P(io_edge_test, FuaWrite) {
     verify(50, data);
 }
 
+TEST_P(io_edge_test, ReadsEndWithCapsuleRespUnderSqFlowControl) {
+    // SQ flow control is on (the default): the CapsuleResp carries SQHD, so
+    // C2HData must not end the command with SUCCESS.
+    std::vector<uint8_t> buf(4096);
+    auto r = ctrlr->read(1, 0, 8, buf);
+    ASSERT_TRUE(r && r->ok());
+    EXPECT_FALSE(r->c2h_success);
+}
+
+TEST_P(io_edge_test, ReadsEndWithC2HSuccessWhenSqFlowDisabled) {
+    auto o = tgt.ctrlr_opts();
+    o.hdgst = o.ddgst = GetParam();
+    o.disable_sqflow = true;
+    auto c = host::controller::create(o);
+    ASSERT_TRUE(c) << c.err().message;
+    const auto data = random_bytes(65536, 6);
+    ASSERT_TRUE((*c)->write(1, 0, 128, data)->ok());
+    std::vector<uint8_t> back(65536);
+    auto r = (*c)->read(1, 0, 128, back);
+    ASSERT_TRUE(r) << r.err().message;
+    ASSERT_TRUE(r->ok()) << st(*r);
+    EXPECT_TRUE(r->c2h_success) << "c2h_success defaults to true: no CapsuleResp expected";
+    EXPECT_TRUE(back == data);
+}
+
+TEST_P(io_edge_test, SqheadAdvancesPerCommand) {
+    // With SQ flow control the host learns free SQ slots from SQHD: it moves
+    // one entry per command, wrapping at the queue size.
+    auto& q = ctrlr->io(0);
+    const uint32_t qsize = q.options().depth;
+    std::vector<uint16_t> heads;
+    for (uint32_t i = 0; i < qsize + 4; ++i) {
+        auto c = q.execute(host::cmd::flush(1));
+        ASSERT_TRUE(c) << c.err().message;
+        ASSERT_TRUE(c->ok());
+        EXPECT_EQ(c->cqe.sqid, 1) << "SQID of I/O queue 1";
+        heads.push_back(c->cqe.sqhd);
+    }
+    for (size_t i = 1; i < heads.size(); ++i) {
+        EXPECT_EQ(heads[i], (heads[i - 1] + 1) % qsize) << "completion " << i;
+    }
+    EXPECT_EQ(q.options().depth, 128u);
+}
+
+class c2h_success_off_test : public target_test {
+protected:
+    daemon_config config() override {
+        daemon_config c = daemon_config::simple();
+        c.transport = {{"trtype", "TCP"}, {"c2h_success", false}};
+        return c;
+    }
+};
+
+TEST_F(c2h_success_off_test, ReadsEndWithCapsuleResp) {
+    auto o = tgt.ctrlr_opts();
+    o.disable_sqflow = true;
+    ctrlr = connect(o);
+    ASSERT_TRUE(ctrlr);
+    const auto data = random_bytes(65536, 5);
+    ASSERT_TRUE(ctrlr->write(1, 0, 128, data)->ok());
+    std::vector<uint8_t> back(65536);
+    auto r = ctrlr->read(1, 0, 128, back);
+    ASSERT_TRUE(r) << r.err().message;
+    ASSERT_TRUE(r->ok()) << st(*r);
+    EXPECT_FALSE(r->c2h_success);
+    EXPECT_EQ(ctrlr->io(0).c2h_success_count(), 0u);
+    EXPECT_TRUE(back == data);
+}
+
 INSTANTIATE_TEST_SUITE_P(Digests, io_edge_test, ::testing::Bool(),
                          [](const auto& i) { return i.param ? "digests" : "plain"; });
 
