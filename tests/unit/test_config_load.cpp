@@ -25,7 +25,10 @@ std::string free_port() {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+        ::close(fd);
+        return "0";
+    }
     socklen_t len = sizeof(a);
     getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
     ::close(fd);
@@ -88,22 +91,22 @@ json multi_config(const std::string& port) {
 
 class config_test : public ::testing::Test {
 protected:
-    reactor_group reactors{std::vector<int>{}};
-    target tgt{reactors};
+    reactor_group reactors_{std::vector<int>{}};
+    target tgt_{reactors_};
 };
 
 TEST_F(config_test, loads_a_multi_subsystem_file) {
     const std::string port = free_port();
-    auto r = load_config(tgt, multi_config(port));
+    auto r = load_config(tgt_, multi_config(port));
     ASSERT_TRUE(r.ok()) << r.err().message;
 
-    EXPECT_EQ(tgt.bdevs.list().size(), 3u);
-    ASSERT_NE(tgt.find_transport("TCP"), nullptr);
-    EXPECT_EQ(tgt.find_transport("TCP")->options().max_queue_depth, 64u);
-    EXPECT_EQ(tgt.find_transport("TCP")->options().in_capsule_data_size, 8192u);
+    EXPECT_EQ(tgt_.bdevs.list().size(), 3u);
+    ASSERT_NE(tgt_.find_transport("TCP"), nullptr);
+    EXPECT_EQ(tgt_.find_transport("TCP")->options().max_queue_depth, 64u);
+    EXPECT_EQ(tgt_.find_transport("TCP")->options().in_capsule_data_size, 8192u);
 
-    auto c1 = tgt.find_subsystem("nqn.2016-06.io.spdk:cnode1");
-    auto c2 = tgt.find_subsystem("nqn.2016-06.io.spdk:cnode2");
+    auto c1 = tgt_.find_subsystem("nqn.2016-06.io.spdk:cnode1");
+    auto c2 = tgt_.find_subsystem("nqn.2016-06.io.spdk:cnode2");
     ASSERT_TRUE(c1 && c2);
     EXPECT_EQ(c1->state(), subsystem_state::active);  // started after the load
     EXPECT_EQ(c2->state(), subsystem_state::active);
@@ -119,23 +122,23 @@ TEST_F(config_test, loads_a_multi_subsystem_file) {
     auto t2 = c2->ns_snapshot();
     ASSERT_TRUE(t2->find(1));
     EXPECT_EQ(bdev::uuid_to_string(t2->find(1)->uuid), "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee");
-    EXPECT_EQ(bdev::uuid_to_string(tgt.bdevs.find("Malloc1")->uuid()),
+    EXPECT_EQ(bdev::uuid_to_string(tgt_.bdevs.find("Malloc1")->uuid()),
               "01234567-89ab-4def-8123-456789abcdef");
 
     const transport_id trid{"TCP", "IPv4", "127.0.0.1", port};
     EXPECT_TRUE(c1->listener_allowed(trid));
     EXPECT_TRUE(c2->listener_allowed(trid));
-    EXPECT_TRUE(tgt.discovery()->listener_allowed(trid));
-    auto listening = tgt.find_transport("TCP")->listening();
+    EXPECT_TRUE(tgt_.discovery()->listener_allowed(trid));
+    auto listening = tgt_.find_transport("TCP")->listening();
     ASSERT_EQ(listening.size(), 1u);
     EXPECT_EQ(listening[0], trid);
 }
 
 TEST_F(config_test, save_config_round_trip_is_identical) {
-    auto r = load_config(tgt, multi_config(free_port()));
+    auto r = load_config(tgt_, multi_config(free_port()));
     ASSERT_TRUE(r.ok()) << r.err().message;
-    const json saved = save_config(tgt);
-    tgt.shutdown();  // frees the port for the second target
+    const json saved = save_config(tgt_);
+    tgt_.shutdown();  // frees the port for the second target
 
     reactor_group reactors2{std::vector<int>{}};
     target tgt2{reactors2};
@@ -169,7 +172,7 @@ TEST_F(config_test, errors_name_the_method_and_the_reason) {
                                  entry("nvmf_subsystem_add_ns",
                                        {{"nqn", "nqn.2016-06.io.spdk:x"},
                                         {"namespace", {{"bdev_name", "Missing"}}}})})}}})}};
-    auto r = load_config(tgt, cfg);
+    auto r = load_config(tgt_, cfg);
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.err().message.find("subsystem 'nvmf' entry 1: nvmf_subsystem_add_ns"),
               std::string::npos)
@@ -177,14 +180,14 @@ TEST_F(config_test, errors_name_the_method_and_the_reason) {
     EXPECT_NE(r.err().message.find("bdev 'Missing' does not exist"), std::string::npos)
         << r.err().message;
     // Subsystems of a failed load are not started.
-    auto s = tgt.find_subsystem("nqn.2016-06.io.spdk:x");
+    auto s = tgt_.find_subsystem("nqn.2016-06.io.spdk:x");
     ASSERT_TRUE(s);
     EXPECT_EQ(s->state(), subsystem_state::inactive);
 }
 
 TEST_F(config_test, malformed_configs) {
     auto msg = [&](const json& j) {
-        auto r = load_config(tgt, j);
+        auto r = load_config(tgt_, j);
         EXPECT_FALSE(r.ok()) << j.dump();
         return r.ok() ? std::string() : r.err().message;
     };
@@ -219,18 +222,18 @@ TEST_F(config_test, malformed_configs) {
 TEST_F(config_test, files) {
     const std::string path = "/tmp/nvmf-config-test-" + std::to_string(getpid()) + ".json";
     { std::ofstream(path) << "{\"subsystems\": [ {\"subsystem\": \"bdev\", \"config\": [ }"; }
-    auto r = load_config_file(tgt, path);
+    auto r = load_config_file(tgt_, path);
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.err().message.find("not valid JSON"), std::string::npos) << r.err().message;
     EXPECT_NE(r.err().message.find(path), std::string::npos);
 
     json cfg = multi_config(free_port());
     { std::ofstream(path) << cfg.dump(2); }
-    auto ok = load_config_file(tgt, path);
+    auto ok = load_config_file(tgt_, path);
     EXPECT_TRUE(ok.ok()) << ok.err().message;
     ::unlink(path.c_str());
 
-    auto missing = load_config_file(tgt, path);
+    auto missing = load_config_file(tgt_, path);
     ASSERT_FALSE(missing.ok());
     EXPECT_NE(missing.err().message.find("cannot open"), std::string::npos);
 }

@@ -21,7 +21,10 @@ std::string free_port() {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+        ::close(fd);
+        return "0";
+    }
     socklen_t len = sizeof(a);
     getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
     ::close(fd);
@@ -55,7 +58,7 @@ TEST(rpc_api, flow_with_futures_and_callbacks) {
     subsystem_params sp;
     sp.allow_any_host = true;
     std::promise<std::thread::id> where;
-    tgt.create_subsystem(nqn, sp, [&](result<void> r) {
+    tgt.create_subsystem(nqn, sp, [&](const result<void>& r) {
         EXPECT_TRUE(r.ok());
         where.set_value(std::this_thread::get_id());
     });

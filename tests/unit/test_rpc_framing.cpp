@@ -62,11 +62,11 @@ TEST(rpc_splitter, garbage_and_oversize) {
 
 class rpc_framing_test : public ::testing::Test {
 protected:
-    reactor_group reactors{std::vector<int>{}};
-    target tgt{reactors};
-    context ctx{tgt};
+    reactor_group reactors_{std::vector<int>{}};
+    target tgt_{reactors_};
+    context ctx_{tgt_};
 
-    json text(const std::string& t) { return handle_text(ctx, t); }
+    json text(const std::string& t) { return handle_text(ctx_, t); }
     static int code(const json& r) { return r["error"]["code"].get<int>(); }
 };
 
@@ -105,7 +105,7 @@ TEST_F(rpc_framing_test, responses_notifications_batches) {
     EXPECT_TRUE(text(R"({"jsonrpc":"2.0","method":"bdev_malloc_create",
                          "params":{"name":"N","num_blocks":8,"block_size":512}})")
                     .is_null());
-    EXPECT_TRUE(tgt.bdevs.find("N"));
+    EXPECT_TRUE(tgt_.bdevs.find("N"));
     json b = text(R"([{"jsonrpc":"2.0","id":1,"method":"spdk_get_version"},
                       {"jsonrpc":"2.0","method":"framework_start_init"},
                       {"jsonrpc":"2.0","id":2,"method":"nope"}])");
@@ -180,7 +180,7 @@ std::string req(int id, const char* method, const json& params = nullptr) {
 
 TEST_F(rpc_framing_test, server_serves_in_order_and_several_clients) {
     const std::string path = temp_socket_path("order");
-    server srv(tgt, path);
+    server srv(tgt_, path);
     ASSERT_TRUE(srv.start().ok());
     struct stat st;
     ASSERT_EQ(stat(path.c_str(), &st), 0);
@@ -219,7 +219,7 @@ TEST_F(rpc_framing_test, server_serves_in_order_and_several_clients) {
 
 TEST_F(rpc_framing_test, server_malformed_json_and_oversize_close_the_connection) {
     const std::string path = temp_socket_path("errors");
-    server srv(tgt, path);
+    server srv(tgt_, path);
     ASSERT_TRUE(srv.start().ok());
 
     const int a = connect_to(path);
@@ -262,10 +262,10 @@ TEST_F(rpc_framing_test, server_socket_file_rules) {
         ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
         ::close(fd);
     }
-    server first(tgt, path);
+    server first(tgt_, path);
     ASSERT_TRUE(first.start().ok());
     // A live one is not.
-    server second(tgt, path);
+    server second(tgt_, path);
     auto r = second.start();
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.err().message.find("in use"), std::string::npos) << r.err().message;
@@ -273,7 +273,7 @@ TEST_F(rpc_framing_test, server_socket_file_rules) {
 
     // Nor is a regular file.
     { std::ofstream(path) << "precious"; }
-    server third(tgt, path);
+    server third(tgt_, path);
     auto t = third.start();
     ASSERT_FALSE(t.ok());
     EXPECT_NE(t.err().message.find("not a socket"), std::string::npos);
@@ -283,7 +283,7 @@ TEST_F(rpc_framing_test, server_socket_file_rules) {
     EXPECT_EQ(content, "precious");
     ::unlink(path.c_str());
 
-    server too_long(tgt, "/tmp/" + std::string(200, 'x'));
+    server too_long(tgt_, "/tmp/" + std::string(200, 'x'));
     EXPECT_FALSE(too_long.start().ok());
 }
 

@@ -105,7 +105,7 @@ TEST(rpc_transport_options, ranges) {
     const json tcp{{"trtype", "TCP"}};
     auto with = [&](const char* k, json v) {
         json j = tcp;
-        j[k] = v;
+        j[k] = std::move(v);
         return j;
     };
     expect_bad(with("max_queue_depth", 1), "'max_queue_depth' must be 2..65535");
@@ -154,11 +154,11 @@ TEST(rpc_transport_options, legacy_max_qpairs_and_io_unit_clamp) {
 
 class rpc_params_test : public ::testing::Test {
 protected:
-    reactor_group reactors{std::vector<int>{}};
-    target tgt{reactors};
-    context ctx{tgt};
+    reactor_group reactors_{std::vector<int>{}};
+    target tgt_{reactors_};
+    context ctx_{tgt_};
 
-    result<json> run(const char* m, const json& p) { return call(ctx, m, p); }
+    result<json> run(const char* m, const json& p) { return call(ctx_, m, p); }
     void expect_error(const char* m, const json& p, int code, const std::string& needle) {
         auto r = run(m, p);
         ASSERT_FALSE(r.ok()) << m << " " << p.dump() << " -> " << (r.ok() ? r->dump() : "");
@@ -268,7 +268,7 @@ TEST_F(rpc_params_test, create_subsystem_checks) {
                                  {"min_cntlid", 2},
                                  {"max_cntlid", 9},
                                  {"ana_reporting", true}});
-    auto s = tgt.find_subsystem(cnode1);
+    auto s = tgt_.find_subsystem(cnode1);
     ASSERT_TRUE(s);
     EXPECT_EQ(s->state(), subsystem_state::active);  // started at once outside a config load
     EXPECT_EQ(s->params().max_namespaces, 1024u);    // 0: no limit (the core's ceiling)
@@ -300,7 +300,7 @@ TEST_F(rpc_params_test, unknown_nqn_everywhere) {
 TEST_F(rpc_params_test, delete_subsystem) {
     ok("nvmf_create_subsystem", {{"nqn", cnode1}});
     ok("nvmf_delete_subsystem", {{"nqn", cnode1}});
-    EXPECT_FALSE(tgt.find_subsystem(cnode1));
+    EXPECT_FALSE(tgt_.find_subsystem(cnode1));
     auto r = run("nvmf_delete_subsystem", {{"nqn", "nqn.2014-08.org.nvmexpress.discovery"}});
     EXPECT_FALSE(r.ok());
 }
@@ -429,14 +429,14 @@ TEST_F(rpc_params_test, host_methods) {
     ok("nvmf_subsystem_add_host", {{"nqn", cnode1}, {"host", host}});
     expect_error("nvmf_subsystem_add_host", {{"nqn", cnode1}, {"host", host}}, -EEXIST,
                  "already allowed");
-    EXPECT_TRUE(tgt.find_subsystem(cnode1)->host_allowed(host));
+    EXPECT_TRUE(tgt_.find_subsystem(cnode1)->host_allowed(host));
     ok("nvmf_subsystem_remove_host", {{"nqn", cnode1}, {"host", host}});
     expect_error("nvmf_subsystem_remove_host", {{"nqn", cnode1}, {"host", host}}, -ENOENT,
                  "not allowed");
     expect_error("nvmf_subsystem_allow_any_host", {{"nqn", cnode1}}, err_invalid_params,
                  "missing required parameter 'allow_any_host'");
     ok("nvmf_subsystem_allow_any_host", {{"nqn", cnode1}, {"allow_any_host", true}});
-    EXPECT_TRUE(tgt.find_subsystem(cnode1)->host_allowed(host));
+    EXPECT_TRUE(tgt_.find_subsystem(cnode1)->host_allowed(host));
     auto c = run("nvmf_subsystem_get_controllers", {{"nqn", cnode1}});
     ASSERT_TRUE(c.ok());
     EXPECT_TRUE(c->empty());
