@@ -17,9 +17,9 @@ namespace {
 
 // ----------------------------------------------------------- transport options
 
-result<transport_options> parse(json j) { return transport_options::from_json(j); }
+result<transport_options> parse(const json& j) { return transport_options::from_json(j); }
 
-void expect_bad(json j, const std::string& needle) {
+void expect_bad(const json& j, const std::string& needle) {
     auto r = parse(j);
     ASSERT_FALSE(r.ok()) << j.dump();
     EXPECT_NE(r.err().message.find(needle), std::string::npos) << r.err().message;
