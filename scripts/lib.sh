@@ -17,7 +17,7 @@ nvmf_log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 nvmf_die() { echo "error: $*" >&2; exit 1; }
 
 # Section headers with timings: nvmf_section NAME ... nvmf_section_end [STATUS]
-_nvmf_section_name= _nvmf_section_t0=0
+_nvmf_section_name='' _nvmf_section_t0=0
 nvmf_section() {
     _nvmf_section_name=$1 _nvmf_section_t0=$SECONDS
     printf '\n==== %s ====\n' "$1" >&2
@@ -41,6 +41,7 @@ nvmf_as_root() {
 }
 
 # Installs the missing Debian packages; does nothing (no apt) when all are there.
+# shellcheck disable=SC2120  # extra package names are optional
 nvmf_deps() {
     local missing=() p
     for p in "${NVMF_DEB_PACKAGES[@]}" "$@"; do

@@ -9,6 +9,7 @@
 # verify size, default 16).
 # Prints one "PASS [mode] check" or "FAIL [mode] check: why" line per check and
 # ends with "guest: N passed, N failed"; exits 1 when a check failed.
+# shellcheck source=/dev/null
 . /usr/lib/linux-host/lib.sh
 set -u
 
@@ -33,6 +34,10 @@ check() {
         return 1
     fi
 }
+# expect NAME GOT WANT: PASS when equal, else FAIL showing both.
+expect() {
+    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi
+}
 # field NAME < id-ctrl output: the value of "NAME : value", trailing blanks cut.
 field() { sed -n "s/^$1 *: *//p" | sed 's/ *$//' | head -n 1; }
 
@@ -41,26 +46,25 @@ field() { sed -n "s/^$1 *: *//p" | sed 's/ *$//' | head -n 1; }
 ns_list=("$nqn_a 1 512 $((64 << 20))" "$nqn_a 2 4096 $((96 << 20))" "$nqn_b 1 4096 $((32 << 20))")
 
 check_discovery() {
-    local out rc=0 nrec subnqns want got
+    local out rc=0 want got
     # shellcheck disable=SC2086
     out=$(nvme discover -t tcp -a "$HOST_ADDR" -s "$port" $opts 2>&1) || rc=$?
-    echo "$out" | sed 's/^/    | /'
+    # shellcheck disable=SC2001
+    sed 's/^/    | /' <<<"$out"
     if [ $rc != 0 ]; then fail "nvme discover (exit $rc)"; return; fi
     pass "nvme discover"
-    nrec=$(echo "$out" | grep -c '^subnqn:')
-    [ "$nrec" = 3 ] && pass "discovery: 3 entries" || fail "discovery: $nrec entries, want 3"
+    expect "discovery: 3 entries" "$(echo "$out" | grep -c '^subnqn:')" 3
     want=$(printf '%s\n' "$disc_nqn" "$nqn_a" "$nqn_b" | sort | tr '\n' ' ')
     got=$(echo "$out" | awk '$1 == "subnqn:" {print $2}' | sort | tr '\n' ' ')
-    [ "$got" = "$want" ] && pass "discovery: subnqns" || fail "discovery: subnqns '$got', want '$want'"
+    expect "discovery: subnqns" "$got" "$want"
     got=$(echo "$out" | awk '$1 == "trsvcid:" {print $2}' | sort -u | tr '\n' ' ')
-    [ "$got" = "$port " ] && pass "discovery: trsvcid $port" || fail "discovery: trsvcid '$got'"
+    expect "discovery: trsvcid $port" "$got" "$port "
     got=$(echo "$out" | awk '$1 == "traddr:" {print $2}' | sort -u | tr '\n' ' ')
-    [ "$got" = "127.0.0.1 " ] && pass "discovery: traddr 127.0.0.1" || fail "discovery: traddr '$got'"
+    expect "discovery: traddr 127.0.0.1" "$got" "127.0.0.1 "
     got=$(echo "$out" | awk '$1 == "trtype:" {print $2}' | sort -u | tr '\n' ' ')
-    [ "$got" = "tcp " ] && pass "discovery: trtype tcp" || fail "discovery: trtype '$got'"
+    expect "discovery: trtype tcp" "$got" "tcp "
     got=$(echo "$out" | awk '$1 == "subtype:" && $0 ~ /discovery/ {n++} END {print n + 0}')
-    [ "$got" = 1 ] && pass "discovery: one discovery subsystem entry" ||
-        fail "discovery: $got discovery subsystem entries"
+    expect "discovery: one discovery subsystem entry" "$got" 1
 }
 
 connect() {
@@ -82,16 +86,16 @@ disconnect() {
 }
 
 check_id_ctrl() {
-    local nqn=$1 sn=$2 mn=$3 ctrl out v name=${1##*:}
+    local nqn=$1 sn=$2 mn=$3 ctrl out name=${1##*:}
     ctrl=$(nvme_ctrl_dev "$nqn") || { fail "id-ctrl $name: no controller"; return; }
     if ! out=$(nvme id-ctrl "$ctrl" 2>&1); then fail "nvme id-ctrl $name: $out"; return; fi
     echo "$out" | grep -E '^(vid|ssvid|sn|mn|fr|cntlid|ver|mdts|nn|sgls|subnqn|ioccsz|iorcsz|kas|maxcmd) ' |
         sed 's/^/    | /'
-    v=$(echo "$out" | field sn); [ "$v" = "$sn" ] && pass "id-ctrl $name: sn" || fail "id-ctrl $name: sn '$v', want '$sn'"
-    v=$(echo "$out" | field mn); [ "$v" = "$mn" ] && pass "id-ctrl $name: mn" || fail "id-ctrl $name: mn '$v', want '$mn'"
-    v=$(echo "$out" | field fr); [ "$v" = "$EXPECT_FR" ] && pass "id-ctrl $name: fr" || fail "id-ctrl $name: fr '$v', want '$EXPECT_FR'"
-    v=$(echo "$out" | field subnqn); [ "$v" = "$nqn" ] && pass "id-ctrl $name: subnqn" || fail "id-ctrl $name: subnqn '$v'"
-    v=$(echo "$out" | field mdts); [ "$v" = "$EXPECT_MDTS" ] && pass "id-ctrl $name: mdts" || fail "id-ctrl $name: mdts '$v', want $EXPECT_MDTS"
+    expect "id-ctrl $name: sn" "$(echo "$out" | field sn)" "$sn"
+    expect "id-ctrl $name: mn" "$(echo "$out" | field mn)" "$mn"
+    expect "id-ctrl $name: fr" "$(echo "$out" | field fr)" "$EXPECT_FR"
+    expect "id-ctrl $name: subnqn" "$(echo "$out" | field subnqn)" "$nqn"
+    expect "id-ctrl $name: mdts" "$(echo "$out" | field mdts)" "$EXPECT_MDTS"
 }
 
 # check_ns NQN NSID BS BYTES: the block device's format, size and nvme list line.
@@ -100,17 +104,23 @@ check_ns() {
     dev=$(nvme_ns_dev "$nqn" "$nsid" 10) || { fail "$name: no block device appeared"; return 1; }
     b=${dev#/dev/}
     pass "$name: $dev appeared"
-    v=$(cat "/sys/block/$b/queue/logical_block_size")
-    [ "$v" = "$bs" ] && pass "$name: logical_block_size $bs" || fail "$name: logical_block_size $v, want $bs"
-    v=$(($(cat "/sys/block/$b/size") * 512))
-    [ "$v" = "$bytes" ] && pass "$name: size $bytes" || fail "$name: size $v, want $bytes"
+    expect "$name: logical_block_size $bs" "$(cat "/sys/block/$b/queue/logical_block_size")" "$bs"
+    expect "$name: size $bytes" "$(($(cat "/sys/block/$b/size") * 512))" "$bytes"
     list=$(nvme list 2>&1 | grep "^$dev ")
     echo "    | $list"
     if [ "$bs" = 512 ]; then fmt=' 512 +B '; else fmt=' 4 +KiB '; fi
-    echo "$list" | grep -Eq "$fmt" && pass "$name: nvme list format" || fail "$name: nvme list line lacks /$fmt/"
+    if echo "$list" | grep -Eq "$fmt"; then
+        pass "$name: nvme list format"
+    else
+        fail "$name: nvme list line lacks /$fmt/"
+    fi
     v=$(nvme id-ns "$dev" 2>&1 | grep 'in use')
     if [ "$bs" = 512 ]; then fmt='lbads:9 '; else fmt='lbads:12 '; fi
-    echo "$v" | grep -q "$fmt" && pass "$name: id-ns LBA format in use" || fail "$name: id-ns in use: '$v'"
+    if echo "$v" | grep -q "$fmt"; then
+        pass "$name: id-ns LBA format in use"
+    else
+        fail "$name: id-ns LBA format in use: '$v', want $fmt"
+    fi
 }
 
 # dd_check NQN NSID BS_LABEL BS: O_DIRECT write of random data, read back, compare.
@@ -170,7 +180,7 @@ check_marker() {
 
 for mode in $modes; do
     case $mode in
-        plain) opts= mib_cap=${MIB:-64} ;;
+        plain) opts='' mib_cap=${MIB:-64} ;;
         digest) opts="-g -G" mib_cap=${DIGEST_MIB:-16} ;;
         *) fail "unknown mode $mode"; continue ;;
     esac
