@@ -71,6 +71,15 @@ spec::status controller::set_property(uint32_t ofst, uint8_t size, uint64_t valu
             return invalid;
         }
         cc = next;
+        const uint32_t iosqes = (next & spec::cc::iosqes_mask) >> spec::cc::iosqes_shift;
+        const uint32_t iocqes = (next & spec::cc::iocqes_mask) >> spec::cc::iocqes_shift;
+        if (!is_discovery() && (iosqes != 6 || iocqes != 4)) {
+            // As the Linux target: queue entry sizes other than 64/16 bytes are fatal.
+            log::warn("ctrlr {} of {}: CC.EN with IOSQES {} IOCQES {}, reporting CSTS.CFS", cntlid,
+                      subsys->nqn, iosqes, iocqes);
+            csts = spec::csts::cfs;
+            return 0;
+        }
         csts = spec::csts::rdy;
         enabled_.store(true, std::memory_order_release);
         return 0;

@@ -34,6 +34,7 @@ cmd::identify_ctrlr_input nvm_input() {
     in.firmware_revision = "0.1.0-rc1-long";
     in.subnqn = "nqn.2016-06.io.nvmf:cnode1";
     in.cntlid = 0x1234;
+    in.ver = spec::nvme_version(1, 3);
     in.max_io_size = 131072;
     in.in_capsule_data_size = 8192;
     in.max_queue_depth = 256;
@@ -61,7 +62,7 @@ TEST(identify_builder, ctrlr_nvm_fields) {
     EXPECT_EQ(id.cntlid, 0x1234);
     EXPECT_EQ(raw[78], 0x34);
     EXPECT_EQ(raw[79], 0x12);
-    EXPECT_EQ(le32_at(&id, 80), 0x00020000u);  // VER 2.0
+    EXPECT_EQ(le32_at(&id, 80), 0x00010300u);  // VER 1.3, as the VS property
     EXPECT_EQ(le32_at(&id, 92), 1u << 8);      // OAES: namespace attribute notices
     EXPECT_EQ(raw[111], 1);                    // CNTRLTYPE I/O
     EXPECT_EQ(raw[76], 0x3);                   // CMIC: multi port, multi controller
@@ -108,7 +109,7 @@ TEST(identify_builder, ctrlr_discovery_fields) {
     EXPECT_EQ(id.cmic, 0);
     EXPECT_EQ(id.ioccsz, 0u);
     EXPECT_STREQ(id.subnqn, spec::discovery_nqn);
-    EXPECT_EQ(id.ver, spec::nvme_version(2, 0));
+    EXPECT_EQ(id.ver, spec::nvme_version(1, 3));
 }
 
 TEST(identify_builder, ns_fields) {

@@ -71,6 +71,7 @@ void identify_ctrlr_cmd(request& req, controller& c) {
     in.firmware_revision = NVMF_VERSION;
     in.subnqn = s.nqn;
     in.cntlid = c.cntlid;
+    in.ver = c.vs;
     in.discovery = c.is_discovery();
     in.max_io_size = c.limits.max_io_size;
     in.in_capsule_data_size = c.limits.in_capsule_data_size;

@@ -43,7 +43,7 @@ spec::identify_ctrlr build_identify_ctrlr(const identify_ctrlr_input& in) {
     id.cmic = in.discovery ? 0 : in.cmic;
     id.mdts = log2_floor(in.max_io_size / min_page_size);
     id.cntlid = in.cntlid;
-    id.ver = spec::nvme_version(2, 0);
+    id.ver = in.ver;
     id.oaes =
         in.discovery ? spec::aer::cfg_discovery_log_change_notice : spec::aer::cfg_ns_attr_notice;
     id.cntrltype = in.discovery ? spec::cntrltype::discovery : spec::cntrltype::io;

@@ -18,6 +18,7 @@ struct identify_ctrlr_input {
     std::string_view firmware_revision;  // first 8 characters, space padded
     std::string_view subnqn;
     uint16_t cntlid = 0;
+    uint32_t ver = 0;  // the VS property, so Identify and Property Get agree
     bool discovery = false;
     uint32_t max_io_size = 131072;  // bytes; MDTS in units of CAP.MPSMIN (4 KiB)
     uint32_t in_capsule_data_size = 4096;

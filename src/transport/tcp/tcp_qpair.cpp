@@ -147,6 +147,8 @@ void tcp_qpair::process_rx() {
         switch (rx_) {
         case rx_state::common_header: {
             if (avail < sizeof(ch_)) return;
+            // Before Connect every queue may be an admin queue (8 KiB); after, IOCCSZ applies.
+            params_.max_icd = in_capsule_data_size();
             std::memcpy(&ch_, rbuf_.data() + rhead_, sizeof(ch_));
             if (auto f = check_common_header(ch_, params_)) {
                 fatal_error(f, rbuf_.data() + rhead_, std::min<size_t>(avail, ch_.hlen ? ch_.hlen : 8));
