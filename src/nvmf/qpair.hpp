@@ -43,6 +43,9 @@ public:
     uint16_t sqsize = 0;  // entries (1's based)
     uint16_t sqhd = 0;
     bool connected = false;  // a Connect succeeded on it
+    // Connect CATTR bit 2: the host does not need SQHD, so a read may end with
+    // a C2HData carrying SUCCESS instead of a CapsuleResp.
+    bool sq_flow_control_disabled = false;
     std::shared_ptr<controller> ctrlr;
     // Namespace table as last seen by this queue (refreshed by generation).
     std::shared_ptr<const ns_table> ns_cache;

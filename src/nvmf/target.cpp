@@ -182,7 +182,7 @@ spec::discovery_log_entry make_entry(const std::string& nqn, uint8_t subtype, co
     e.trtype = trtype_code(t.trtype);
     e.adrfam = adrfam_code(t.adrfam);
     e.subtype = subtype;
-    e.treq = spec::treq::secure_channel_not_required;
+    e.treq = spec::treq::secure_channel_not_required | spec::treq::sq_flow_control_disable_supported;
     e.portid = portid;
     e.cntlid = spec::cntlid_dynamic;
     e.asqsz = 128;

@@ -78,6 +78,10 @@ struct connect_invalid_param {
 };
 static_assert(sizeof(connect_invalid_param) == 4);
 
+// Connect CATTR bits.
+constexpr uint8_t cattr_priority_class_mask = 0x3;
+constexpr uint8_t cattr_disable_sq_flow_control = 0x4;
+
 constexpr uint16_t cntlid_dynamic = 0xffff;
 constexpr uint16_t cntlid_static_any = 0xfffe;
 constexpr uint16_t cntlid_min = 0x0001;

@@ -60,6 +60,7 @@ void connect_admin(request& req, const spec::connect_cmd& cc, const spec::connec
     sub->add_controller(ctrlr);
     q.ctrlr = ctrlr;
     q.sqsize = static_cast<uint16_t>(cc.sqsize + 1);
+    q.sq_flow_control_disabled = (cc.cattr & spec::cattr_disable_sq_flow_control) != 0;
     q.connected = true;
     ctrlr->start_keep_alive_timer();
     log::info("ctrlr {} of {} created for host {} (kato {} ms) from {}", ctrlr->cntlid, sub->nqn, hostnqn,
@@ -109,6 +110,7 @@ void connect_io(request& req, const spec::connect_cmd& cc, const spec::connect_d
     }
     q.ctrlr = ctrlr;
     q.sqsize = static_cast<uint16_t>(cc.sqsize + 1);
+    q.sq_flow_control_disabled = (cc.cattr & spec::cattr_disable_sq_flow_control) != 0;
     q.connected = true;
     req.rsp.sqid = q.qid;
     req.rsp.cdw0 = ctrlr->cntlid;

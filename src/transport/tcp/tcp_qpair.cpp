@@ -561,7 +561,7 @@ void tcp_qpair::on_complete(request& req) {
 void tcp_qpair::send_response(tcp_request& r) {
     request& req = r.req;
     if (spec::status_ok(req.rsp.status) && req.xfer == spec::xfer::controller_to_host && req.length > 0) {
-        const bool success = transport_.options().c2h_success && sq_flow_disabled_;
+        const bool success = transport_.options().c2h_success && sq_flow_control_disabled;
         out_pdu& d = r.data_pdu;
         d.owner = &r;
         d.completes_request = success;

@@ -132,7 +132,6 @@ private:
     bool in_events_ = false;
     bool flush_scheduled_ = false;
     bool writing_ = false;
-    bool sq_flow_disabled_ = false;
     bool released_ = false;
     reactor::timer_id connect_timer_ = 0;
     reactor::timer_id linger_timer_ = 0;
