@@ -1,0 +1,78 @@
+// Loopback TCP stream ceiling: one sender and one receiver, each pinned to a
+// core, moving 128 KiB writes for a fixed time. The NVMe/TCP figures of
+// bench/run are read against this: no target can move more bytes over
+// loopback than a bare stream on the same two cores.
+//   tcp-stream [seconds] [receiver_cpu] [sender_cpu]
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+namespace {
+void pin(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    const int seconds = argc > 1 ? std::atoi(argv[1]) : 5;
+    const int rx_cpu = argc > 2 ? std::atoi(argv[2]) : 0;
+    const int tx_cpu = argc > 3 ? std::atoi(argv[3]) : 1;
+    const int ls = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    if (bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 || listen(ls, 1) != 0) {
+        std::perror("tcp-stream: listen");
+        return 1;
+    }
+    socklen_t len = sizeof(a);
+    getsockname(ls, reinterpret_cast<sockaddr*>(&a), &len);
+    std::atomic<uint64_t> received{0};
+    std::thread rx([&] {
+        pin(rx_cpu);
+        const int c = accept(ls, nullptr, nullptr);
+        std::vector<char> buf(128 * 1024);
+        for (;;) {
+            const ssize_t n = read(c, buf.data(), buf.size());
+            if (n <= 0) break;
+            received.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+        }
+        close(c);
+    });
+    pin(tx_cpu);
+    const int s = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+        std::perror("tcp-stream: connect");
+        return 1;
+    }
+    std::vector<char> buf(128 * 1024, 'x');
+    const auto start = std::chrono::steady_clock::now();
+    const auto end = start + std::chrono::seconds(seconds);
+    while (std::chrono::steady_clock::now() < end) {
+        if (write(s, buf.data(), buf.size()) <= 0) break;
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    shutdown(s, SHUT_WR);
+    rx.join();
+    close(s);
+    close(ls);
+    std::printf("{\"seconds\": %.3f, \"bytes\": %lu, \"mib_s\": %.1f}\n", secs,
+                static_cast<unsigned long>(received.load()), received.load() / secs / 1048576.0);
+    return 0;
+}
