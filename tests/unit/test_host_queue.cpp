@@ -1,7 +1,6 @@
 // host::queue against a scripted fake target on a socketpair: ICReq/ICResp,
 // C2HData (split, SUCCESS), R2T/H2CData with MAXH2CDATA splitting, digests
 // both ways, C2HTermReq.
-#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,6 +10,8 @@
 #include <memory>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "host/commands.hpp"
 #include "host/pdu.hpp"
@@ -38,7 +39,9 @@ struct fake_target {
             n -= static_cast<size_t>(r);
         }
     }
-    void write_all(const void* p, size_t n) { ASSERT_EQ(::write(fd, p, n), static_cast<ssize_t>(n)); }
+    void write_all(const void* p, size_t n) {
+        ASSERT_EQ(::write(fd, p, n), static_cast<ssize_t>(n));
+    }
 
     // Reads one PDU; returns the header (with digest) and the data payload.
     void read_pdu(std::vector<uint8_t>& hdr, std::vector<uint8_t>& data) {
@@ -160,6 +163,18 @@ struct pair_fixture : ::testing::TestWithParam<bool> {
     }
 };
 
+// Declared after the locals the peer thread reads, so it joins the thread before they die
+// (TearDown runs too late for that).
+struct joiner {
+    std::thread& th;
+    explicit joiner(std::thread& t) : th(t) {}
+    joiner(const joiner&) = delete;
+    joiner& operator=(const joiner&) = delete;
+    ~joiner() {
+        if (th.joinable()) th.join();
+    }
+};
+
 std::vector<uint8_t> pattern(size_t n, uint8_t seed) {
     std::vector<uint8_t> v(n);
     for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(i * 7 + seed);
@@ -171,6 +186,7 @@ TEST_P(pair_fixture, ReadSplitC2HThenResp) {
     o.hdgst = o.ddgst = GetParam();
     start(o);
     const auto data = pattern(8192, 3);
+    const joiner join{th};  // the peer thread reads the locals above
     th = std::thread([&] {
         t.ic();
         std::vector<uint8_t> h, d;
@@ -201,6 +217,7 @@ TEST_P(pair_fixture, ReadC2HSuccessEndsCommand) {
     o.hdgst = o.ddgst = GetParam();
     start(o);
     const auto data = pattern(512, 9);
+    const joiner join{th};  // the peer thread reads the locals above
     th = std::thread([&] {
         t.ic();
         std::vector<uint8_t> h, d;
@@ -223,6 +240,7 @@ TEST_P(pair_fixture, InCapsuleWrite) {
     o.hdgst = o.ddgst = GetParam();
     start(o);
     const auto data = pattern(1024, 1);
+    const joiner join{th};  // the peer thread reads the locals above
     th = std::thread([&] {
         t.ic();
         std::vector<uint8_t> h, d;
@@ -246,6 +264,7 @@ TEST_P(pair_fixture, R2TWriteSplitByMaxH2CData) {
     o.hdgst = o.ddgst = GetParam();
     start(o);
     const auto data = pattern(10000, 5);
+    const joiner join{th};  // the peer thread reads the locals above
     th = std::thread([&] {
         t.ic(4096);
         std::vector<uint8_t> h, d;
@@ -292,6 +311,7 @@ TEST_P(pair_fixture, ManyOutstandingCompleteOutOfOrder) {
     auto o = make_opts();
     o.hdgst = o.ddgst = GetParam();
     start(o);
+    const joiner join{th};  // the peer thread reads the locals above
     th = std::thread([&] {
         t.ic();
         std::vector<uint16_t> cids;
@@ -324,6 +344,7 @@ TEST_P(pair_fixture, TermReqIsAnError) {
     auto o = make_opts();
     o.hdgst = o.ddgst = GetParam();
     start(o);
+    const joiner join{th};  // the peer thread reads the locals above
     th = std::thread([&] {
         t.ic();
         std::vector<uint8_t> h, d;
@@ -355,6 +376,7 @@ TEST_P(pair_fixture, CorruptDataDigestDetected) {
     auto o = make_opts();
     o.hdgst = o.ddgst = true;
     start(o);
+    const joiner join{th};  // the peer thread reads the locals above
     th = std::thread([&] {
         t.ic();
         std::vector<uint8_t> h, d;
@@ -378,6 +400,7 @@ TEST_P(pair_fixture, CpdaAlignsHostData) {
     o.hdgst = o.ddgst = GetParam();
     start(o);
     const auto data = pattern(3000, 4);
+    const joiner join{th};  // the peer thread reads the locals above
     th = std::thread([&] {
         t.ic(4096, 7);  // 32-byte alignment
         std::vector<uint8_t> h, d;
@@ -415,6 +438,7 @@ TEST_P(pair_fixture, WaitTimeoutKeepsStreamIntact) {
     o.hdgst = o.ddgst = GetParam();
     start(o);
     std::atomic<bool> go{false};
+    const joiner join{th};  // the peer thread reads the locals above
     th = std::thread([&] {
         t.ic();
         std::vector<uint8_t> h, d;
