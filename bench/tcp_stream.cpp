@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
     while (std::chrono::steady_clock::now() < end) {
         if (write(s, buf.data(), buf.size()) <= 0) break;
     }
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     shutdown(s, SHUT_WR);
     rx.join();
     close(s);

@@ -3,11 +3,11 @@
 // namespace identify data (like `nvme id-ctrl` / `nvme id-ns`).
 //
 //   nvmf-identify -r 'trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:4420 subnqn:NQN'
-#include <CLI/CLI.hpp>
-
 #include <cinttypes>
 #include <cstdio>
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 #include "host/controller.hpp"
 #include "host/discovery.hpp"
@@ -100,7 +100,8 @@ void print_ctrlr(const spec::identify_ctrlr& id, uint64_t cap, uint32_t vs) {
     std::printf("ofcs      : %#x\n", id.ofcs);
     std::printf("\nController properties:\n");
     std::printf("cap       : %#" PRIx64 " (mqes %u, to %u ms)\n", cap,
-                static_cast<unsigned>(cap & 0xffff) + 1, static_cast<unsigned>((cap >> 24) & 0xff) * 500);
+                static_cast<unsigned>(cap & 0xffff) + 1,
+                static_cast<unsigned>((cap >> 24) & 0xff) * 500);
     std::printf("vs        : %#x\n", vs);
 }
 

@@ -172,7 +172,8 @@ void fill_block(uint8_t* b, uint32_t bs, uint64_t lba, uint64_t gen) {
     }
 }
 
-bool check_block(const uint8_t* b, uint32_t bs, uint64_t lba, uint64_t gen, std::vector<uint8_t>& tmp) {
+bool check_block(const uint8_t* b, uint32_t bs, uint64_t lba, uint64_t gen,
+                 std::vector<uint8_t>& tmp) {
     tmp.resize(bs);
     fill_block(tmp.data(), bs, lba, gen);
     return std::memcmp(b, tmp.data(), bs) == 0;
@@ -191,9 +192,9 @@ void run_job(job& j, const options& o, clock_type::time_point end, std::atomic<b
     const bool rand = o.workload.rfind("rand", 0) == 0;
     int read_pct = o.read_pct;
     if (read_pct < 0) {
-        read_pct = (o.workload == "read" || o.workload == "randread") ? 100
+        read_pct = (o.workload == "read" || o.workload == "randread")     ? 100
                    : (o.workload == "write" || o.workload == "randwrite") ? 0
-                                                                           : 50;
+                                                                          : 50;
     }
     const uint32_t nlb = o.io_size / j.block_size;
     const uint64_t slots_in_slice = j.slice_blocks / nlb;
@@ -210,7 +211,8 @@ void run_job(job& j, const options& o, clock_type::time_point end, std::atomic<b
     std::vector<uint64_t> gen(o.verify ? slots_in_slice : 0);  // per I/O unit
     std::vector<uint8_t> busy_unit(o.verify ? slots_in_slice : 0);
     std::vector<uint8_t> tmp;
-    std::mt19937_64 rng(std::random_device{}() ^ (static_cast<uint64_t>(j.nsid) << 32) ^ j.slice_start);
+    std::mt19937_64 rng(std::random_device{}() ^ (static_cast<uint64_t>(j.nsid) << 32) ^
+                        j.slice_start);
     uint64_t seq = 0;
     auto pick_unit = [&]() -> uint64_t {
         for (int tries = 0; tries < 64; ++tries) {
@@ -232,7 +234,8 @@ void run_job(job& j, const options& o, clock_type::time_point end, std::atomic<b
         } else {
             if (o.verify) {
                 const uint64_t g = gen[u] + 1;
-                for (uint32_t b = 0; b < nlb; ++b) fill_block(s.buf.data() + b * j.block_size, j.block_size, slba + b, g);
+                for (uint32_t b = 0; b < nlb; ++b)
+                    fill_block(s.buf.data() + b * j.block_size, j.block_size, slba + b, g);
             }
             cid = j.q->submit(nvmf::host::cmd::write(j.nsid, slba, nlb), s.buf, {});
         }
@@ -269,18 +272,23 @@ void run_job(job& j, const options& o, clock_type::time_point end, std::atomic<b
         const uint64_t slba = j.slice_start + s.unit * nlb;
         if (!c.ok()) {
             ++j.res.errors;
-            if (j.res.first_error.empty()) j.res.first_error = nvmf::host::status_string(c.status());
+            if (j.res.first_error.empty())
+                j.res.first_error = nvmf::host::status_string(c.status());
         } else {
-            j.res.lat.add(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - s.start).count()));
+            j.res.lat.add(static_cast<uint64_t>(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(now - s.start).count()));
             j.res.bytes += o.io_size;
             if (o.verify) {
                 if (s.is_read) {
                     if (gen[s.unit] != 0) {
                         for (uint32_t b = 0; b < nlb; ++b) {
-                            if (!check_block(s.buf.data() + b * j.block_size, j.block_size, slba + b, gen[s.unit], tmp)) {
+                            if (!check_block(s.buf.data() + b * j.block_size, j.block_size,
+                                             slba + b, gen[s.unit], tmp)) {
                                 ++j.res.mismatches;
                                 if (j.res.first_error.empty()) {
-                                    j.res.first_error = "mismatch at nsid " + std::to_string(j.nsid) + " lba " + std::to_string(slba + b);
+                                    j.res.first_error = "mismatch at nsid " +
+                                                        std::to_string(j.nsid) + " lba " +
+                                                        std::to_string(slba + b);
                                 }
                             }
                         }
@@ -300,15 +308,20 @@ void run_job(job& j, const options& o, clock_type::time_point end, std::atomic<b
 int main(int argc, char** argv) {
     options o;
     CLI::App app{"nvmf-perf: NVMe/TCP load generator (spdk_nvme_perf style)"};
-    app.add_option("-r,--transport-id", o.trid, "'trtype:TCP adrfam:IPv4 traddr:A trsvcid:P subnqn:NQN'")->required();
-    app.add_option("-q,--io-depth", o.depth, "commands outstanding per queue")->check(CLI::Range(1, 1024));
+    app.add_option("-r,--transport-id", o.trid,
+                   "'trtype:TCP adrfam:IPv4 traddr:A trsvcid:P subnqn:NQN'")
+        ->required();
+    app.add_option("-q,--io-depth", o.depth, "commands outstanding per queue")
+        ->check(CLI::Range(1, 1024));
     app.add_option("-o,--io-size", o.io_size, "bytes per I/O")->check(CLI::Range(512, 1 << 20));
     app.add_option("-w,--io-pattern", o.workload, "read|write|randread|randwrite|rw|randrw")
         ->check(CLI::IsMember({"read", "write", "randread", "randwrite", "rw", "randrw"}));
-    app.add_option("-M,--rwmixread", o.read_pct, "read percentage for rw/randrw")->check(CLI::Range(0, 100));
+    app.add_option("-M,--rwmixread", o.read_pct, "read percentage for rw/randrw")
+        ->check(CLI::Range(0, 100));
     app.add_option("-t,--time", o.seconds, "seconds to run")->check(CLI::Range(1, 86400));
     app.add_option("-c,--core-mask", o.cpumask, "cores for the I/O threads");
-    app.add_option("-P,--num-qpairs", o.queues_per_ns, "I/O queues per namespace")->check(CLI::Range(1, 64));
+    app.add_option("-P,--num-qpairs", o.queues_per_ns, "I/O queues per namespace")
+        ->check(CLI::Range(1, 64));
     app.add_flag("--verify", o.verify, "check every block read against what was written");
     app.add_flag("--hdgst", o.hdgst, "header digest");
     app.add_flag("--ddgst", o.ddgst, "data digest");
@@ -340,7 +353,8 @@ int main(int argc, char** argv) {
     }
     auto& c = **ctrl;
     if (c.max_transfer() && o.io_size > c.max_transfer()) {
-        std::cerr << "nvmf-perf: -o " << o.io_size << " exceeds the target's MDTS (" << c.max_transfer() << ")\n";
+        std::cerr << "nvmf-perf: -o " << o.io_size << " exceeds the target's MDTS ("
+                  << c.max_transfer() << ")\n";
         return 2;
     }
     const uint32_t mqes_entries = static_cast<uint32_t>(c.cap() & 0xffff) + 1;
@@ -363,7 +377,8 @@ int main(int argc, char** argv) {
         }
         const uint32_t bs = 1u << id->lbaf[id->flbas & 0xf].lbads;
         if (o.io_size % bs != 0) {
-            std::cerr << "nvmf-perf: -o must be a multiple of the block size " << bs << " of ns " << nsid << "\n";
+            std::cerr << "nvmf-perf: -o must be a multiple of the block size " << bs << " of ns "
+                      << nsid << "\n";
             return 2;
         }
         const uint64_t per = id->nsze / o.queues_per_ns;
@@ -388,7 +403,8 @@ int main(int argc, char** argv) {
             std::cerr << "nvmf-perf: I/O queue: " << q.err().message << "\n";
             return 1;
         }
-        auto r = c.connect_io(**q, static_cast<uint16_t>(i + 1), static_cast<uint16_t>(entries - 1));
+        auto r =
+            c.connect_io(**q, static_cast<uint16_t>(i + 1), static_cast<uint16_t>(entries - 1));
         if (!r || !r->ok()) {
             std::cerr << "nvmf-perf: I/O queue " << i + 1 << " connect failed\n";
             return 1;
@@ -442,29 +458,39 @@ int main(int argc, char** argv) {
                               {"ios", r.lat.count()},
                               {"errors", r.errors},
                               {"mismatches", r.mismatches},
-                              {"lat_us", {{"avg", r.lat.avg_us()}, {"min", r.lat.min_us()}, {"max", r.lat.max_us()},
-                                          {"p50", r.lat.percentile_us(50)}, {"p99", r.lat.percentile_us(99)},
-                                          {"p99_9", r.lat.percentile_us(99.9)}}}};
+                              {"lat_us",
+                               {{"avg", r.lat.avg_us()},
+                                {"min", r.lat.min_us()},
+                                {"max", r.lat.max_us()},
+                                {"p50", r.lat.percentile_us(50)},
+                                {"p99", r.lat.percentile_us(99)},
+                                {"p99_9", r.lat.percentile_us(99.9)}}}};
     };
     if (o.json) {
         nlohmann::json out{{"seconds", secs}, {"perf_cpu_seconds", cpu}, {"total", row(total)}};
-        out["command"] = {{"depth", o.depth}, {"io_size", o.io_size}, {"workload", o.workload}, {"verify", o.verify}};
+        out["command"] = {{"depth", o.depth},
+                          {"io_size", o.io_size},
+                          {"workload", o.workload},
+                          {"verify", o.verify}};
         for (auto& [nsid, r] : per_ns) out["namespaces"][std::to_string(nsid)] = row(r);
         std::cout << out.dump(2) << "\n";
     } else {
-        std::printf("%-28s %12s %10s %10s %10s %10s %10s %10s\n", "Device", "IOPS", "MiB/s", "avg(us)", "min(us)",
-                    "p50(us)", "p99(us)", "p99.9(us)");
+        std::printf("%-28s %12s %10s %10s %10s %10s %10s %10s\n", "Device", "IOPS", "MiB/s",
+                    "avg(us)", "min(us)", "p50(us)", "p99(us)", "p99.9(us)");
         auto print = [&](const std::string& name, const worker_result& r) {
-            std::printf("%-28s %12.1f %10.2f %10.2f %10.2f %10.1f %10.1f %10.1f\n", name.c_str(), r.lat.count() / secs,
-                        r.bytes / secs / 1048576.0, r.lat.avg_us(), r.lat.min_us(), r.lat.percentile_us(50),
-                        r.lat.percentile_us(99), r.lat.percentile_us(99.9));
+            std::printf("%-28s %12.1f %10.2f %10.2f %10.2f %10.1f %10.1f %10.1f\n", name.c_str(),
+                        r.lat.count() / secs, r.bytes / secs / 1048576.0, r.lat.avg_us(),
+                        r.lat.min_us(), r.lat.percentile_us(50), r.lat.percentile_us(99),
+                        r.lat.percentile_us(99.9));
         };
-        for (auto& [nsid, r] : per_ns) print("NSID " + std::to_string(nsid) + " " + co.subnqn.substr(0, 12) + "..", r);
+        for (auto& [nsid, r] : per_ns)
+            print("NSID " + std::to_string(nsid) + " " + co.subnqn.substr(0, 12) + "..", r);
         print("Total", total);
         std::printf("errors %lu, mismatches %lu, max latency %.1f us, perf CPU %.2f s\n",
-                    static_cast<unsigned long>(total.errors), static_cast<unsigned long>(total.mismatches),
-                    total.lat.max_us(), cpu);
+                    static_cast<unsigned long>(total.errors),
+                    static_cast<unsigned long>(total.mismatches), total.lat.max_us(), cpu);
     }
-    if (!total.first_error.empty()) std::cerr << "nvmf-perf: first error: " << total.first_error << "\n";
+    if (!total.first_error.empty())
+        std::cerr << "nvmf-perf: first error: " << total.first_error << "\n";
     return (total.errors || total.mismatches) ? 1 : 0;
 }

@@ -16,8 +16,8 @@ class malloc_bdev final : public block_device {
 public:
     malloc_bdev(const std::string& name, uint64_t num_blocks, uint32_t block_size)
         : block_device(name, block_size, num_blocks), size_(num_blocks * block_size) {
-        void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                       -1, 0);
+        void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) throw std::runtime_error("malloc bdev: cannot map memory");
         mem_ = static_cast<uint8_t*>(p);
     }
@@ -29,8 +29,8 @@ public:
     void submit(io& io) override {
         const uint64_t off = io.offset_blocks * block_size();
         const uint64_t len = io.num_blocks * block_size();
-        if (io.type != io_type::flush && (io.offset_blocks > num_blocks() ||
-                                          io.num_blocks > num_blocks() - io.offset_blocks)) {
+        if (io.type != io_type::flush &&
+            (io.offset_blocks > num_blocks() || io.num_blocks > num_blocks() - io.offset_blocks)) {
             finish(io, -ERANGE);
             return;
         }
@@ -111,8 +111,8 @@ public:
     const char* product_name() const override { return "Null disk"; }
     bool supports(io_type t) const override { return t != io_type::compare; }
     void submit(io& io) override {
-        if (io.type != io_type::flush && (io.offset_blocks > num_blocks() ||
-                                          io.num_blocks > num_blocks() - io.offset_blocks)) {
+        if (io.type != io_type::flush &&
+            (io.offset_blocks > num_blocks() || io.num_blocks > num_blocks() - io.offset_blocks)) {
             finish(io, -ERANGE);
             return;
         }

@@ -46,8 +46,8 @@ result<completion> fabrics_connect(queue& q, uint16_t qid, uint16_t sqsize, uint
 }
 
 controller::controller(controller_options opts) : opts_(std::move(opts)) {
-    const bool no_id = std::all_of(opts_.hostid.begin(), opts_.hostid.end(),
-                                   [](uint8_t b) { return b == 0; });
+    const bool no_id =
+        std::all_of(opts_.hostid.begin(), opts_.hostid.end(), [](uint8_t b) { return b == 0; });
     if (no_id) {
         std::random_device rd;
         for (auto& b : opts_.hostid) b = static_cast<uint8_t>(rd());
@@ -110,8 +110,8 @@ result<void> controller::enable() {
     auto cap = get_property(spec::prop::cap);
     if (!cap) return cap.err();
     cap_ = *cap;
-    const uint32_t cc = spec::cc::en | (6u << spec::cc::iosqes_shift) |
-                        (4u << spec::cc::iocqes_shift);
+    const uint32_t cc =
+        spec::cc::en | (6u << spec::cc::iosqes_shift) | (4u << spec::cc::iocqes_shift);
     auto s = property_set(spec::prop::cc, cc);
     if (!s) return s.err();
     if (!s->ok()) return status_error("Property Set CC", *s);
@@ -247,8 +247,8 @@ result<std::vector<uint32_t>> controller::active_ns_list(uint32_t start_nsid) {
 
 result<completion> controller::get_log_page(uint8_t lid, uint32_t nsid, std::span<uint8_t> out,
                                             uint64_t offset, uint8_t lsp, bool rae) {
-    return admin_cmd(cmd::get_log_page(lid, nsid, static_cast<uint32_t>(out.size()), offset, lsp, rae),
-                     {}, out);
+    return admin_cmd(
+        cmd::get_log_page(lid, nsid, static_cast<uint32_t>(out.size()), offset, lsp, rae), {}, out);
 }
 
 result<completion> controller::get_features(uint8_t fid, uint32_t nsid, uint32_t cdw11,

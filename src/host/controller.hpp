@@ -27,18 +27,18 @@ struct controller_options {
     std::string traddr = "127.0.0.1";
     std::string trsvcid = "4420";
     std::string subnqn = spec::discovery_nqn;
-    std::string hostnqn;                // empty: nqn.2014-08.org.nvmexpress:uuid:<hostid>
-    std::array<uint8_t, 16> hostid{};   // all zero: a random one
+    std::string hostnqn;               // empty: nqn.2014-08.org.nvmexpress:uuid:<hostid>
+    std::array<uint8_t, 16> hostid{};  // all zero: a random one
     uint32_t kato_ms = 30000;
-    bool disable_sqflow = false;        // Connect CATTR bit 2: lets C2HData carry SUCCESS
+    bool disable_sqflow = false;  // Connect CATTR bit 2: lets C2HData carry SUCCESS
     bool hdgst = false;
     bool ddgst = false;
     uint32_t maxr2t = 0;
-    uint16_t admin_queue_size = 32;     // entries (Connect SQSIZE is this minus one)
+    uint16_t admin_queue_size = 32;  // entries (Connect SQSIZE is this minus one)
     uint16_t io_queue_size = 128;
     uint32_t num_io_queues = 1;
-    uint32_t admin_icd_size = 8192;     // NVMe/TCP admin queues take 8 KiB in-capsule
-    uint32_t io_icd_size = 0;           // 0: from IOCCSZ in Identify Controller
+    uint32_t admin_icd_size = 8192;  // NVMe/TCP admin queues take 8 KiB in-capsule
+    uint32_t io_icd_size = 0;        // 0: from IOCCSZ in Identify Controller
     int timeout_ms = 10000;
 };
 

@@ -40,43 +40,67 @@ result<discovery_log> get_discovery_log(controller& c, int retries) {
 
 const char* trtype_name(uint8_t t) {
     switch (t) {
-    case spec::trtype::rdma: return "rdma";
-    case spec::trtype::fc: return "fc";
-    case spec::trtype::tcp: return "tcp";
-    case spec::trtype::intra_host: return "loop";
-    default: return "unrecognized";
+    case spec::trtype::rdma:
+        return "rdma";
+    case spec::trtype::fc:
+        return "fc";
+    case spec::trtype::tcp:
+        return "tcp";
+    case spec::trtype::intra_host:
+        return "loop";
+    default:
+        return "unrecognized";
     }
 }
 
 const char* adrfam_name(uint8_t a) {
     switch (a) {
-    case spec::adrfam::ipv4: return "ipv4";
-    case spec::adrfam::ipv6: return "ipv6";
-    case spec::adrfam::ib: return "infiniband";
-    case spec::adrfam::fc: return "fibre-channel";
-    case spec::adrfam::intra_host: return "intra-host";
-    default: return "unrecognized";
+    case spec::adrfam::ipv4:
+        return "ipv4";
+    case spec::adrfam::ipv6:
+        return "ipv6";
+    case spec::adrfam::ib:
+        return "infiniband";
+    case spec::adrfam::fc:
+        return "fibre-channel";
+    case spec::adrfam::intra_host:
+        return "intra-host";
+    default:
+        return "unrecognized";
     }
 }
 
 const char* subtype_name(uint8_t s) {
     switch (s) {
-    case spec::subtype::discovery_referral: return "discovery subsystem referral";
-    case spec::subtype::nvme: return "nvme subsystem";
-    case spec::subtype::discovery_current: return "current discovery subsystem";
-    default: return "unrecognized";
+    case spec::subtype::discovery_referral:
+        return "discovery subsystem referral";
+    case spec::subtype::nvme:
+        return "nvme subsystem";
+    case spec::subtype::discovery_current:
+        return "current discovery subsystem";
+    default:
+        return "unrecognized";
     }
 }
 
 std::string treq_string(uint8_t treq) {
     std::string s;
     switch (treq & 0x3) {
-    case spec::treq::secure_channel_not_specified: s = "not specified"; break;
-    case spec::treq::secure_channel_required: s = "required"; break;
-    case spec::treq::secure_channel_not_required: s = "not required"; break;
-    default: s = "reserved"; break;
+    case spec::treq::secure_channel_not_specified:
+        s = "not specified";
+        break;
+    case spec::treq::secure_channel_required:
+        s = "required";
+        break;
+    case spec::treq::secure_channel_not_required:
+        s = "not required";
+        break;
+    default:
+        s = "reserved";
+        break;
     }
-    if (treq & spec::treq::sq_flow_control_disable_supported) s += ", sq flow control disable supported";
+    if (treq & spec::treq::sq_flow_control_disable_supported)
+        s += ", sq flow control disable supported";
     return s;
 }
 
@@ -92,9 +116,11 @@ result<trid_string> parse_trid(const std::string& s) {
     std::string tok;
     while (in >> tok) {
         const auto colon = tok.find(':');
-        if (colon == std::string::npos) return make_error(-EINVAL, "bad transport ID field '" + tok + "'");
+        if (colon == std::string::npos)
+            return make_error(-EINVAL, "bad transport ID field '" + tok + "'");
         std::string key = tok.substr(0, colon);
-        std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+        std::transform(key.begin(), key.end(), key.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
         const std::string val = tok.substr(colon + 1);
         if (key == "trtype") {
             t.trtype = val;
@@ -113,7 +139,8 @@ result<trid_string> parse_trid(const std::string& s) {
         }
     }
     std::string tt = t.trtype;
-    std::transform(tt.begin(), tt.end(), tt.begin(), [](unsigned char c) { return std::toupper(c); });
+    std::transform(tt.begin(), tt.end(), tt.begin(),
+                   [](unsigned char c) { return std::toupper(c); });
     if (tt != "TCP") return make_error(-EINVAL, "only trtype TCP is supported, not " + t.trtype);
     t.trtype = tt;
     return t;

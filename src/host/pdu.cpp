@@ -50,7 +50,8 @@ void build_ic_req(uint8_t* out, uint8_t hpda, bool hdgst, bool ddgst, uint32_t m
     std::memcpy(out, &req, sizeof(req));
 }
 
-size_t build_capsule_cmd(uint8_t* out, const spec::sqe& cmd, uint32_t icd_len, const pdu_params& p) {
+size_t build_capsule_cmd(uint8_t* out, const spec::sqe& cmd, uint32_t icd_len,
+                         const pdu_params& p) {
     constexpr uint32_t hlen = sizeof(st::capsule_cmd);
     const uint32_t hw = header_wire(hlen, p.hdgst);
     uint8_t flags = p.hdgst ? st::flag::hdgstf : 0;
@@ -72,9 +73,9 @@ size_t build_capsule_cmd(uint8_t* out, const spec::sqe& cmd, uint32_t icd_len, c
 size_t build_h2c_data(uint8_t* out, uint16_t cccid, uint16_t ttag, uint32_t datao, uint32_t datal,
                       bool last, const pdu_params& p) {
     constexpr uint32_t hlen = sizeof(st::h2c_data);
-    uint8_t flags = static_cast<uint8_t>((p.hdgst ? st::flag::hdgstf : 0) |
-                                         (p.ddgst ? st::flag::ddgstf : 0) |
-                                         (last ? st::flag::last_pdu : 0));
+    uint8_t flags =
+        static_cast<uint8_t>((p.hdgst ? st::flag::hdgstf : 0) | (p.ddgst ? st::flag::ddgstf : 0) |
+                             (last ? st::flag::last_pdu : 0));
     const uint32_t pdo = tx_data_offset(hlen, p);
     const uint32_t plen = pdo + datal + (p.ddgst ? st::digest_len : 0);
     st::h2c_data h{};
@@ -139,7 +140,8 @@ std::string check_rx_common_header(const st::common_header& ch, const pdu_params
     const uint32_t hw = header_wire(ch.hlen, p.hdgst);
     if (t != st::pdu_type::c2h_data) {
         if (ch.plen != hw) {
-            return std::string(pdu_type_name(ch.pdu_type)) + " with PLEN " + std::to_string(ch.plen);
+            return std::string(pdu_type_name(ch.pdu_type)) + " with PLEN " +
+                   std::to_string(ch.plen);
         }
         return "";
     }
@@ -175,28 +177,44 @@ bool hdgst_ok(const uint8_t* hdr, uint32_t hlen) {
 
 const char* pdu_type_name(uint8_t type) {
     switch (static_cast<st::pdu_type>(type)) {
-    case st::pdu_type::ic_req: return "ICReq";
-    case st::pdu_type::ic_resp: return "ICResp";
-    case st::pdu_type::h2c_term_req: return "H2CTermReq";
-    case st::pdu_type::c2h_term_req: return "C2HTermReq";
-    case st::pdu_type::capsule_cmd: return "CapsuleCmd";
-    case st::pdu_type::capsule_resp: return "CapsuleResp";
-    case st::pdu_type::h2c_data: return "H2CData";
-    case st::pdu_type::c2h_data: return "C2HData";
-    case st::pdu_type::r2t: return "R2T";
+    case st::pdu_type::ic_req:
+        return "ICReq";
+    case st::pdu_type::ic_resp:
+        return "ICResp";
+    case st::pdu_type::h2c_term_req:
+        return "H2CTermReq";
+    case st::pdu_type::c2h_term_req:
+        return "C2HTermReq";
+    case st::pdu_type::capsule_cmd:
+        return "CapsuleCmd";
+    case st::pdu_type::capsule_resp:
+        return "CapsuleResp";
+    case st::pdu_type::h2c_data:
+        return "H2CData";
+    case st::pdu_type::c2h_data:
+        return "C2HData";
+    case st::pdu_type::r2t:
+        return "R2T";
     }
     return "unknown PDU";
 }
 
 const char* fes_name(uint16_t fes) {
     switch (fes) {
-    case st::fes::invalid_header_field: return "Invalid PDU Header Field";
-    case st::fes::pdu_sequence_error: return "PDU Sequence Error";
-    case st::fes::header_digest_error: return "Header Digest Error";
-    case st::fes::data_transfer_out_of_range: return "Data Transfer Out of Range";
-    case st::fes::r2t_limit_exceeded: return "Data Transfer Limit Exceeded";
-    case st::fes::unsupported_parameter: return "Unsupported Parameter";
-    default: return "unknown FES";
+    case st::fes::invalid_header_field:
+        return "Invalid PDU Header Field";
+    case st::fes::pdu_sequence_error:
+        return "PDU Sequence Error";
+    case st::fes::header_digest_error:
+        return "Header Digest Error";
+    case st::fes::data_transfer_out_of_range:
+        return "Data Transfer Out of Range";
+    case st::fes::r2t_limit_exceeded:
+        return "Data Transfer Limit Exceeded";
+    case st::fes::unsupported_parameter:
+        return "Unsupported Parameter";
+    default:
+        return "unknown FES";
     }
 }
 

@@ -54,9 +54,9 @@ std::string check_rx_common_header(const spec::tcp::common_header& ch, const pdu
 
 // Where a received data PDU's payload sits (valid after check_rx_common_header).
 struct rx_layout {
-    uint32_t pad = 0;     // bytes between the header (and digest) and the data
-    uint32_t datal = 0;   // data bytes
-    bool ddgst = false;   // a data digest follows the data
+    uint32_t pad = 0;    // bytes between the header (and digest) and the data
+    uint32_t datal = 0;  // data bytes
+    bool ddgst = false;  // a data digest follows the data
 };
 rx_layout rx_data_layout(const spec::tcp::common_header& ch, const pdu_params& p);
 

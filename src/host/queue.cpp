@@ -12,7 +12,8 @@ namespace st = spec::tcp;
 
 namespace {
 
-constexpr uint8_t sgl_icd = spec::sgl_type_byte(spec::sgl_type::data_block, spec::sgl_subtype::offset);
+constexpr uint8_t sgl_icd =
+    spec::sgl_type_byte(spec::sgl_type::data_block, spec::sgl_subtype::offset);
 constexpr uint8_t sgl_transport =
     spec::sgl_type_byte(spec::sgl_type::transport_data_block, spec::sgl_subtype::transport);
 
@@ -49,9 +50,7 @@ result<void> queue::connect_tcp(const std::string& traddr, const std::string& tr
     return sock_.connect(traddr, trsvcid, opts_.timeout_ms);
 }
 
-void queue::attach(int fd) {
-    sock_.adopt(fd);
-}
+void queue::attach(int fd) { sock_.adopt(fd); }
 
 result<void> queue::initialize() {
     uint8_t req[st::ic_pdu_len];
@@ -63,7 +62,8 @@ result<void> queue::initialize() {
         return handle_term_req(opts_.timeout_ms);
     }
     std::memcpy(&ic_resp_, hdr_, sizeof(ic_resp_));
-    if (ic_resp_.pfv != st::pfv_1_0) return fail(-EPROTO, "ICResp PFV " + std::to_string(ic_resp_.pfv));
+    if (ic_resp_.pfv != st::pfv_1_0)
+        return fail(-EPROTO, "ICResp PFV " + std::to_string(ic_resp_.pfv));
     if (ic_resp_.cpda > st::cpda_max) {
         return fail(-EPROTO, "ICResp CPDA " + std::to_string(ic_resp_.cpda));
     }
@@ -89,8 +89,8 @@ queue::slot* queue::busy_slot(uint16_t cid) {
 
 bool queue::is_done(uint16_t cid) const { return cid < slots_.size() && slots_[cid].done; }
 
-result<uint16_t> queue::submit(spec::sqe cmd, std::span<const uint8_t> out,
-                               std::span<uint8_t> in, uint32_t flags) {
+result<uint16_t> queue::submit(spec::sqe cmd, std::span<const uint8_t> out, std::span<uint8_t> in,
+                               uint32_t flags) {
     if (failed_) return failure_;
     if (!ic_done_) return make_error(-ENOTCONN, "queue not initialized");
     if (!out.empty() && !in.empty()) return make_error(-EINVAL, "bidirectional data unsupported");
@@ -113,8 +113,8 @@ result<uint16_t> queue::submit(spec::sqe cmd, std::span<const uint8_t> out,
     } else {
         cmd.flags = static_cast<uint8_t>((cmd.flags & 0x3f) | (spec::psdt_sgl_mptr_contig << 6));
         const size_t len = out.empty() ? in.size() : out.size();
-        in_capsule = !out.empty() && out.size() <= opts_.icd_size &&
-                     !(flags & submit_flag::force_r2t);
+        in_capsule =
+            !out.empty() && out.size() <= opts_.icd_size && !(flags & submit_flag::force_r2t);
         cmd.sgl1 = {};
         cmd.sgl1.length = static_cast<uint32_t>(len);
         cmd.sgl1.type = in_capsule ? sgl_icd : sgl_transport;
@@ -265,8 +265,8 @@ result<void> queue::handle_c2h_data(int timeout_ms) {
     const rx_layout l = rx_data_layout(h.ch, params_);
     slot* s = busy_slot(h.cccid);
     if (s == nullptr || s->in == nullptr) {
-        return fail(-EPROTO, "C2HData for cid " + std::to_string(h.cccid) +
-                                 " that expects no data");
+        return fail(-EPROTO,
+                    "C2HData for cid " + std::to_string(h.cccid) + " that expects no data");
     }
     if (h.datal != l.datal) {
         return fail(-EPROTO, "C2HData DATAL " + std::to_string(h.datal) + " but PDU carries " +
@@ -293,7 +293,8 @@ result<void> queue::handle_c2h_data(int timeout_ms) {
         }
         const uint32_t want = util::crc32c(s->in + h.datao, h.datal);
         if (got != want) {
-            return fail(-EPROTO, "C2HData data digest error: got " + hex(got) + " want " + hex(want));
+            return fail(-EPROTO,
+                        "C2HData data digest error: got " + hex(got) + " want " + hex(want));
         }
     }
     s->comp.data_len += h.datal;
@@ -318,7 +319,8 @@ result<void> queue::handle_r2t() {
     ++r2t_count_;
     slot* s = busy_slot(r.cccid);
     if (s == nullptr || s->out == nullptr) {
-        return fail(-EPROTO, "R2T for cid " + std::to_string(r.cccid) + " that has no data to send");
+        return fail(-EPROTO,
+                    "R2T for cid " + std::to_string(r.cccid) + " that has no data to send");
     }
     if (r.r2tl == 0 || static_cast<uint64_t>(r.r2to) + r.r2tl > s->out_len) {
         return fail(-EPROTO, "R2T R2TO " + std::to_string(r.r2to) + " R2TL " +
@@ -340,7 +342,8 @@ result<void> queue::handle_r2t() {
             ddgst = util::crc32c(s->out + off, n);
             iov[cnt++] = {&ddgst, sizeof(ddgst)};
         }
-        if (auto res = sock_.sendv_all(iov, cnt); !res) return fail(res.err().code, res.err().message);
+        if (auto res = sock_.sendv_all(iov, cnt); !res)
+            return fail(res.err().code, res.err().message);
         off += n;
     }
     return {};

@@ -163,7 +163,8 @@ result<void> tcp_socket::read_exact(void* dst, size_t len, int timeout_ms) {
             len -= n;
             continue;
         }
-        const int left = deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
+        const int left =
+            deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
         if (len >= buf_size / 2) {
             // Large payloads go straight to the destination.
             auto r = wait_readable(fd_, left);

@@ -15,13 +15,14 @@ constexpr uint64_t cap_timeout_500ms = 15;
 }  // namespace
 
 controller::controller(std::shared_ptr<subsystem> s, uint16_t id, std::string host,
-                       const uint8_t hid[16], qpair* aq, uint32_t kato, const controller_limits& lim)
+                       const uint8_t hid[16], qpair* aq, uint32_t kato,
+                       const controller_limits& lim)
     : subsys(std::move(s)), cntlid(id), hostnqn(std::move(host)), admin_reactor(aq->owner),
       limits(lim), admin_qp(aq), kato_ms(kato), last_keep_alive(reactor::clock::now()) {
     std::memcpy(hostid.data(), hid, hostid.size());
     // CAP: MQES (0's based), CQR=1, TO, CSS bit 37 (NVM command set), MPSMIN=MPSMAX=4 KiB.
-    cap = static_cast<uint64_t>(limits.max_queue_depth - 1) | (1ull << 16) | (cap_timeout_500ms << 24) |
-          (1ull << 37);
+    cap = static_cast<uint64_t>(limits.max_queue_depth - 1) | (1ull << 16) |
+          (cap_timeout_500ms << 24) | (1ull << 37);
     vs = spec::nvme_version(1, 3);
     features.number_of_queues = (static_cast<uint32_t>(limits.max_io_qpairs - 1) << 16) |
                                 static_cast<uint32_t>(limits.max_io_qpairs - 1);
@@ -67,7 +68,8 @@ spec::status controller::set_property(uint32_t ofst, uint8_t size, uint64_t valu
         // Only 4 KiB pages, the NVM command set and round robin are offered.
         if ((next & spec::cc::mps_mask) != 0 || (next & spec::cc::css_mask) != 0 ||
             (next & spec::cc::ams_mask) != 0) {
-            log::warn("ctrlr {} of {}: CC 0x{:x} asks for what CAP does not offer", cntlid, subsys->nqn, next);
+            log::warn("ctrlr {} of {}: CC 0x{:x} asks for what CAP does not offer", cntlid,
+                      subsys->nqn, next);
             return invalid;
         }
         cc = next;
@@ -95,7 +97,8 @@ spec::status controller::set_property(uint32_t ofst, uint8_t size, uint64_t valu
     if (shn != 0 && en) {
         // Nothing is cached above the bdevs, so shutdown completes at once.
         enabled_.store(false, std::memory_order_release);
-        csts = (csts & ~spec::csts::shst_mask) | (spec::csts::shst_complete << spec::csts::shst_shift);
+        csts =
+            (csts & ~spec::csts::shst_mask) | (spec::csts::shst_complete << spec::csts::shst_shift);
     }
     return 0;
 }
@@ -111,7 +114,8 @@ void controller::disable() {
         }
     }
     for (auto& w : io) {
-        if (auto q = w.lock()) q->owner->post([w] {
+        if (auto q = w.lock())
+            q->owner->post([w] {
                 if (auto q = w.lock()) q->disconnect();
             });
     }

@@ -26,10 +26,10 @@ struct request;
 
 // Limits a controller inherits from the transport its admin queue came on.
 struct controller_limits {
-    uint32_t max_io_size = 131072;      // MDTS in bytes
+    uint32_t max_io_size = 131072;  // MDTS in bytes
     uint32_t in_capsule_data_size = 4096;
-    uint16_t max_queue_depth = 128;     // I/O queue entries (1's based)
-    uint16_t max_aq_depth = 128;        // admin queue entries
+    uint16_t max_queue_depth = 128;  // I/O queue entries (1's based)
+    uint16_t max_aq_depth = 128;     // admin queue entries
     uint16_t max_io_qpairs = 127;
 };
 
@@ -136,7 +136,7 @@ private:
     std::atomic<bool> destroyed_{false};
     reactor::timer_id ka_timer_ = 0;
 
-    mutable std::mutex mtx_;  // io_qpairs_, admin_weak_
+    mutable std::mutex mtx_;                       // io_qpairs_, admin_weak_
     std::vector<std::weak_ptr<qpair>> io_qpairs_;  // index qid; [0] unused
     std::weak_ptr<qpair> admin_weak_;
 

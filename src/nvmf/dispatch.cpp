@@ -20,7 +20,8 @@ void execute(request& req) {
         return;
     }
     if (!q.connected || !q.ctrlr) {
-        complete(req, spec::make_status(spec::sct::generic, spec::sc::command_sequence_error, true));
+        complete(req,
+                 spec::make_status(spec::sct::generic, spec::sc::command_sequence_error, true));
         return;
     }
     if (spec::sqe_fuse(req.cmd) != 0) {
@@ -29,7 +30,8 @@ void execute(request& req) {
     }
     if (!q.ctrlr->enabled()) {
         // As the Linux target: nothing but fabrics commands before CC.EN=1 and CSTS.RDY=1.
-        complete(req, spec::make_status(spec::sct::generic, spec::sc::command_sequence_error, true));
+        complete(req,
+                 spec::make_status(spec::sct::generic, spec::sc::command_sequence_error, true));
         return;
     }
     if (q.qid == 0) {

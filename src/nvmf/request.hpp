@@ -38,7 +38,9 @@ struct request {
     uint32_t handler_state = 0;
 
     // Copies the first len bytes of the data buffer out / in; returns bytes copied.
-    size_t copy_from_buffer(void* dst, size_t len) const { return copy_from_buffer_at(0, dst, len); }
+    size_t copy_from_buffer(void* dst, size_t len) const {
+        return copy_from_buffer_at(0, dst, len);
+    }
     size_t copy_from_buffer_at(size_t offset, void* dst, size_t len) const;
     size_t copy_to_buffer(const void* src, size_t len);
     void zero_buffer();

@@ -34,16 +34,21 @@ result<void> validate_nqn(const std::string& nqn) {
         return {};
     }
     // nqn.yyyy-mm.<reverse domain>[:<anything>]
-    auto bad = [&](const char* why) { return make_error(-EINVAL, "invalid NQN '" + nqn + "': " + why); };
-    if (nqn.size() < 12 || nqn.compare(0, 4, "nqn.") != 0) return bad("must start with nqn.yyyy-mm.");
+    auto bad = [&](const char* why) {
+        return make_error(-EINVAL, "invalid NQN '" + nqn + "': " + why);
+    };
+    if (nqn.size() < 12 || nqn.compare(0, 4, "nqn.") != 0)
+        return bad("must start with nqn.yyyy-mm.");
     for (int i : {4, 5, 6, 7, 9, 10}) {
-        if (!std::isdigit(static_cast<unsigned char>(nqn[i]))) return bad("bad date (nqn.yyyy-mm.)");
+        if (!std::isdigit(static_cast<unsigned char>(nqn[i])))
+            return bad("bad date (nqn.yyyy-mm.)");
     }
     if (nqn[8] != '-' || nqn[11] != '.') return bad("bad date (nqn.yyyy-mm.)");
     const int month = (nqn[9] - '0') * 10 + (nqn[10] - '0');
     if (month < 1 || month > 12) return bad("bad month");
     const size_t colon = nqn.find(':', 12);
-    const std::string domain = nqn.substr(12, colon == std::string::npos ? std::string::npos : colon - 12);
+    const std::string domain =
+        nqn.substr(12, colon == std::string::npos ? std::string::npos : colon - 12);
     if (domain.empty()) return bad("missing reverse domain name");
     for (size_t i = 0; i < domain.size(); ++i) {
         const unsigned char c = static_cast<unsigned char>(domain[i]);
@@ -209,7 +214,8 @@ result<uint16_t> subsystem::allocate_cntlid() {
     const uint32_t span = static_cast<uint32_t>(params_.max_cntlid - params_.min_cntlid) + 1;
     for (uint32_t i = 0; i < span; ++i) {
         uint16_t id = next_cntlid_;
-        next_cntlid_ = id >= params_.max_cntlid ? params_.min_cntlid : static_cast<uint16_t>(id + 1);
+        next_cntlid_ =
+            id >= params_.max_cntlid ? params_.min_cntlid : static_cast<uint16_t>(id + 1);
         auto it = ctrlrs_.find(id);
         if (it == ctrlrs_.end() || it->second.expired()) {
             ctrlrs_[id];  // reserve

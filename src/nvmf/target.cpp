@@ -13,7 +13,8 @@ target::target(reactor_group& r) : reactors(r) {
     subsystem_params p;
     p.allow_any_host = true;
     p.max_namespaces = 0;
-    discovery_ = std::make_shared<subsystem>(*this, spec::discovery_nqn, subsystem_type::discovery, p);
+    discovery_ =
+        std::make_shared<subsystem>(*this, spec::discovery_nqn, subsystem_type::discovery, p);
     discovery_->set_state(subsystem_state::active);
     subsystems_.emplace(discovery_->nqn, discovery_);
 }
@@ -52,12 +53,16 @@ result<std::shared_ptr<subsystem>> target::create_subsystem(const std::string& n
     if (nqn == spec::discovery_nqn) {
         return make_error(-EEXIST, "the discovery subsystem always exists");
     }
-    if (p.serial_number.size() > 20) return make_error(-EINVAL, "serial_number is longer than 20 bytes");
-    if (p.model_number.size() > 40) return make_error(-EINVAL, "model_number is longer than 40 bytes");
+    if (p.serial_number.size() > 20)
+        return make_error(-EINVAL, "serial_number is longer than 20 bytes");
+    if (p.model_number.size() > 40)
+        return make_error(-EINVAL, "model_number is longer than 40 bytes");
     for (unsigned char c : p.serial_number + p.model_number) {
-        if (c < 0x20 || c > 0x7e) return make_error(-EINVAL, "serial/model number must be printable ASCII");
+        if (c < 0x20 || c > 0x7e)
+            return make_error(-EINVAL, "serial/model number must be printable ASCII");
     }
-    if (p.min_cntlid < spec::cntlid_min || p.max_cntlid > spec::cntlid_max || p.min_cntlid > p.max_cntlid) {
+    if (p.min_cntlid < spec::cntlid_min || p.max_cntlid > spec::cntlid_max ||
+        p.min_cntlid > p.max_cntlid) {
         return make_error(-EINVAL, "invalid cntlid range [" + std::to_string(p.min_cntlid) + ", " +
                                        std::to_string(p.max_cntlid) + "]");
     }
@@ -76,8 +81,10 @@ result<void> target::delete_subsystem(const std::string& nqn) {
     {
         std::lock_guard lk(mtx_);
         auto it = subsystems_.find(nqn);
-        if (it == subsystems_.end()) return make_error(-ENOENT, "subsystem " + nqn + " does not exist");
-        if (it->second->is_discovery()) return make_error(-EPERM, "the discovery subsystem cannot be deleted");
+        if (it == subsystems_.end())
+            return make_error(-ENOENT, "subsystem " + nqn + " does not exist");
+        if (it->second->is_discovery())
+            return make_error(-EPERM, "the discovery subsystem cannot be deleted");
         s = it->second;
         subsystems_.erase(it);
     }
@@ -182,7 +189,8 @@ spec::discovery_log_entry make_entry(const std::string& nqn, uint8_t subtype, co
     e.trtype = trtype_code(t.trtype);
     e.adrfam = adrfam_code(t.adrfam);
     e.subtype = subtype;
-    e.treq = spec::treq::secure_channel_not_required | spec::treq::sq_flow_control_disable_supported;
+    e.treq =
+        spec::treq::secure_channel_not_required | spec::treq::sq_flow_control_disable_supported;
     e.portid = portid;
     e.cntlid = spec::cntlid_dynamic;
     e.asqsz = 128;
@@ -210,10 +218,12 @@ std::vector<spec::discovery_log_entry> target::discovery_log(const std::string& 
     for (auto& s : subsystems()) {
         if (s->is_discovery()) continue;
         if (s->state() != subsystem_state::active || !s->host_allowed(hostnqn)) continue;
-        for (auto& l : s->listeners()) out.push_back(make_entry(s->nqn, spec::subtype::nvme, l, portid(l)));
+        for (auto& l : s->listeners())
+            out.push_back(make_entry(s->nqn, spec::subtype::nvme, l, portid(l)));
     }
     // The discovery controller describes itself on the address it was reached on.
-    out.push_back(make_entry(spec::discovery_nqn, spec::subtype::discovery_current, via, portid(via)));
+    out.push_back(
+        make_entry(spec::discovery_nqn, spec::subtype::discovery_current, via, portid(via)));
     return out;
 }
 

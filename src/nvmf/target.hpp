@@ -38,7 +38,7 @@ public:
 
     // Subsystems.
     result<std::shared_ptr<subsystem>> create_subsystem(const std::string& nqn,
-                                                         const subsystem_params& p);
+                                                        const subsystem_params& p);
     result<void> delete_subsystem(const std::string& nqn);
     std::shared_ptr<subsystem> find_subsystem(const std::string& nqn);
     std::vector<std::shared_ptr<subsystem>> subsystems();  // discovery first

@@ -35,8 +35,10 @@ result<transport_id> normalize_trid(transport_id t) {
     if (t.trtype != "FC") {
         unsigned char buf[16];
         const int fam = t.adrfam == "IPv6" ? AF_INET6 : AF_INET;
-        if ((t.adrfam == "IPv4" || t.adrfam == "IPv6") && inet_pton(fam, t.traddr.c_str(), buf) != 1) {
-            return make_error(-EINVAL, "traddr '" + t.traddr + "' is not an " + t.adrfam + " address");
+        if ((t.adrfam == "IPv4" || t.adrfam == "IPv6") &&
+            inet_pton(fam, t.traddr.c_str(), buf) != 1) {
+            return make_error(-EINVAL,
+                              "traddr '" + t.traddr + "' is not an " + t.adrfam + " address");
         }
         if (t.trsvcid.empty()) return make_error(-EINVAL, "trsvcid is required");
         char* end = nullptr;

@@ -9,7 +9,7 @@
 namespace nvmf {
 
 struct transport_id {
-    std::string trtype = "TCP";  // "TCP", "RDMA", "FC" (upper case, as SPDK prints them)
+    std::string trtype = "TCP";   // "TCP", "RDMA", "FC" (upper case, as SPDK prints them)
     std::string adrfam = "IPv4";  // "IPv4", "IPv6", "IB", "FC"
     std::string traddr;
     std::string trsvcid;

@@ -235,7 +235,8 @@ std::vector<int> parse_cpumask(const std::string& mask, std::string* error) {
         size_t pos = 0;
         while (pos <= body.size()) {
             size_t comma = body.find(',', pos);
-            std::string item = body.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+            std::string item =
+                body.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
             size_t dash = item.find('-');
             try {
                 int lo = std::stoi(item.substr(0, dash));

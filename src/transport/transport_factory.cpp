@@ -12,7 +12,8 @@ result<std::unique_ptr<transport>> create_transport(target& tgt, const transport
         o.trtype = "TCP";
         return std::unique_ptr<transport>(std::make_unique<tcp::tcp_transport>(tgt, o));
     }
-    return make_error(-EPROTONOSUPPORT, "transport type '" + opts.trtype + "' is not supported by this build");
+    return make_error(-EPROTONOSUPPORT,
+                      "transport type '" + opts.trtype + "' is not supported by this build");
 }
 
 }  // namespace nvmf

@@ -1,8 +1,8 @@
 #include "util/crc32c.hpp"
 
-#include <isa-l/crc.h>
-
 #include <algorithm>
+
+#include <isa-l/crc.h>
 
 namespace nvmf::util {
 

@@ -41,8 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto id = env.sub->allocate_cntlid();
     if (!id) return 0;
     const uint8_t hostid[16] = {};
-    auto c = std::make_shared<nvmf::controller>(env.sub, *id, "nqn.2014-08.org.nvmexpress:uuid:fuzz",
-                                                hostid, aq.get(), 0, aq->limits());
+    auto c = std::make_shared<nvmf::controller>(
+        env.sub, *id, "nqn.2014-08.org.nvmexpress:uuid:fuzz", hostid, aq.get(), 0, aq->limits());
     env.sub->add_controller(c);
     aq->ctrlr = c;
     aq->connected = true;

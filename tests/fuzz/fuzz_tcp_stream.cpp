@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto& group = env.tcp->group(0);
     nvmf::transport_id peer{"TCP", "IPv4", "127.0.0.2", "50000"};
     {
-        auto q = std::make_shared<nvmf::tcp::tcp_qpair>(*env.tcp, group, sv[0], env.listen_trid, peer);
+        auto q =
+            std::make_shared<nvmf::tcp::tcp_qpair>(*env.tcp, group, sv[0], env.listen_trid, peer);
         group.conns.emplace(q.get(), q);
         q->start();
     }

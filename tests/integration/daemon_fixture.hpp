@@ -9,7 +9,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -30,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "host/controller.hpp"
@@ -88,40 +88,43 @@ inline nlohmann::json to_json(const daemon_config& c, const std::string& port) {
     using nlohmann::json;
     json bdev = json::array();
     for (const auto& b : c.bdevs) {
-        bdev.push_back({{"method", "bdev_malloc_create"},
-                        {"params", {{"name", b.name}, {"num_blocks", b.num_blocks},
-                                    {"block_size", b.block_size}}}});
+        bdev.push_back(
+            {{"method", "bdev_malloc_create"},
+             {"params",
+              {{"name", b.name}, {"num_blocks", b.num_blocks}, {"block_size", b.block_size}}}});
     }
     json nvmf = json::array();
     nvmf.push_back({{"method", "nvmf_create_transport"}, {"params", c.transport}});
     for (const auto& s : c.subsystems) {
         nvmf.push_back({{"method", "nvmf_create_subsystem"},
-                        {"params", {{"nqn", s.nqn}, {"allow_any_host", s.allow_any_host},
-                                    {"serial_number", s.serial_number},
-                                    {"model_number", s.model_number}}}});
+                        {"params",
+                         {{"nqn", s.nqn},
+                          {"allow_any_host", s.allow_any_host},
+                          {"serial_number", s.serial_number},
+                          {"model_number", s.model_number}}}});
         for (const auto& h : s.hosts) {
-            nvmf.push_back({{"method", "nvmf_subsystem_add_host"},
-                            {"params", {{"nqn", s.nqn}, {"host", h}}}});
+            nvmf.push_back(
+                {{"method", "nvmf_subsystem_add_host"}, {"params", {{"nqn", s.nqn}, {"host", h}}}});
         }
         for (const auto& n : s.namespaces) {
             nvmf.push_back({{"method", "nvmf_subsystem_add_ns"},
-                            {"params", {{"nqn", s.nqn},
-                                        {"namespace", {{"bdev_name", n.bdev_name},
-                                                       {"nsid", n.nsid}}}}}});
+                            {"params",
+                             {{"nqn", s.nqn},
+                              {"namespace", {{"bdev_name", n.bdev_name}, {"nsid", n.nsid}}}}}});
         }
         if (s.listen) {
-            nvmf.push_back({{"method", "nvmf_subsystem_add_listener"},
-                            {"params", {{"nqn", s.nqn}, {"listen_address", listen_address(port)}}}});
+            nvmf.push_back(
+                {{"method", "nvmf_subsystem_add_listener"},
+                 {"params", {{"nqn", s.nqn}, {"listen_address", listen_address(port)}}}});
         }
     }
     if (c.discovery_listener) {
-        nvmf.push_back({{"method", "nvmf_subsystem_add_listener"},
-                        {"params", {{"nqn", spec::discovery_nqn},
-                                    {"listen_address", listen_address(port)}}}});
+        nvmf.push_back(
+            {{"method", "nvmf_subsystem_add_listener"},
+             {"params", {{"nqn", spec::discovery_nqn}, {"listen_address", listen_address(port)}}}});
     }
-    return {{"subsystems",
-             json::array({{{"subsystem", "bdev"}, {"config", bdev}},
-                          {{"subsystem", "nvmf"}, {"config", nvmf}}})}};
+    return {{"subsystems", json::array({{{"subsystem", "bdev"}, {"config", bdev}},
+                                        {{"subsystem", "nvmf"}, {"config", nvmf}}})}};
 }
 
 inline bool port_free(uint16_t port) {
@@ -188,8 +191,8 @@ public:
             std::ofstream f(config_path_);
             f << to_json(cfg, port_).dump(2);
         }
-        std::vector<std::string> args = {NVMF_TARGET_BIN, "--json", config_path_, "-m", "0x1",
-                                         "-r", rpc_path_};
+        std::vector<std::string> args = {NVMF_TARGET_BIN, "--json", config_path_, "-m",
+                                         "0x1",           "-r",     rpc_path_};
         if (const char* lvl = std::getenv("NVMF_TEST_LOG_LEVEL")) {
             args.push_back("--log-level");
             args.push_back(lvl);
@@ -214,13 +217,15 @@ public:
             if (::waitpid(pid_, &st, WNOHANG) == pid_) {
                 pid_ = -1;
                 return ::testing::AssertionFailure()
-                       << "daemon exited during start-up (" << describe(st) << ")\n" << log_tail();
+                       << "daemon exited during start-up (" << describe(st) << ")\n"
+                       << log_tail();
             }
             if (port_accepts(port)) return ::testing::AssertionSuccess();
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
-        return ::testing::AssertionFailure() << "daemon did not listen on " << port_
-                                             << " within 10 s\n" << log_tail();
+        return ::testing::AssertionFailure()
+               << "daemon did not listen on " << port_ << " within 10 s\n"
+               << log_tail();
     }
 
     // SIGTERM, then wait up to 10 s: the daemon must exit 0.
@@ -228,8 +233,9 @@ public:
         if (pid_ <= 0) return ::testing::AssertionFailure() << "daemon not running";
         if (int st = 0; ::waitpid(pid_, &st, WNOHANG) == pid_) {
             pid_ = -1;
-            return ::testing::AssertionFailure() << "daemon died before stop (" << describe(st)
-                                                 << ")\n" << log_tail();
+            return ::testing::AssertionFailure()
+                   << "daemon died before stop (" << describe(st) << ")\n"
+                   << log_tail();
         }
         ::kill(pid_, SIGTERM);
         const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -238,8 +244,9 @@ public:
             if (::waitpid(pid_, &st, WNOHANG) == pid_) {
                 pid_ = -1;
                 if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return ::testing::AssertionSuccess();
-                return ::testing::AssertionFailure() << "daemon stopped badly (" << describe(st)
-                                                     << ")\n" << log_tail();
+                return ::testing::AssertionFailure()
+                       << "daemon stopped badly (" << describe(st) << ")\n"
+                       << log_tail();
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
@@ -269,7 +276,8 @@ public:
         std::strncpy(a.sun_path, rpc_path_.c_str(), sizeof(a.sun_path) - 1);
         if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
             ::close(fd);
-            return {{"transport_error", std::string("connect ") + rpc_path_ + ": " + strerror(errno)}};
+            return {
+                {"transport_error", std::string("connect ") + rpc_path_ + ": " + strerror(errno)}};
         }
         nlohmann::json req = {{"jsonrpc", "2.0"}, {"method", method}, {"id", 1}};
         if (!params.is_null()) req["params"] = params;

@@ -100,7 +100,8 @@ TEST_F(admin_test, IdentifyController) {
     // VER reports the same version as the VS property.
     auto vs = ctrlr->get_property(spec::prop::vs);
     ASSERT_TRUE(vs);
-    EXPECT_EQ(id.ver, *vs) << std::hex << "Identify VER 0x" << id.ver << " vs VS property 0x" << *vs;
+    EXPECT_EQ(id.ver, *vs) << std::hex << "Identify VER 0x" << id.ver << " vs VS property 0x"
+                           << *vs;
     EXPECT_GE(id.nn, 5u);
     EXPECT_EQ(id.sqes, spec::sqes_64);
     EXPECT_EQ(id.cqes, spec::cqes_16);
@@ -170,11 +171,20 @@ TEST_F(admin_test, NamespaceIdDescriptors) {
         const uint8_t nidt = buf[off];
         const uint8_t nidl = buf[off + 1];
         switch (nidt) {
-        case spec::nidt::eui64: EXPECT_EQ(nidl, spec::nidl::eui64); break;
-        case spec::nidt::nguid: EXPECT_EQ(nidl, spec::nidl::nguid); break;
-        case spec::nidt::uuid: EXPECT_EQ(nidl, spec::nidl::uuid); break;
-        case spec::nidt::csi: EXPECT_EQ(nidl, spec::nidl::csi); break;
-        default: ADD_FAILURE() << "unknown NIDT " << int(nidt);
+        case spec::nidt::eui64:
+            EXPECT_EQ(nidl, spec::nidl::eui64);
+            break;
+        case spec::nidt::nguid:
+            EXPECT_EQ(nidl, spec::nidl::nguid);
+            break;
+        case spec::nidt::uuid:
+            EXPECT_EQ(nidl, spec::nidl::uuid);
+            break;
+        case spec::nidt::csi:
+            EXPECT_EQ(nidl, spec::nidl::csi);
+            break;
+        default:
+            ADD_FAILURE() << "unknown NIDT " << int(nidt);
         }
         EXPECT_TRUE(types.insert(nidt).second) << "NIDT " << int(nidt) << " twice";
         off += 4 + nidl;
@@ -206,9 +216,10 @@ TEST_F(admin_test, GetLogPages) {
         uint32_t nsid;
         uint32_t len;
     };
-    for (const page p : {page{spec::lid::error, 0, 64 * 4}, page{spec::lid::smart_health, 0xffffffff, 512},
-                         page{spec::lid::firmware_slot, 0, 512},
-                         page{spec::lid::commands_supported_effects, 0, 4096}}) {
+    for (const page p :
+         {page{spec::lid::error, 0, 64 * 4}, page{spec::lid::smart_health, 0xffffffff, 512},
+          page{spec::lid::firmware_slot, 0, 512},
+          page{spec::lid::commands_supported_effects, 0, 4096}}) {
         SCOPED_TRACE(int(p.lid));
         auto c = ctrlr->get_log_page(p.lid, p.nsid, {buf.data(), p.len});
         ASSERT_TRUE(c) << c.err().message;
@@ -231,8 +242,9 @@ TEST_F(admin_test, UnknownLogPageRejected) {
     auto c = ctrlr->get_log_page(0xbf, 0, buf);
     ASSERT_TRUE(c);
     EXPECT_FALSE(c->ok());
-    EXPECT_TRUE((c->sct() == spec::sct::generic && c->sc() == spec::sc::invalid_field) ||
-                (c->sct() == spec::sct::command_specific && c->sc() == spec::sc_cmd::invalid_log_page))
+    EXPECT_TRUE(
+        (c->sct() == spec::sct::generic && c->sc() == spec::sc::invalid_field) ||
+        (c->sct() == spec::sct::command_specific && c->sc() == spec::sc_cmd::invalid_log_page))
         << st(*c);
 }
 
@@ -355,7 +367,8 @@ TEST_F(admin_test, AsyncEventRequestStaysOutstanding) {
 TEST_F(admin_test, AerCompletesOnNamespaceChange) {
     ctrlr = connect();
     ASSERT_TRUE(ctrlr);
-    auto s = ctrlr->set_features(spec::feat::async_event_configuration, spec::aer::cfg_ns_attr_notice);
+    auto s =
+        ctrlr->set_features(spec::feat::async_event_configuration, spec::aer::cfg_ns_attr_notice);
     ASSERT_TRUE(s && s->ok()) << (s ? st(*s) : s.err().message);
     auto cid = ctrlr->submit_aer();
     ASSERT_TRUE(cid);
@@ -413,7 +426,9 @@ class transport_options_test : public target_test {
 protected:
     daemon_config config() override {
         daemon_config c = daemon_config::simple();
-        c.transport = {{"trtype", "TCP"}, {"in_capsule_data_size", 8192}, {"max_io_size", 65536},
+        c.transport = {{"trtype", "TCP"},
+                       {"in_capsule_data_size", 8192},
+                       {"max_io_size", 65536},
                        {"io_unit_size", 65536}};
         return c;
     }

@@ -32,7 +32,8 @@ protected:
 
     const std::array<uint8_t, 16> hostid{0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x40, 0x70,
                                          0x80, 0x90, 0xa0, 0xb0, 0xc0, 0xd0, 0xe0, 0xf0};
-    const std::string hostnqn = "nqn.2014-08.org.nvmexpress:uuid:10203040-5060-4070-8090-a0b0c0d0e0f0";
+    const std::string hostnqn =
+        "nqn.2014-08.org.nvmexpress:uuid:10203040-5060-4070-8090-a0b0c0d0e0f0";
 
     // Checks an SCT 1 / SC 82h completion and its IPO/IATTR.
     static void expect_invalid_param(const host::completion& c, uint16_t ipo, uint8_t iattr) {
@@ -97,8 +98,8 @@ TEST_F(connect_test, AllowedHostConnects) {
 
 TEST_F(connect_test, AdminSqsizeZeroRejected) {
     auto q = raw_queue();
-    auto c = host::fabrics_connect(*q, 0, 0, 30000, hostid, spec::cntlid_dynamic, hostnqn,
-                                   default_nqn);
+    auto c =
+        host::fabrics_connect(*q, 0, 0, 30000, hostid, spec::cntlid_dynamic, hostnqn, default_nqn);
     ASSERT_TRUE(c) << c.err().message;
     expect_invalid_param(*c, offsetof(spec::connect_cmd, sqsize), 0);
 }
@@ -124,8 +125,8 @@ TEST_F(connect_test, IoQueueUnknownCntlidRejected) {
     ASSERT_TRUE(ctrlr);
     auto q = raw_queue();
     const uint16_t bogus = static_cast<uint16_t>(ctrlr->cntlid() + 0x100);
-    auto c = host::fabrics_connect(*q, 1, 31, 0, ctrlr->options().hostid, bogus,
-                                   ctrlr->hostnqn(), default_nqn);
+    auto c = host::fabrics_connect(*q, 1, 31, 0, ctrlr->options().hostid, bogus, ctrlr->hostnqn(),
+                                   default_nqn);
     ASSERT_TRUE(c) << c.err().message;
     expect_invalid_param(*c, offsetof(spec::connect_data, cntlid), 1);
 }
@@ -134,8 +135,8 @@ TEST_F(connect_test, IoQueueOtherHostnqnRejected) {
     ctrlr = connect();
     ASSERT_TRUE(ctrlr);
     auto q = raw_queue();
-    auto c = host::fabrics_connect(*q, 1, 31, 0, ctrlr->options().hostid, ctrlr->cntlid(),
-                                   hostnqn, default_nqn);
+    auto c = host::fabrics_connect(*q, 1, 31, 0, ctrlr->options().hostid, ctrlr->cntlid(), hostnqn,
+                                   default_nqn);
     ASSERT_TRUE(c) << c.err().message;
     EXPECT_EQ(c->sct(), spec::sct::command_specific) << st(*c);
     EXPECT_TRUE(c->sc() == spec::sc_cmd::connect_invalid_parameters ||
@@ -193,8 +194,7 @@ TEST_F(connect_test, IoQueueBeforeEnableRejected) {
 TEST_F(connect_test, CommandBeforeConnectIsSequenceError) {
     auto q = raw_queue();
     spec::identify_ctrlr id{};
-    auto c = q->execute(host::cmd::identify(spec::cns::ctrlr), {},
-                        as_bytes(&id, sizeof(id)));
+    auto c = q->execute(host::cmd::identify(spec::cns::ctrlr), {}, as_bytes(&id, sizeof(id)));
     if (!c) {
         // Closing the connection is also acceptable; it must not be served.
         SUCCEED() << c.err().message;

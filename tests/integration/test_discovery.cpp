@@ -114,8 +114,9 @@ TEST_F(discovery_test, GenctrStableThenChangesWithListener) {
     ASSERT_TRUE(a && b);
     EXPECT_EQ(a->genctr, b->genctr);
 
-    const auto r = tgt.rpc("nvmf_subsystem_add_listener",
-                           {{"nqn", nqn_no_listener}, {"listen_address", listen_address(tgt.port())}});
+    const auto r =
+        tgt.rpc("nvmf_subsystem_add_listener",
+                {{"nqn", nqn_no_listener}, {"listen_address", listen_address(tgt.port())}});
     ASSERT_FALSE(r.contains("transport_error")) << r.dump();
     ASSERT_TRUE(r.contains("result")) << r.dump();
     auto c = host::get_discovery_log(*ctrlr);

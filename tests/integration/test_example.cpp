@@ -22,8 +22,8 @@ TEST(example_test, EmbeddedTargetServesIo) {
     ASSERT_GE(pid, 0);
     if (pid == 0) {
         const std::string p = std::to_string(port);
-        ::execl(bin.c_str(), bin.c_str(), "--port", p.c_str(), "--nqn", nqn.c_str(), "--seconds", "60",
-                static_cast<char*>(nullptr));
+        ::execl(bin.c_str(), bin.c_str(), "--port", p.c_str(), "--nqn", nqn.c_str(), "--seconds",
+                "60", static_cast<char*>(nullptr));
         ::_exit(127);
     }
     bool up = false;

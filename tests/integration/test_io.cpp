@@ -92,8 +92,8 @@ TEST_P(io_test, InCapsuleWriteNeedsNoR2T) {
     ASSERT_TRUE(w && w->ok());
     EXPECT_EQ(q.r2t_count(), before);
     // The same size forced through R2T.
-    auto c = q.execute(host::cmd::write(1, 200, static_cast<uint32_t>(data.size() / bs())), data, {},
-                       host::submit_flag::force_r2t);
+    auto c = q.execute(host::cmd::write(1, 200, static_cast<uint32_t>(data.size() / bs())), data,
+                       {}, host::submit_flag::force_r2t);
     ASSERT_TRUE(c) << c.err().message;
     ASSERT_TRUE(c->ok()) << st(*c);
     EXPECT_GT(q.r2t_count(), before);
@@ -213,10 +213,13 @@ TEST_P(io_test, DatasetManagementDeallocate) {
     std::vector<uint8_t> back(8 * bs());
     ASSERT_TRUE(ctrlr->read(1, 700, 8, back)->ok());
     // Blocks 704-705 were not deallocated.
-    EXPECT_TRUE(std::equal(back.begin() + 4 * bs(), back.begin() + 6 * bs(), data.begin() + 4 * bs()));
+    EXPECT_TRUE(
+        std::equal(back.begin() + 4 * bs(), back.begin() + 6 * bs(), data.begin() + 4 * bs()));
     if ((dlfeat & 0x7) == spec::dlfeat::read_zeroes) {
-        EXPECT_TRUE(std::all_of(back.begin(), back.begin() + 4 * bs(), [](uint8_t b) { return b == 0; }));
-        EXPECT_TRUE(std::all_of(back.begin() + 6 * bs(), back.end(), [](uint8_t b) { return b == 0; }));
+        EXPECT_TRUE(
+            std::all_of(back.begin(), back.begin() + 4 * bs(), [](uint8_t b) { return b == 0; }));
+        EXPECT_TRUE(
+            std::all_of(back.begin() + 6 * bs(), back.end(), [](uint8_t b) { return b == 0; }));
     }
 }
 
@@ -239,10 +242,12 @@ TEST_P(io_test, InvalidNamespace) {
         auto c = ctrlr->read(nsid, 0, 1, buf);
         ASSERT_TRUE(c) << c.err().message;
         EXPECT_EQ(c->sct(), spec::sct::generic) << "nsid " << nsid << " " << st(*c);
-        EXPECT_EQ(c->sc(), spec::sc::invalid_namespace_or_format) << "nsid " << nsid << " " << st(*c);
+        EXPECT_EQ(c->sc(), spec::sc::invalid_namespace_or_format)
+            << "nsid " << nsid << " " << st(*c);
         c = ctrlr->write(nsid, 0, 1, buf);
         ASSERT_TRUE(c) << c.err().message;
-        EXPECT_EQ(c->sc(), spec::sc::invalid_namespace_or_format) << "nsid " << nsid << " " << st(*c);
+        EXPECT_EQ(c->sc(), spec::sc::invalid_namespace_or_format)
+            << "nsid " << nsid << " " << st(*c);
     }
 }
 

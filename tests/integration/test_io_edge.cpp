@@ -81,8 +81,8 @@ TEST_P(io_edge_test, ManyCapsulesInOneWrite) {
     std::vector<std::vector<uint8_t>> back(n, std::vector<uint8_t>(1024));
     std::vector<uint16_t> cids;
     for (int i = 0; i < n; ++i) {
-        auto cid = q.submit(host::cmd::read(1, uint64_t(i) * 2, 2), {}, back[i],
-                            host::submit_flag::defer);
+        auto cid =
+            q.submit(host::cmd::read(1, uint64_t(i) * 2, 2), {}, back[i], host::submit_flag::defer);
         ASSERT_TRUE(cid);
         cids.push_back(*cid);
     }
@@ -107,7 +107,8 @@ TEST_P(io_edge_test, CapsuleTrickledByteByByte) {
     b.insert(b.end(), data.begin(), data.end());
     if (q.params().ddgst) {
         const uint32_t d = util::crc32c(data.data(), data.size());
-        b.insert(b.end(), reinterpret_cast<const uint8_t*>(&d), reinterpret_cast<const uint8_t*>(&d) + 4);
+        b.insert(b.end(), reinterpret_cast<const uint8_t*>(&d),
+                 reinterpret_cast<const uint8_t*>(&d) + 4);
     }
     for (size_t i = 0; i < b.size(); ++i) {
         ASSERT_TRUE(q.send_raw(&b[i], 1));
@@ -150,7 +151,8 @@ TEST_P(io_edge_test, KeyedSglRejected) {
     spec::sqe cmd = host::cmd::read(1, 0, 1);
     cmd.flags = 0x40;
     cmd.sgl1.length = 512;
-    cmd.sgl1.type = spec::sgl_type_byte(spec::sgl_type::keyed_data_block, spec::sgl_subtype::address);
+    cmd.sgl1.type =
+        spec::sgl_type_byte(spec::sgl_type::keyed_data_block, spec::sgl_subtype::address);
     auto c = q.execute(cmd, {}, buf, host::submit_flag::keep_sgl);
     ASSERT_TRUE(c) << c.err().message;
     EXPECT_EQ(c->sct(), spec::sct::generic) << st(*c);
@@ -166,7 +168,8 @@ TEST_P(io_edge_test, PrpInsteadOfSglRejected) {
     spec::sqe cmd = host::cmd::read(1, 0, 1);
     cmd.flags = 0x00;  // PSDT 00b: PRPs, which fabrics do not allow
     cmd.sgl1.length = 512;
-    cmd.sgl1.type = spec::sgl_type_byte(spec::sgl_type::transport_data_block, spec::sgl_subtype::transport);
+    cmd.sgl1.type =
+        spec::sgl_type_byte(spec::sgl_type::transport_data_block, spec::sgl_subtype::transport);
     auto c = q.execute(cmd, {}, buf, host::submit_flag::keep_sgl);
     ASSERT_TRUE(c) << c.err().message;
     EXPECT_FALSE(c->ok()) << "PSDT 00b accepted";

@@ -217,7 +217,8 @@ TEST_F(protocol_test, DataDigestErrorFailsCommand) {
     b.resize(host::build_capsule_cmd(b.data(), cmd, 512, q.params()));
     b.insert(b.end(), data.begin(), data.end());
     const uint32_t bad = util::crc32c(data.data(), data.size()) ^ 1;
-    b.insert(b.end(), reinterpret_cast<const uint8_t*>(&bad), reinterpret_cast<const uint8_t*>(&bad) + 4);
+    b.insert(b.end(), reinterpret_cast<const uint8_t*>(&bad),
+             reinterpret_cast<const uint8_t*>(&bad) + 4);
     ASSERT_TRUE(q.send_raw(b.data(), b.size()));
     auto p = q.recv_raw_pdu(5000);
     ASSERT_TRUE(p) << p.err().message;
@@ -257,8 +258,8 @@ TEST_F(protocol_test, H2CDataOutOfRange) {
     cmd.cid = 9;
     cmd.flags = 0x40;
     cmd.sgl1.length = len;
-    cmd.sgl1.type = spec::sgl_type_byte(spec::sgl_type::transport_data_block,
-                                        spec::sgl_subtype::transport);
+    cmd.sgl1.type =
+        spec::sgl_type_byte(spec::sgl_type::transport_data_block, spec::sgl_subtype::transport);
     auto b = capsule(cmd, q.params());
     ASSERT_TRUE(q.send_raw(b.data(), b.size()));
     auto p = q.recv_raw_pdu(5000);

@@ -1,8 +1,8 @@
 // Host PDU encoding and header checks against hand-computed bytes.
-#include <gtest/gtest.h>
-
 #include <cstring>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "host/commands.hpp"
 #include "host/discovery.hpp"
@@ -19,9 +19,7 @@ uint32_t le32(const uint8_t* p) {
            (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
 }
 
-TEST(HostPdu, Crc32cKnownVector) {
-    EXPECT_EQ(util::crc32c("123456789", 9), 0xE3069283u);
-}
+TEST(HostPdu, Crc32cKnownVector) { EXPECT_EQ(util::crc32c("123456789", 9), 0xE3069283u); }
 
 TEST(HostPdu, IcReqBytes) {
     uint8_t b[128];
@@ -63,7 +61,7 @@ TEST(HostPdu, CapsuleInCapsuleDataWithDigests) {
     EXPECT_EQ(b[0], 0x04);
     EXPECT_EQ(b[1], 0x03);  // HDGSTF | DDGSTF
     EXPECT_EQ(b[2], 72);
-    EXPECT_EQ(b[3], 76);                  // PDO
+    EXPECT_EQ(b[3], 76);                    // PDO
     EXPECT_EQ(le32(b + 4), 76u + 512 + 4);  // PLEN
     EXPECT_EQ(le32(b + 72), util::crc32c(b, 72));
     EXPECT_TRUE(host::hdgst_ok(b, 72));
@@ -115,7 +113,7 @@ TEST(HostPdu, H2CDataBytes) {
     EXPECT_EQ(b[2], 24);
     EXPECT_EQ(b[3], 28);
     EXPECT_EQ(le32(b + 4), 28u + 1000 + 4);
-    EXPECT_EQ(b[8], 7);   // CCCID
+    EXPECT_EQ(b[8], 7);      // CCCID
     EXPECT_EQ(b[10], 0x55);  // TTAG
     EXPECT_EQ(le32(b + 12), 4096u);
     EXPECT_EQ(le32(b + 16), 1000u);
@@ -131,7 +129,8 @@ TEST(HostPdu, H2CDataBytes) {
 TEST(HostPdu, H2CTermReqBytes) {
     uint8_t bad[8] = {0x42, 0, 0, 0, 8, 0, 0, 0};
     uint8_t b[24 + 128];
-    const size_t n = host::build_h2c_term_req(b, st::fes::invalid_header_field, 0, bad, sizeof(bad));
+    const size_t n =
+        host::build_h2c_term_req(b, st::fes::invalid_header_field, 0, bad, sizeof(bad));
     ASSERT_EQ(n, 32u);
     EXPECT_EQ(b[0], 0x02);
     EXPECT_EQ(b[2], 24);
@@ -146,27 +145,53 @@ st::common_header ch_of(st::pdu_type t, uint8_t flags, uint8_t hlen, uint8_t pdo
 
 TEST(HostPdu, RxHeaderChecks) {
     host::pdu_params p;
-    EXPECT_EQ(host::check_rx_common_header(ch_of(st::pdu_type::ic_resp, 0, 128, 0, 128), p, false), "");
-    EXPECT_NE(host::check_rx_common_header(ch_of(st::pdu_type::ic_resp, 0, 128, 0, 128), p, true), "");
-    EXPECT_NE(host::check_rx_common_header(ch_of(st::pdu_type::ic_resp, 0, 128, 0, 129), p, false), "");
-    EXPECT_NE(host::check_rx_common_header(ch_of(st::pdu_type::capsule_resp, 0, 24, 0, 24), p, false), "");
-    EXPECT_EQ(host::check_rx_common_header(ch_of(st::pdu_type::capsule_resp, 0, 24, 0, 24), p, true), "");
-    EXPECT_NE(host::check_rx_common_header(ch_of(st::pdu_type::capsule_resp, 0, 20, 0, 24), p, true), "");
-    EXPECT_NE(host::check_rx_common_header(ch_of(st::pdu_type::capsule_resp, 0, 24, 0, 28), p, true), "");
+    EXPECT_EQ(host::check_rx_common_header(ch_of(st::pdu_type::ic_resp, 0, 128, 0, 128), p, false),
+              "");
+    EXPECT_NE(host::check_rx_common_header(ch_of(st::pdu_type::ic_resp, 0, 128, 0, 128), p, true),
+              "");
+    EXPECT_NE(host::check_rx_common_header(ch_of(st::pdu_type::ic_resp, 0, 128, 0, 129), p, false),
+              "");
+    EXPECT_NE(
+        host::check_rx_common_header(ch_of(st::pdu_type::capsule_resp, 0, 24, 0, 24), p, false),
+        "");
+    EXPECT_EQ(
+        host::check_rx_common_header(ch_of(st::pdu_type::capsule_resp, 0, 24, 0, 24), p, true), "");
+    EXPECT_NE(
+        host::check_rx_common_header(ch_of(st::pdu_type::capsule_resp, 0, 20, 0, 24), p, true), "");
+    EXPECT_NE(
+        host::check_rx_common_header(ch_of(st::pdu_type::capsule_resp, 0, 24, 0, 28), p, true), "");
     // Host-to-controller types never come from a target.
-    EXPECT_NE(host::check_rx_common_header(ch_of(st::pdu_type::capsule_cmd, 0, 72, 0, 72), p, true), "");
-    EXPECT_NE(host::check_rx_common_header(ch_of(static_cast<st::pdu_type>(0x0a), 0, 24, 0, 24), p, true), "");
-    EXPECT_EQ(host::check_rx_common_header(ch_of(st::pdu_type::c2h_term_req, 0, 24, 0, 24 + 72), p, true), "");
-    EXPECT_NE(host::check_rx_common_header(ch_of(st::pdu_type::c2h_term_req, 0, 24, 0, 24 + 200), p, true), "");
+    EXPECT_NE(host::check_rx_common_header(ch_of(st::pdu_type::capsule_cmd, 0, 72, 0, 72), p, true),
+              "");
+    EXPECT_NE(
+        host::check_rx_common_header(ch_of(static_cast<st::pdu_type>(0x0a), 0, 24, 0, 24), p, true),
+        "");
+    EXPECT_EQ(
+        host::check_rx_common_header(ch_of(st::pdu_type::c2h_term_req, 0, 24, 0, 24 + 72), p, true),
+        "");
+    EXPECT_NE(host::check_rx_common_header(ch_of(st::pdu_type::c2h_term_req, 0, 24, 0, 24 + 200), p,
+                                           true),
+              "");
     // C2HData: PDO inside the header, or no data.
-    EXPECT_EQ(host::check_rx_common_header(ch_of(st::pdu_type::c2h_data, 0x04, 24, 24, 24 + 512), p, true), "");
-    EXPECT_NE(host::check_rx_common_header(ch_of(st::pdu_type::c2h_data, 0x04, 24, 20, 24 + 512), p, true), "");
-    EXPECT_NE(host::check_rx_common_header(ch_of(st::pdu_type::c2h_data, 0x04, 24, 24, 24), p, true), "");
+    EXPECT_EQ(host::check_rx_common_header(ch_of(st::pdu_type::c2h_data, 0x04, 24, 24, 24 + 512), p,
+                                           true),
+              "");
+    EXPECT_NE(host::check_rx_common_header(ch_of(st::pdu_type::c2h_data, 0x04, 24, 20, 24 + 512), p,
+                                           true),
+              "");
+    EXPECT_NE(
+        host::check_rx_common_header(ch_of(st::pdu_type::c2h_data, 0x04, 24, 24, 24), p, true), "");
     // Digest flags must match what was negotiated.
-    EXPECT_NE(host::check_rx_common_header(ch_of(st::pdu_type::capsule_resp, 0x01, 24, 0, 28), p, true), "");
+    EXPECT_NE(
+        host::check_rx_common_header(ch_of(st::pdu_type::capsule_resp, 0x01, 24, 0, 28), p, true),
+        "");
     p.hdgst = true;
-    EXPECT_EQ(host::check_rx_common_header(ch_of(st::pdu_type::capsule_resp, 0x01, 24, 0, 28), p, true), "");
-    EXPECT_NE(host::check_rx_common_header(ch_of(st::pdu_type::capsule_resp, 0x00, 24, 0, 24), p, true), "");
+    EXPECT_EQ(
+        host::check_rx_common_header(ch_of(st::pdu_type::capsule_resp, 0x01, 24, 0, 28), p, true),
+        "");
+    EXPECT_NE(
+        host::check_rx_common_header(ch_of(st::pdu_type::capsule_resp, 0x00, 24, 0, 24), p, true),
+        "");
     EXPECT_EQ(host::rx_header_rest(ch_of(st::pdu_type::capsule_resp, 0x01, 24, 0, 28), p), 20u);
     EXPECT_EQ(host::rx_header_rest(ch_of(st::pdu_type::c2h_term_req, 0, 24, 0, 24), p), 16u);
 }
@@ -201,7 +226,7 @@ TEST(HostCommands, ConnectBytes) {
     EXPECT_EQ(db[0], 1);
     EXPECT_EQ(db[16], 0xff);
     EXPECT_EQ(db[17], 0xff);
-    EXPECT_STREQ(reinterpret_cast<const char*>(db + 256), "nqn.sub");  // SUBNQN
+    EXPECT_STREQ(reinterpret_cast<const char*>(db + 256), "nqn.sub");   // SUBNQN
     EXPECT_STREQ(reinterpret_cast<const char*>(db + 512), "nqn.host");  // HOSTNQN
 }
 

@@ -1,9 +1,9 @@
 // The NVMe/TCP PDU codec: header validation rejects every malformed length
 // or sequence before anything is read past it, and builders produce the
 // exact bytes the spec lays out.
-#include <gtest/gtest.h>
-
 #include <cstring>
+
+#include <gtest/gtest.h>
 
 #include "transport/tcp/pdu_codec.hpp"
 #include "util/crc32c.hpp"
@@ -14,7 +14,8 @@ using nvmf::tcp::conn_params;
 
 namespace {
 
-st::common_header ch(st::pdu_type t, uint8_t hlen, uint32_t plen, uint8_t pdo = 0, uint8_t flags = 0) {
+st::common_header ch(st::pdu_type t, uint8_t hlen, uint32_t plen, uint8_t pdo = 0,
+                     uint8_t flags = 0) {
     st::common_header h{};
     h.pdu_type = static_cast<uint8_t>(t);
     h.flags = flags;
@@ -86,7 +87,8 @@ TEST(PduCodec, CapsuleLengths) {
     // Wrong HLEN.
     EXPECT_EQ(check_common_header(ch(st::pdu_type::capsule_cmd, 24, 72), running()).fei, 2u);
     // PDO inside the header.
-    EXPECT_EQ(check_common_header(ch(st::pdu_type::capsule_cmd, 72, 72 + 512, 8), running()).fei, 3u);
+    EXPECT_EQ(check_common_header(ch(st::pdu_type::capsule_cmd, 72, 72 + 512, 8), running()).fei,
+              3u);
     // PDO past the end.
     EXPECT_EQ(check_common_header(ch(st::pdu_type::capsule_cmd, 72, 100, 200), running()).fei, 3u);
     // More in-capsule data than offered.
@@ -97,17 +99,22 @@ TEST(PduCodec, CapsuleLengths) {
 TEST(PduCodec, DigestFlagsMustMatchNegotiation) {
     // Header digest negotiated but the flag is missing.
     EXPECT_EQ(check_common_header(ch(st::pdu_type::capsule_cmd, 72, 76), running(true)).fei, 1u);
-    EXPECT_FALSE(check_common_header(ch(st::pdu_type::capsule_cmd, 72, 76, 0, st::flag::hdgstf), running(true)));
+    EXPECT_FALSE(check_common_header(ch(st::pdu_type::capsule_cmd, 72, 76, 0, st::flag::hdgstf),
+                                     running(true)));
     // PLEN that leaves no room for the header digest.
-    EXPECT_EQ(check_common_header(ch(st::pdu_type::capsule_cmd, 72, 72, 0, st::flag::hdgstf), running(true)).fei,
+    EXPECT_EQ(check_common_header(ch(st::pdu_type::capsule_cmd, 72, 72, 0, st::flag::hdgstf),
+                                  running(true))
+                  .fei,
               4u);
     // Data digest flag required with data when negotiated.
     const uint8_t both = st::flag::hdgstf | st::flag::ddgstf;
-    EXPECT_FALSE(check_common_header(ch(st::pdu_type::capsule_cmd, 72, 76 + 512 + 4, 76, both), running(true, true)));
-    EXPECT_EQ(check_common_header(ch(st::pdu_type::capsule_cmd, 72, 76 + 512 + 4, 76, st::flag::hdgstf),
-                                  running(true, true))
-                  .fei,
-              1u);
+    EXPECT_FALSE(check_common_header(ch(st::pdu_type::capsule_cmd, 72, 76 + 512 + 4, 76, both),
+                                     running(true, true)));
+    EXPECT_EQ(
+        check_common_header(ch(st::pdu_type::capsule_cmd, 72, 76 + 512 + 4, 76, st::flag::hdgstf),
+                            running(true, true))
+            .fei,
+        1u);
 }
 
 TEST(PduCodec, H2CDataNeedsData) {
@@ -125,9 +132,9 @@ TEST(PduCodec, TermReqLength) {
 
 TEST(PduCodec, LayoutOfData) {
     auto p = running(true, true);
-    auto l = nvmf::tcp::layout_of(ch(st::pdu_type::capsule_cmd, 72, 76 + 512 + 4, 76,
-                                     st::flag::hdgstf | st::flag::ddgstf),
-                                  p);
+    auto l = nvmf::tcp::layout_of(
+        ch(st::pdu_type::capsule_cmd, 72, 76 + 512 + 4, 76, st::flag::hdgstf | st::flag::ddgstf),
+        p);
     EXPECT_EQ(l.offset, 76u);
     EXPECT_EQ(l.length, 512u);
     EXPECT_TRUE(l.has_ddgst);
@@ -166,7 +173,8 @@ TEST(PduCodec, BuildCapsuleRespWithDigest) {
     nvmf::spec::cqe c{};
     c.cid = 0x1234;
     c.sqhd = 7;
-    c.status = nvmf::spec::make_status(nvmf::spec::sct::generic, nvmf::spec::sc::invalid_field, true);
+    c.status =
+        nvmf::spec::make_status(nvmf::spec::sct::generic, nvmf::spec::sc::invalid_field, true);
     uint8_t buf[nvmf::tcp::max_header_bytes];
     ASSERT_EQ(nvmf::tcp::build_capsule_resp(buf, c, true), 28u);
     EXPECT_EQ(buf[0], 0x05);
@@ -215,7 +223,8 @@ TEST(PduCodec, BuildTermReqTruncatesHeader) {
     uint8_t bad[200];
     for (size_t i = 0; i < sizeof(bad); ++i) bad[i] = static_cast<uint8_t>(i);
     uint8_t buf[nvmf::tcp::max_header_bytes];
-    const size_t n = nvmf::tcp::build_term_req(buf, {st::fes::invalid_header_field, 4}, bad, sizeof(bad));
+    const size_t n =
+        nvmf::tcp::build_term_req(buf, {st::fes::invalid_header_field, 4}, bad, sizeof(bad));
     EXPECT_EQ(n, 24u + 128);
     st::term_req t;
     std::memcpy(&t, buf, sizeof(t));

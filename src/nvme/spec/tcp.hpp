@@ -50,7 +50,7 @@ struct ic_req {
     common_header ch;
     uint16_t pfv;
     uint8_t hpda;
-    uint8_t dgst;  // bit 0 HDGST_ENABLE, bit 1 DDGST_ENABLE
+    uint8_t dgst;     // bit 0 HDGST_ENABLE, bit 1 DDGST_ENABLE
     uint32_t maxr2t;  // 0's based
     uint8_t reserved[112];
 };

@@ -1,8 +1,9 @@
 // Fabrics commands (opcode 7Fh): Connect creates or joins a controller,
 // Property Get/Set reach its registers, Disconnect closes an I/O queue.
+#include "nvme/spec/fabrics.hpp"
+
 #include <cstring>
 
-#include "nvme/spec/fabrics.hpp"
 #include "nvmf/cmd/handlers.hpp"
 #include "nvmf/controller.hpp"
 #include "nvmf/qpair.hpp"
@@ -43,7 +44,8 @@ void connect_admin(request& req, const spec::connect_cmd& cc, const spec::connec
     qpair& q = *req.qp;
     const controller_limits lim = q.limits();
     if (cd.cntlid != spec::cntlid_dynamic) {
-        log::warn("connect from {}: static cntlid {} requested, only dynamic is offered", hostnqn, cd.cntlid);
+        log::warn("connect from {}: static cntlid {} requested, only dynamic is offered", hostnqn,
+                  cd.cntlid);
         invalid_param(req, true, offsetof(spec::connect_data, cntlid));
         return;
     }
@@ -63,8 +65,8 @@ void connect_admin(request& req, const spec::connect_cmd& cc, const spec::connec
     q.sq_flow_control_disabled = (cc.cattr & spec::cattr_disable_sq_flow_control) != 0;
     q.connected = true;
     ctrlr->start_keep_alive_timer();
-    log::info("ctrlr {} of {} created for host {} (kato {} ms) from {}", ctrlr->cntlid, sub->nqn, hostnqn,
-              cc.kato, q.peer_trid().to_string());
+    log::info("ctrlr {} of {} created for host {} (kato {} ms) from {}", ctrlr->cntlid, sub->nqn,
+              hostnqn, cc.kato, q.peer_trid().to_string());
     req.rsp.cdw0 = ctrlr->cntlid;
     complete_ok(req);
 }
@@ -103,7 +105,8 @@ void connect_io(request& req, const spec::connect_cmd& cc, const spec::connect_d
     }
     q.qid = cc.qid;
     if (!ctrlr->attach_io_qpair(&q)) {
-        log::warn("ctrlr {} of {}: I/O connect with duplicate qid {}", ctrlr->cntlid, sub->nqn, cc.qid);
+        log::warn("ctrlr {} of {}: I/O connect with duplicate qid {}", ctrlr->cntlid, sub->nqn,
+                  cc.qid);
         q.qid = 0;
         invalid_param(req, false, offsetof(spec::connect_cmd, qid));
         return;

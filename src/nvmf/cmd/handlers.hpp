@@ -13,10 +13,10 @@ void admin(request& req);    // admin.cpp: admin opcode table (NVM and discovery
 void io(request& req);       // io.cpp: NVM command set I/O opcode table
 
 // Admin handlers living in their own files (called from admin.cpp's table).
-void identify(request& req);       // identify.cpp
-void get_log_page(request& req);   // log_page.cpp
-void get_features(request& req);   // features.cpp
-void set_features(request& req);   // features.cpp
+void identify(request& req);      // identify.cpp
+void get_log_page(request& req);  // log_page.cpp
+void get_features(request& req);  // features.cpp
+void set_features(request& req);  // features.cpp
 
 // Whether admin.cpp's table implements opc for this controller type (the
 // Commands Supported and Effects log is built from it).

@@ -52,7 +52,8 @@ bool in_range(const ns& n, uint64_t slba, uint64_t nlb) {
     return slba <= size && nlb <= size - slba;
 }
 
-void submit(request& req, const std::shared_ptr<ns>& n, bdev::io_type type, uint64_t slba, uint64_t nlb) {
+void submit(request& req, const std::shared_ptr<ns>& n, bdev::io_type type, uint64_t slba,
+            uint64_t nlb) {
     if (!n->dev->supports(type)) {
         complete(req, generic(spec::sc::invalid_opcode));
         return;

@@ -19,7 +19,9 @@ constexpr uint32_t fei_plen = offsetof(st::common_header, plen);
 
 fatal invalid(uint32_t fei) { return {st::fes::invalid_header_field, fei}; }
 
-bool carries_data(st::pdu_type t) { return t == st::pdu_type::capsule_cmd || t == st::pdu_type::h2c_data; }
+bool carries_data(st::pdu_type t) {
+    return t == st::pdu_type::capsule_cmd || t == st::pdu_type::h2c_data;
+}
 
 void put_hdgst(uint8_t* out, size_t hlen) {
     const uint32_t crc = util::crc32c(out, hlen);
@@ -128,7 +130,8 @@ size_t build_capsule_resp(uint8_t* out, const spec::cqe& cqe, bool hdgst) {
     return r.ch.plen;
 }
 
-size_t build_r2t(uint8_t* out, uint16_t cccid, uint16_t ttag, uint32_t r2to, uint32_t r2tl, bool hdgst) {
+size_t build_r2t(uint8_t* out, uint16_t cccid, uint16_t ttag, uint32_t r2to, uint32_t r2tl,
+                 bool hdgst) {
     st::r2t r{};
     r.ch.pdu_type = static_cast<uint8_t>(st::pdu_type::r2t);
     r.ch.flags = hdgst ? st::flag::hdgstf : 0;
@@ -150,7 +153,8 @@ size_t build_c2h_data(uint8_t* out, uint16_t cccid, uint32_t datao, uint32_t dat
     const uint32_t align = (p.hpda + 1) * 4;
     const uint32_t pdo = (hwire + align - 1) / align * align;
     d.ch.pdu_type = static_cast<uint8_t>(st::pdu_type::c2h_data);
-    d.ch.flags = static_cast<uint8_t>(flags | (p.hdgst ? st::flag::hdgstf : 0) | (p.ddgst ? st::flag::ddgstf : 0));
+    d.ch.flags = static_cast<uint8_t>(flags | (p.hdgst ? st::flag::hdgstf : 0) |
+                                      (p.ddgst ? st::flag::ddgstf : 0));
     d.ch.hlen = sizeof(d);
     d.ch.pdo = static_cast<uint8_t>(pdo);
     d.ch.plen = pdo + datal + (p.ddgst ? st::digest_len : 0);

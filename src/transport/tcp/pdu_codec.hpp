@@ -15,9 +15,9 @@ struct conn_params {
     bool ic_done = false;
     bool hdgst = false;
     bool ddgst = false;
-    uint32_t max_icd = 8192;        // largest in-capsule data accepted
-    uint32_t maxh2cdata = 131072;   // largest H2CData payload accepted
-    uint32_t hpda = 0;              // host PDU data alignment (0's based, dwords)
+    uint32_t max_icd = 8192;       // largest in-capsule data accepted
+    uint32_t maxh2cdata = 131072;  // largest H2CData payload accepted
+    uint32_t hpda = 0;             // host PDU data alignment (0's based, dwords)
 };
 
 // A fatal error: the Fatal Error Status and Information for a C2HTermReq.
@@ -50,7 +50,8 @@ fatal check_ic_req(const spec::tcp::ic_req& req);
 constexpr size_t max_header_bytes = 128 + spec::tcp::digest_len + 128;
 size_t build_ic_resp(uint8_t* out, uint8_t dgst, uint32_t maxh2cdata);
 size_t build_capsule_resp(uint8_t* out, const spec::cqe& cqe, bool hdgst);
-size_t build_r2t(uint8_t* out, uint16_t cccid, uint16_t ttag, uint32_t r2to, uint32_t r2tl, bool hdgst);
+size_t build_r2t(uint8_t* out, uint16_t cccid, uint16_t ttag, uint32_t r2to, uint32_t r2tl,
+                 bool hdgst);
 // C2HData header; plen accounts for the data and the data digest.
 size_t build_c2h_data(uint8_t* out, uint16_t cccid, uint32_t datao, uint32_t datal, uint8_t flags,
                       const conn_params& p);

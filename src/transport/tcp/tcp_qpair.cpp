@@ -28,7 +28,9 @@ constexpr uint32_t maxh2cdata = 131072;
 constexpr auto connect_deadline = std::chrono::seconds(10);
 constexpr auto linger_deadline = std::chrono::seconds(1);
 
-spec::status generic(uint8_t sc, bool dnr = true) { return spec::make_status(spec::sct::generic, sc, dnr); }
+spec::status generic(uint8_t sc, bool dnr = true) {
+    return spec::make_status(spec::sct::generic, sc, dnr);
+}
 }  // namespace
 
 size_t out_pdu::wire_len() const {
@@ -37,7 +39,8 @@ size_t out_pdu::wire_len() const {
     return n;
 }
 
-tcp_qpair::tcp_qpair(tcp_transport& t, poll_group& g, int fd, transport_id listen, transport_id peer)
+tcp_qpair::tcp_qpair(tcp_transport& t, poll_group& g, int fd, transport_id listen,
+                     transport_id peer)
     : transport_(t), group_(g), fd_(fd), listen_(std::move(listen)), peer_(std::move(peer)),
       rbuf_(rbuf_size), icd_size_(std::max(admin_icd_size, t.options().in_capsule_data_size)) {
     owner = &g.owner;
@@ -151,7 +154,8 @@ void tcp_qpair::process_rx() {
             params_.max_icd = in_capsule_data_size();
             std::memcpy(&ch_, rbuf_.data() + rhead_, sizeof(ch_));
             if (auto f = check_common_header(ch_, params_)) {
-                fatal_error(f, rbuf_.data() + rhead_, std::min<size_t>(avail, ch_.hlen ? ch_.hlen : 8));
+                fatal_error(f, rbuf_.data() + rhead_,
+                            std::min<size_t>(avail, ch_.hlen ? ch_.hlen : 8));
                 return;
             }
             hdr_need_ = header_wire_len(ch_, params_);
@@ -244,7 +248,8 @@ void tcp_qpair::handle_header() {
     case st::pdu_type::h2c_term_req: {
         st::term_req t;
         std::memcpy(&t, hdr_.data(), sizeof(t));
-        log::warn("tcp {}: host terminated the connection (H2CTermReq FES {})", peer_.to_string(), t.fes);
+        log::warn("tcp {}: host terminated the connection (H2CTermReq FES {})", peer_.to_string(),
+                  t.fes);
         close_now("H2CTermReq");
         return;
     }
@@ -273,8 +278,8 @@ void tcp_qpair::handle_ic_req() {
     params_.hpda = icr.hpda;
     params_.ic_done = true;
     ic_resp_pdu_.hdr_len = static_cast<uint32_t>(
-        build_ic_resp(ic_resp_pdu_.hdr.data(), icr.dgst & (st::dgst_hdgst_enable | st::dgst_ddgst_enable),
-                      maxh2cdata));
+        build_ic_resp(ic_resp_pdu_.hdr.data(),
+                      icr.dgst & (st::dgst_hdgst_enable | st::dgst_ddgst_enable), maxh2cdata));
     queue(ic_resp_pdu_);
 }
 
@@ -450,11 +455,13 @@ void tcp_qpair::payload_done() {
         std::memcpy(&got, ddgst_buf_, sizeof(got));
         digest_ok = got == (crc_ ^ 0xffffffffu);
         if (!digest_ok) {
-            log::warn("tcp {} qid {} cid {}: data digest error", peer_.to_string(), qid, r.req.cmd.cid);
+            log::warn("tcp {} qid {} cid {}: data digest error", peer_.to_string(), qid,
+                      r.req.cmd.cid);
         }
     }
     // A data digest error fails the command, not the connection.
-    if (!digest_ok && r.early_status == 0) r.early_status = generic(spec::sc::transient_transport_error, false);
+    if (!digest_ok && r.early_status == 0)
+        r.early_status = generic(spec::sc::transient_transport_error, false);
     if (r.state == req_state::receiving_icd) {
         start_request(r);
         return;
@@ -536,7 +543,8 @@ void tcp_qpair::send_r2t(tcp_request& r) {
     p.terminates = false;
     p.data_cnt = 0;
     p.has_ddgst = false;
-    p.hdr_len = static_cast<uint32_t>(build_r2t(p.hdr.data(), r.req.cmd.cid, r.ttag, 0, r.req.length, params_.hdgst));
+    p.hdr_len = static_cast<uint32_t>(
+        build_r2t(p.hdr.data(), r.req.cmd.cid, r.ttag, 0, r.req.length, params_.hdgst));
     queue(p);
 }
 
@@ -560,14 +568,16 @@ void tcp_qpair::on_complete(request& req) {
 
 void tcp_qpair::send_response(tcp_request& r) {
     request& req = r.req;
-    if (spec::status_ok(req.rsp.status) && req.xfer == spec::xfer::controller_to_host && req.length > 0) {
+    if (spec::status_ok(req.rsp.status) && req.xfer == spec::xfer::controller_to_host &&
+        req.length > 0) {
         const bool success = transport_.options().c2h_success && sq_flow_control_disabled;
         out_pdu& d = r.data_pdu;
         d.owner = &r;
         d.completes_request = success;
         d.terminates = false;
         const uint8_t flags = st::flag::last_pdu | (success ? st::flag::success : 0);
-        d.hdr_len = static_cast<uint32_t>(build_c2h_data(d.hdr.data(), req.cmd.cid, 0, req.length, flags, params_));
+        d.hdr_len = static_cast<uint32_t>(
+            build_c2h_data(d.hdr.data(), req.cmd.cid, 0, req.length, flags, params_));
         d.data_cnt = req.iovcnt;
         for (int i = 0; i < req.iovcnt; ++i) d.data[i] = req.iov[i];
         d.has_ddgst = params_.ddgst;
@@ -617,7 +627,8 @@ void tcp_qpair::flush() {
                 skip -= len;
                 return;
             }
-            iov[cnt++] = {const_cast<uint8_t*>(static_cast<const uint8_t*>(base)) + skip, len - skip};
+            iov[cnt++] = {const_cast<uint8_t*>(static_cast<const uint8_t*>(base)) + skip,
+                          len - skip};
             skip = 0;
         };
         for (out_pdu* p = send_head_; p && cnt <= max_iov - (request_max_iov + 2); p = p->next) {
@@ -667,8 +678,8 @@ void tcp_qpair::want_write(bool on) {
 // ---------------------------------------------------------------- teardown
 
 void tcp_qpair::fatal_error(const fatal& f, const uint8_t* hdr, size_t len) {
-    log::warn("tcp {} qid {}: protocol error (FES {}, FEI {}), sending C2HTermReq", peer_.to_string(), qid,
-              f.fes, f.fei);
+    log::warn("tcp {} qid {}: protocol error (FES {}, FEI {}), sending C2HTermReq",
+              peer_.to_string(), qid, f.fes, f.fei);
     terminating_ = true;
     // Nothing else goes out after the termination request.
     send_head_ = send_tail_ = nullptr;

@@ -53,7 +53,7 @@ enum class req_state : uint8_t {
 struct tcp_request {
     request req;
     req_state state = req_state::free;
-    uint16_t ttag = 0;            // index in the pool: the R2T transfer tag
+    uint16_t ttag = 0;              // index in the pool: the R2T transfer tag
     spec::status early_status = 0;  // set when the command fails before execution
     bool in_capsule = false;
     uint32_t h2c_received = 0;

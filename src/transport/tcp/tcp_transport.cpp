@@ -65,12 +65,14 @@ struct tcp_transport::listener final : event_handler {
     }
 };
 
-tcp_transport::tcp_transport(target& tgt, transport_options opts) : transport(tgt, std::move(opts)) {
+tcp_transport::tcp_transport(target& tgt, transport_options opts)
+    : transport(tgt, std::move(opts)) {
     const size_t n = tgt.reactors.size();
     // num_shared_buffers is shared by all reactors, as in SPDK; each gets its share.
     const size_t per_group = std::max<size_t>(opts_.num_shared_buffers / n, 1);
     for (size_t i = 0; i < n; ++i) {
-        groups_.push_back(std::make_unique<poll_group>(tgt.reactors.at(i), opts_.max_io_size, per_group));
+        groups_.push_back(
+            std::make_unique<poll_group>(tgt.reactors.at(i), opts_.max_io_size, per_group));
     }
 }
 
@@ -128,7 +130,8 @@ result<int> open_listen_socket(const transport_id& trid) {
     if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(fd, 512) != 0) {
         const int e = errno;
         ::close(fd);
-        return make_error(-e, "cannot listen on " + trid.traddr + ":" + trid.trsvcid + ": " + std::strerror(e));
+        return make_error(
+            -e, "cannot listen on " + trid.traddr + ":" + trid.trsvcid + ": " + std::strerror(e));
     }
     return fd;
 }
@@ -161,7 +164,8 @@ result<void> tcp_transport::stop_listen(const transport_id& trid) {
         std::lock_guard lk(mtx_);
         auto it = std::find_if(listeners_.begin(), listeners_.end(),
                                [&](const auto& x) { return x->trid == trid; });
-        if (it == listeners_.end()) return make_error(-ENOENT, "not listening on " + trid.to_string());
+        if (it == listeners_.end())
+            return make_error(-ENOENT, "not listening on " + trid.to_string());
         l = std::move(*it);
         listeners_.erase(it);
     }
