@@ -68,6 +68,7 @@ std::map<std::string, method_cli> methods() {
     simple("save_config", "the configuration as a JSON config file");
     simple("framework_start_init", "no-op (kept for SPDK configs)");
     simple("bdev_wait_for_examine", "no-op (kept for SPDK configs)");
+    simple("nvmf_get_stats", "queue pair and I/O counters per reactor and transport");
 
     for (const char* kind : {"malloc", "null"}) {
         const bool is_malloc = std::strcmp(kind, "malloc") == 0;

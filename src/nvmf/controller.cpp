@@ -4,6 +4,7 @@
 
 #include "nvmf/qpair.hpp"
 #include "nvmf/request.hpp"
+#include "nvmf/stats.hpp"
 #include "nvmf/subsystem.hpp"
 #include "util/log.hpp"
 
@@ -160,6 +161,9 @@ bool controller::attach_io_qpair(qpair* q) {
 }
 
 void controller::detach_qpair(qpair* q) {
+    // Called once per connected queue, on its reactor, when its connection
+    // closes. q->stats stays set: bdev I/O still in flight decrements it later.
+    if (q->stats) --(q->qid == 0 ? q->stats->current_admin_qpairs : q->stats->current_io_qpairs);
     if (q == admin_qp) {
         // The admin queue's requests (held AERs) die with it; so does the controller.
         aers_.clear();

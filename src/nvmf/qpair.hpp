@@ -13,6 +13,7 @@ class controller;
 struct controller_limits;
 class reactor;
 class transport;
+struct poll_group_stats;
 class ns_table;
 class target;
 struct request;
@@ -50,6 +51,9 @@ public:
     // Namespace table as last seen by this queue (refreshed by generation).
     std::shared_ptr<const ns_table> ns_cache;
     uint64_t ns_cache_gen = ~0ull;
+
+    // The owner reactor's nvmf_get_stats counters; set by a successful Connect.
+    poll_group_stats* stats = nullptr;
 
     // Counters for nvmf_get_stats / nvmf_subsystem_get_qpairs.
     uint64_t commands = 0;

@@ -5,6 +5,7 @@
 
 #include "nvmf/controller.hpp"
 #include "nvmf/qpair.hpp"
+#include "nvmf/stats.hpp"
 #include "reactor/reactor.hpp"
 
 namespace nvmf {
@@ -65,6 +66,10 @@ void complete(request& req, spec::status st) {
     req.rsp.status = st;
     req.rsp.cid = req.cmd.cid;
     req.target_ns.reset();
+    // NVMe commands on I/O queues; the fabrics Connect that opened the queue is not one.
+    if (req.qp->qid != 0 && req.qp->stats && req.cmd.opc != spec::admin_opc::fabrics) {
+        ++req.qp->stats->completed_nvme_io;
+    }
     req.qp->on_complete(req);
 }
 

@@ -9,7 +9,7 @@
 
 namespace nvmf {
 
-target::target(reactor_group& r) : reactors(r) {
+target::target(reactor_group& r) : reactors(r), stats_(r.size()) {
     subsystem_params p;
     p.allow_any_host = true;
     p.max_namespaces = 0;

@@ -13,6 +13,7 @@
 
 #include "bdev/bdev.hpp"
 #include "nvme/spec/fabrics.hpp"
+#include "nvmf/stats.hpp"
 #include "nvmf/subsystem.hpp"
 #include "reactor/reactor.hpp"
 #include "transport/transport.hpp"
@@ -61,6 +62,9 @@ public:
     // Bumps the generation and tells discovery controllers (AEN).
     void discovery_changed();
 
+    // This reactor's nvmf_get_stats counters; only that reactor touches them.
+    poll_group_stats& group_stats(const reactor& r) { return stats_[r.index()]; }
+
     void shutdown();
 
 private:
@@ -69,6 +73,7 @@ private:
     std::map<std::string, std::shared_ptr<subsystem>> subsystems_;
     std::shared_ptr<subsystem> discovery_;
     std::atomic<uint64_t> genctr_{0};
+    std::vector<poll_group_stats> stats_;  // index: reactor
     bool shut_down_ = false;
 };
 

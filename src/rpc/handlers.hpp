@@ -35,6 +35,7 @@ result<json> nvmf_subsystem_remove_host(context& ctx, const json& p);
 result<json> nvmf_subsystem_allow_any_host(context& ctx, const json& p);
 result<json> nvmf_subsystem_get_controllers(context& ctx, const json& p);
 result<json> nvmf_subsystem_get_qpairs(context& ctx, const json& p);
+result<json> nvmf_get_stats(context& ctx, const json& p);
 
 // Shapes.
 json bdev_to_json(const bdev::block_device& dev);

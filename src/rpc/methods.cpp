@@ -68,6 +68,7 @@ constexpr method table[] = {
     {"nvmf_subsystem_allow_any_host", nvmf_subsystem_allow_any_host},
     {"nvmf_subsystem_get_controllers", nvmf_subsystem_get_controllers},
     {"nvmf_subsystem_get_qpairs", nvmf_subsystem_get_qpairs},
+    {"nvmf_get_stats", nvmf_get_stats},
     {"rpc_get_methods", rpc_get_methods},
     {"spdk_get_version", spdk_get_version},
     {"save_config", save_config_method},

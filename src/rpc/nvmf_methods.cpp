@@ -2,11 +2,14 @@
 // controllers and queue pairs.
 #include <strings.h>
 
+#include <cstdio>
+#include <map>
 #include <string>
 
 #include "nvme/spec/fabrics.hpp"
 #include "nvmf/controller.hpp"
 #include "nvmf/qpair.hpp"
+#include "nvmf/stats.hpp"
 #include "nvmf/target.hpp"
 #include "reactor/reactor.hpp"
 #include "rpc/handlers.hpp"
@@ -406,6 +409,51 @@ result<json> nvmf_subsystem_get_qpairs(context& ctx, const json& j) {
         }
     }
     return out;
+}
+
+}  // namespace nvmf::rpc
+
+namespace nvmf::rpc {
+
+result<json> nvmf_get_stats(context& ctx, const json& j) {
+    params p(j);
+    p.ignore("tgt_name");
+    if (auto r = p.finish(); !r) return r.err();
+    // Transport counters per reactor, keyed by the transports' "reactor" index.
+    std::map<unsigned, json> transport_groups;
+    for (auto* t : ctx.tgt.transports()) {
+        const json st = t->stats();
+        const auto groups = st.find("poll_groups");
+        if (groups == st.end() || !groups->is_array()) continue;
+        for (const auto& g : *groups) {
+            json e = g;
+            const unsigned idx = e.value("reactor", 0u);
+            e.erase("reactor");
+            e["trtype"] = t->trtype();
+            transport_groups[idx].push_back(std::move(e));
+        }
+    }
+    json groups = json::array();
+    for (size_t i = 0; i < ctx.tgt.reactors.size(); ++i) {
+        reactor& r = ctx.tgt.reactors.at(i);
+        poll_group_stats s;
+        // Read on the owning reactor: the counters are plain, written only there.
+        r.run_sync([&] { s = ctx.tgt.group_stats(r); });
+        char name[48];
+        std::snprintf(name, sizeof(name), "nvmf_tgt_poll_group_%03zu", i);
+        auto tg = transport_groups.find(r.index());
+        groups.push_back(
+            {{"name", name},
+             {"admin_qpairs", s.admin_qpairs},
+             {"io_qpairs", s.io_qpairs},
+             {"current_admin_qpairs", s.current_admin_qpairs},
+             {"current_io_qpairs", s.current_io_qpairs},
+             {"pending_bdev_io", s.pending_bdev_io},
+             {"completed_nvme_io", s.completed_nvme_io},
+             {"transports", tg == transport_groups.end() ? json::array() : tg->second}});
+    }
+    // Ticks are nanoseconds of the steady clock.
+    return json{{"tick_rate", 1000000000ull}, {"poll_groups", std::move(groups)}};
 }
 
 }  // namespace nvmf::rpc

@@ -64,6 +64,9 @@ void connect_admin(request& req, const spec::connect_cmd& cc, const spec::connec
     q.sqsize = static_cast<uint16_t>(cc.sqsize + 1);
     q.sq_flow_control_disabled = (cc.cattr & spec::cattr_disable_sq_flow_control) != 0;
     q.connected = true;
+    q.stats = &q.tgt->group_stats(*q.owner);
+    ++q.stats->admin_qpairs;
+    ++q.stats->current_admin_qpairs;
     ctrlr->start_keep_alive_timer();
     log::info("ctrlr {} of {} created for host {} (kato {} ms) from {}", ctrlr->cntlid, sub->nqn,
               hostnqn, cc.kato, q.peer_trid().to_string());
@@ -115,6 +118,9 @@ void connect_io(request& req, const spec::connect_cmd& cc, const spec::connect_d
     q.sqsize = static_cast<uint16_t>(cc.sqsize + 1);
     q.sq_flow_control_disabled = (cc.cattr & spec::cattr_disable_sq_flow_control) != 0;
     q.connected = true;
+    q.stats = &q.tgt->group_stats(*q.owner);
+    ++q.stats->io_qpairs;
+    ++q.stats->current_io_qpairs;
     req.rsp.sqid = q.qid;
     req.rsp.cdw0 = ctrlr->cntlid;
     complete_ok(req);

@@ -7,6 +7,7 @@
 #include "nvmf/controller.hpp"
 #include "nvmf/ns.hpp"
 #include "nvmf/qpair.hpp"
+#include "nvmf/stats.hpp"
 #include "nvmf/subsystem.hpp"
 
 namespace nvmf::cmd {
@@ -41,8 +42,20 @@ spec::status errno_to_status(int result, bdev::io_type type) {
     }
 }
 
+// pending_bdev_io counts bdev I/O between submit and callback; both run on
+// the queue's reactor, which owns the counters.
+void submit_bio(request& req, bdev::block_device& dev) {
+    if (req.qp->stats) ++req.qp->stats->pending_bdev_io;
+    dev.submit(req.bio);
+}
+
+void bio_finished(request& req) {
+    if (req.qp->stats) --req.qp->stats->pending_bdev_io;
+}
+
 void bio_done(bdev::io& bio, int result) {
     auto& req = *static_cast<request*>(bio.ctx);
+    bio_finished(req);
     complete(req, errno_to_status(result, bio.type));
 }
 
@@ -68,7 +81,7 @@ void submit(request& req, const std::shared_ptr<ns>& n, bdev::io_type type, uint
     req.bio.fua = (req.cmd.cdw12 & (1u << 30)) != 0;
     req.bio.cb = bio_done;
     req.bio.ctx = &req;
-    n->dev->submit(req.bio);
+    submit_bio(req, *n->dev);
 }
 
 // Read, Write, Compare: SLBA in cdw10/11, NLB (0's based) in cdw12 15:0.
@@ -125,6 +138,7 @@ void dsm_next(request& req);
 
 void dsm_done(bdev::io& bio, int result) {
     auto& req = *static_cast<request*>(bio.ctx);
+    bio_finished(req);
     if (result != 0) {
         complete(req, errno_to_status(result, bio.type));
         return;
@@ -151,7 +165,7 @@ void dsm_next(request& req) {
         req.bio.num_blocks = r.nlb;
         req.bio.cb = dsm_done;
         req.bio.ctx = &req;
-        n->dev->submit(req.bio);
+        submit_bio(req, *n->dev);
         return;
     }
     complete_ok(req);
