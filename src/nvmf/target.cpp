@@ -9,6 +9,16 @@
 
 namespace nvmf {
 
+namespace {
+// Closes the transport's socket on trid when no subsystem allows it any more.
+void stop_listen_if_unused(target& tgt, const transport_id& trid) {
+    for (auto& other : tgt.subsystems()) {
+        if (other->listener_allowed(trid)) return;
+    }
+    if (transport* t = tgt.find_transport(trid.trtype)) (void)t->stop_listen(trid);
+}
+}  // namespace
+
 target::target(reactor_group& r) : reactors(r), stats_(r.size()) {
     subsystem_params p;
     p.allow_any_host = true;
@@ -94,6 +104,8 @@ result<void> target::delete_subsystem(const std::string& nqn) {
     for (uint32_t nsid = 1; nsid <= table->max_nsid(); ++nsid) {
         if (table->find(nsid)) (void)s->remove_ns(nsid);
     }
+    // Its addresses close unless another subsystem (or discovery) still uses them.
+    for (auto& l : s->listeners()) stop_listen_if_unused(*this, l);
     discovery_changed();
     return {};
 }
@@ -148,13 +160,7 @@ result<void> target::remove_listener(const std::string& nqn, const transport_id&
     for (auto& c : s->controllers()) {
         if (c->admin_qp && c->admin_qp->listen_trid() == *trid) c->destroy("listener removed");
     }
-    bool still_used = false;
-    for (auto& other : subsystems()) {
-        if (other->listener_allowed(*trid)) still_used = true;
-    }
-    if (!still_used) {
-        if (transport* t = find_transport(trid->trtype)) (void)t->stop_listen(*trid);
-    }
+    stop_listen_if_unused(*this, *trid);
     discovery_changed();
     return {};
 }
