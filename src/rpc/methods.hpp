@@ -2,11 +2,14 @@
 // RPC server and the JSON config loader both go through call(), so a method
 // behaves the same in a config file and on the socket.
 //
-// Errors: parameter problems (missing, unknown, wrong type, out of range,
-// bad NQN or address) are -32602 Invalid params; an unknown subsystem NQN is
-// -32602 "Unable to find subsystem with NQN ..." as in SPDK; other failures
-// of the core keep their negative errno as the code (-17 already exists,
-// -19 no such bdev, -16 bdev in use, -2 not found), as SPDK's bdev RPCs do.
+// Errors follow SPDK's codes, with a message that names the problem:
+// parameter problems (missing, unknown, wrong type, out of range, bad NQN or
+// address) are -32602 Invalid params; so are an unknown subsystem NQN
+// ("Unable to find subsystem with NQN ..."), an unknown bdev or a refused
+// namespace or listener change (duplicate NSID, address in use). A duplicate
+// subsystem, transport or host, and removing a host that is not there, are
+// -32603 as in SPDK. The bdev_* methods keep a negative errno as the code
+// (-17 already exists, -19 no such bdev, -16 bdev in use), as SPDK's do.
 #pragma once
 
 #include <span>

@@ -75,6 +75,13 @@ void notify_ns_changed(subsystem& s, uint32_t nsid) {
     }
 }
 
+// SPDK's codes for a core failure: a namespace or listener change that the
+// core refuses is -32602 "Invalid parameters"; a duplicate subsystem,
+// transport or host, or removing a host that is not there, is -32603
+// "Internal error". The message stays ours: it says what is wrong.
+error spdk_invalid(const error& e) { return invalid_params(e.message); }
+error spdk_internal(const error& e) { return make_error(err_internal, e.message); }
+
 std::string subtype_of(const subsystem& s) { return s.is_discovery() ? "Discovery" : "NVMe"; }
 
 }  // namespace
@@ -133,7 +140,7 @@ result<json> nvmf_create_transport(context& ctx, const json& j) {
     auto o = transport_options::from_json(opts);
     if (!o) return invalid_params(o.err().message);
     if (ctx.tgt.find_transport(o->trtype)) {
-        return make_error(-EEXIST, "Transport type '" + o->trtype + "' already exists");
+        return make_error(err_internal, "Transport type '" + o->trtype + "' already exists");
     }
     auto t = create_transport(ctx.tgt, *o);
     if (!t) return from_core(t.err());
@@ -178,10 +185,11 @@ result<json> nvmf_create_subsystem(context& ctx, const json& j) {
     }
     if (auto r = p.finish(); !r) return r.err();
     if (ctx.tgt.find_subsystem(nqn)) {
-        return make_error(-EEXIST, "Unable to create subsystem " + nqn + ": it already exists");
+        return make_error(err_internal,
+                          "Unable to create subsystem " + nqn + ": it already exists");
     }
     auto s = ctx.tgt.create_subsystem(nqn, sp);
-    if (!s) return from_core(s.err());
+    if (!s) return s.err().code == -EEXIST ? spdk_internal(s.err()) : from_core(s.err());
     if (ctx.deferred_start) {
         ctx.deferred_start->push_back(nqn);
     } else if (auto r = ctx.tgt.start_subsystem(nqn); !r) {
@@ -196,7 +204,7 @@ result<json> nvmf_delete_subsystem(context& ctx, const json& j) {
     nqn_param(p, nqn);
     if (auto r = p.finish(); !r) return r.err();
     if (auto s = lookup(ctx, nqn); !s) return s.err();
-    if (auto r = ctx.tgt.delete_subsystem(nqn); !r) return from_core(r.err());
+    if (auto r = ctx.tgt.delete_subsystem(nqn); !r) return spdk_invalid(r.err());
     return json(true);
 }
 
@@ -222,7 +230,7 @@ result<json> nvmf_subsystem_add_listener(context& ctx, const json& j) {
     auto trid = listener_params(j, nqn);
     if (!trid) return trid.err();
     if (auto s = lookup(ctx, nqn); !s) return s.err();
-    if (auto r = ctx.tgt.add_listener(nqn, *trid); !r) return from_core(r.err());
+    if (auto r = ctx.tgt.add_listener(nqn, *trid); !r) return spdk_invalid(r.err());
     return json(true);
 }
 
@@ -231,7 +239,7 @@ result<json> nvmf_subsystem_remove_listener(context& ctx, const json& j) {
     auto trid = listener_params(j, nqn);
     if (!trid) return trid.err();
     if (auto s = lookup(ctx, nqn); !s) return s.err();
-    if (auto r = ctx.tgt.remove_listener(nqn, *trid); !r) return from_core(r.err());
+    if (auto r = ctx.tgt.remove_listener(nqn, *trid); !r) return spdk_invalid(r.err());
     return json(true);
 }
 
@@ -298,9 +306,9 @@ result<json> nvmf_subsystem_add_ns(context& ctx, const json& j) {
     auto s = lookup(ctx, nqn);
     if (!s) return s.err();
     auto dev = ctx.tgt.bdevs.find(bdev_name);
-    if (!dev) return make_error(-ENODEV, "bdev '" + bdev_name + "' does not exist");
+    if (!dev) return invalid_params("bdev '" + bdev_name + "' does not exist");
     auto nsid = (*s)->add_ns(dev, np);
-    if (!nsid) return from_core(nsid.err());
+    if (!nsid) return spdk_invalid(nsid.err());
     notify_ns_changed(**s, *nsid);
     return json(*nsid);
 }
@@ -314,7 +322,7 @@ result<json> nvmf_subsystem_remove_ns(context& ctx, const json& j) {
     if (auto r = p.finish(); !r) return r.err();
     auto s = lookup(ctx, nqn);
     if (!s) return s.err();
-    if (auto r = (*s)->remove_ns(nsid); !r) return from_core(r.err());
+    if (auto r = (*s)->remove_ns(nsid); !r) return spdk_invalid(r.err());
     notify_ns_changed(**s, nsid);
     return json(true);
 }
@@ -332,7 +340,9 @@ result<json> nvmf_subsystem_add_host(context& ctx, const json& j) {
     if (auto r = p.finish(); !r) return r.err();
     auto s = lookup(ctx, nqn);
     if (!s) return s.err();
-    if (auto r = (*s)->add_host(host); !r) return from_core(r.err());
+    if (auto r = (*s)->add_host(host); !r) {
+        return r.err().code == -EEXIST ? spdk_internal(r.err()) : from_core(r.err());
+    }
     ctx.tgt.discovery_changed();
     return json(true);
 }
@@ -345,7 +355,7 @@ result<json> nvmf_subsystem_remove_host(context& ctx, const json& j) {
     if (auto r = p.finish(); !r) return r.err();
     auto s = lookup(ctx, nqn);
     if (!s) return s.err();
-    if (auto r = (*s)->remove_host(host); !r) return from_core(r.err());
+    if (auto r = (*s)->remove_host(host); !r) return spdk_internal(r.err());
     // As SPDK does: a host that is no longer allowed loses its controllers.
     if (!(*s)->host_allowed(host)) {
         for (auto& c : (*s)->controllers()) {

@@ -258,7 +258,7 @@ TEST_F(rpc_params_test, create_subsystem_checks) {
     expect_error("nvmf_create_subsystem", {{"nqn", cnode1}, {"allow_any_host", "yes"}},
                  err_invalid_params, "must be a boolean");
     expect_error("nvmf_create_subsystem", {{"nqn", "nqn.2014-08.org.nvmexpress.discovery"}},
-                 -EEXIST, "already exists");
+                 err_internal, "already exists");
 
     ok("nvmf_create_subsystem", {{"nqn", cnode1},
                                  {"serial_number", "SN1"},
@@ -274,7 +274,8 @@ TEST_F(rpc_params_test, create_subsystem_checks) {
     EXPECT_EQ(s->params().max_namespaces, 1024u);    // 0: no limit (the core's ceiling)
     EXPECT_EQ(s->params().min_cntlid, 2);
     EXPECT_TRUE(s->params().ana_reporting);
-    expect_error("nvmf_create_subsystem", {{"nqn", cnode1}}, -EEXIST, "Unable to create subsystem");
+    expect_error("nvmf_create_subsystem", {{"nqn", cnode1}}, err_internal,
+                 "Unable to create subsystem");
 }
 
 TEST_F(rpc_params_test, unknown_nqn_everywhere) {
@@ -314,7 +315,7 @@ TEST_F(rpc_params_test, add_ns_checks) {
     expect_error("nvmf_subsystem_add_ns", {{"nqn", cnode1}, {"namespace", {{"nsid", 1}}}},
                  err_invalid_params, "namespace: missing required parameter 'bdev_name'");
     expect_error("nvmf_subsystem_add_ns", {{"nqn", cnode1}, {"namespace", {{"bdev_name", "none"}}}},
-                 -ENODEV, "bdev 'none' does not exist");
+                 err_invalid_params, "bdev 'none' does not exist");
     expect_error("nvmf_subsystem_add_ns",
                  {{"nqn", cnode1}, {"namespace", {{"bdev_name", "B0"}, {"nsid", 5}}}},
                  err_invalid_params, "above max_namespaces");
@@ -336,8 +337,8 @@ TEST_F(rpc_params_test, add_ns_checks) {
     ASSERT_TRUE(n.ok()) << n.err().message;
     EXPECT_EQ(*n, 3);
     expect_error("nvmf_subsystem_add_ns",
-                 {{"nqn", cnode1}, {"namespace", {{"bdev_name", "B1"}, {"nsid", 3}}}}, -EEXIST,
-                 "already in use");
+                 {{"nqn", cnode1}, {"namespace", {{"bdev_name", "B1"}, {"nsid", 3}}}},
+                 err_invalid_params, "already in use");
     auto auto_nsid =
         run("nvmf_subsystem_add_ns", {{"nqn", cnode1}, {"namespace", {{"bdev_name", "B1"}}}});
     ASSERT_TRUE(auto_nsid.ok());
@@ -349,7 +350,8 @@ TEST_F(rpc_params_test, add_ns_checks) {
     EXPECT_EQ(nss[1]["nsid"], 3);
     EXPECT_EQ(nss[1]["nguid"], "00112233445566778899AABBCCDDEEFF");
     EXPECT_EQ(nss[1]["eui64"], "0102030405060708");
-    expect_error("nvmf_subsystem_remove_ns", {{"nqn", cnode1}, {"nsid", 2}}, -ENOENT, "not active");
+    expect_error("nvmf_subsystem_remove_ns", {{"nqn", cnode1}, {"nsid", 2}}, err_invalid_params,
+                 "not active");
     expect_error("nvmf_subsystem_remove_ns", {{"nqn", cnode1}, {"nsid", 0}}, err_invalid_params,
                  "'nsid'");
     expect_error(
@@ -397,7 +399,7 @@ TEST_F(rpc_params_test, listener_checks) {
         "nvmf_subsystem_remove_listener",
         {{"nqn", cnode1},
          {"listen_address", {{"trtype", "tcp"}, {"traddr", "127.0.0.1"}, {"trsvcid", "4420"}}}},
-        -ENOENT, "does not exist");
+        err_invalid_params, "does not exist");
 }
 
 TEST_F(rpc_params_test, transport_methods) {
@@ -405,7 +407,7 @@ TEST_F(rpc_params_test, transport_methods) {
     expect_error("nvmf_create_transport", {{"trtype", "TCP"}, {"no_srq", true}}, err_invalid_params,
                  "RDMA");
     ok("nvmf_create_transport", {{"trtype", "TCP"}, {"max_queue_depth", 64}, {"tgt_name", "x"}});
-    expect_error("nvmf_create_transport", {{"trtype", "tcp"}}, -EEXIST, "already exists");
+    expect_error("nvmf_create_transport", {{"trtype", "tcp"}}, err_internal, "already exists");
     auto t = run("nvmf_get_transports", nullptr);
     ASSERT_TRUE(t.ok());
     ASSERT_EQ(t->size(), 1u);
@@ -427,11 +429,11 @@ TEST_F(rpc_params_test, host_methods) {
     expect_error("nvmf_subsystem_add_host", {{"nqn", cnode1}, {"host", host}, {"psk", "key"}},
                  err_invalid_params, "not supported");
     ok("nvmf_subsystem_add_host", {{"nqn", cnode1}, {"host", host}});
-    expect_error("nvmf_subsystem_add_host", {{"nqn", cnode1}, {"host", host}}, -EEXIST,
+    expect_error("nvmf_subsystem_add_host", {{"nqn", cnode1}, {"host", host}}, err_internal,
                  "already allowed");
     EXPECT_TRUE(tgt_.find_subsystem(cnode1)->host_allowed(host));
     ok("nvmf_subsystem_remove_host", {{"nqn", cnode1}, {"host", host}});
-    expect_error("nvmf_subsystem_remove_host", {{"nqn", cnode1}, {"host", host}}, -ENOENT,
+    expect_error("nvmf_subsystem_remove_host", {{"nqn", cnode1}, {"host", host}}, err_internal,
                  "not allowed");
     expect_error("nvmf_subsystem_allow_any_host", {{"nqn", cnode1}}, err_invalid_params,
                  "missing required parameter 'allow_any_host'");
