@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -178,18 +179,26 @@ public:
 
     // Starts the daemon and waits (up to 10 s) until the port accepts.
     ::testing::AssertionResult start(const daemon_config& cfg) {
+        const uint16_t port = pick_port();
+        if (port == 0) return ::testing::AssertionFailure() << "no free port";
+        return start_json(to_json(cfg, std::to_string(port)), std::to_string(port));
+    }
+
+    // Starts the daemon with the caller's own config; port is an address on
+    // 127.0.0.1 it listens on (start-up waits for it). A daemon that was
+    // stopped may be started again: it gets a fresh directory.
+    ::testing::AssertionResult start_json(const nlohmann::json& config, const std::string& port) {
+        cleanup();
         char tmpl[] = "/tmp/nvmf-it-XXXXXX";
         if (::mkdtemp(tmpl) == nullptr) return ::testing::AssertionFailure() << "mkdtemp failed";
         dir_ = tmpl;
-        const uint16_t port = pick_port();
-        if (port == 0) return ::testing::AssertionFailure() << "no free port";
-        port_ = std::to_string(port);
+        port_ = port;
         config_path_ = dir_ + "/config.json";
         rpc_path_ = dir_ + "/rpc.sock";
         log_path_ = dir_ + "/daemon.log";
         {
             std::ofstream f(config_path_);
-            f << to_json(cfg, port_).dump(2);
+            f << config.dump(2);
         }
         std::vector<std::string> args = {NVMF_TARGET_BIN, "--json", config_path_, "-m",
                                          "0x1",           "-r",     rpc_path_};
@@ -220,7 +229,8 @@ public:
                        << "daemon exited during start-up (" << describe(st) << ")\n"
                        << log_tail();
             }
-            if (port_accepts(port)) return ::testing::AssertionSuccess();
+            if (port_accepts(static_cast<uint16_t>(std::stoi(port_))))
+                return ::testing::AssertionSuccess();
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         return ::testing::AssertionFailure()
@@ -338,6 +348,7 @@ private:
             std::error_code ec;
             std::filesystem::remove_all(dir_, ec);
         }
+        dir_.clear();
     }
 
     pid_t pid_ = -1;
@@ -384,6 +395,21 @@ inline std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
 }
 
 inline std::span<uint8_t> as_bytes(void* p, size_t n) { return {static_cast<uint8_t*>(p), n}; }
+
+// Runs a shell command; returns its stdout (add 2>&1 for stderr) and sets *rc
+// to its exit status (-1 when it could not run).
+inline std::string run_command(const std::string& cmd, int* rc) {
+    std::string out;
+    *rc = -1;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (p == nullptr) return out;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+    const int st = ::pclose(p);
+    *rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return out;
+}
 
 // Pretty status for assertions.
 inline std::string st(const host::completion& c) { return host::status_string(c.status()); }
