@@ -60,12 +60,12 @@ protected:
         int rc = -1;
         std::string err_file;
     };
-    void start_perf(perf_run& p, const std::string& nqn, const std::string& tag) {
+    void start_perf(perf_run& p, const std::string& nqn, const std::string& tag, int seconds) {
         p.err_file = tgt.dir() + "/perf-" + tag + ".err";
         const std::string cmd =
             perf_ + " -r 'trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:" + tgt.port() +
-            " subnqn:" + nqn + "' -q 8 -o 4096 -w randrw -M 50 -t 8 --verify --json 2>" +
-            p.err_file;
+            " subnqn:" + nqn + "' -q 8 -o 4096 -w randrw -M 50 -t " + std::to_string(seconds) +
+            " --verify --json 2>" + p.err_file;
         p.t = std::thread([&p, cmd] { p.out = run_command(cmd, &p.rc); });
     }
     static std::string err_of(const perf_run& p) {
@@ -101,9 +101,10 @@ TEST_F(live_reconfig_test, ChangesUnderVerifiedIo) {
     ASSERT_NE(p2, 0);
     const std::string port2 = std::to_string(p2);
     perf_run stable, changed, doomed;
-    start_perf(stable, stable_nqn, "stable");
-    start_perf(changed, changed_nqn, "changed");
-    start_perf(doomed, doomed_nqn, "doomed");
+    // The doomed subsystem's perf would run 60 s: its deletion must end it.
+    start_perf(stable, stable_nqn, "stable", 8);
+    start_perf(changed, changed_nqn, "changed", 8);
+    start_perf(doomed, doomed_nqn, "doomed", 60);
     const bool up =
         wait_io_queue(stable_nqn) && wait_io_queue(changed_nqn) && wait_io_queue(doomed_nqn);
     if (up) {
@@ -158,8 +159,9 @@ TEST_F(live_reconfig_test, ChangesUnderVerifiedIo) {
     EXPECT_GT(c["total"]["ios"].get<uint64_t>(), 0u);
     // The deleted subsystem's host saw its controller go (an error is what
     // that removal must end with), never wrong data.
-    EXPECT_NE(doomed.rc, 0);
-    EXPECT_GT(d["total"]["errors"].get<uint64_t>(), 0u);
+    EXPECT_EQ(doomed.rc, 1) << err_of(doomed);
+    EXPECT_GT(d["total"]["errors"].get<uint64_t>(), 0u) << err_of(doomed);
+    EXPECT_LT(d["seconds"].get<double>(), 30.0) << "the deletion did not end its host's I/O";
     EXPECT_EQ(d["total"]["mismatches"], 0) << err_of(doomed);
     EXPECT_GT(d["total"]["ios"].get<uint64_t>(), 0u);
 
