@@ -5,7 +5,7 @@
 //   nvmf-rpc METHOD --help                  the arguments of one method
 //
 // Prints the result as JSON (a string result is printed bare); on error prints
-// the code and message to stderr and exits 1.
+// the code and message to stderr and exits 1; a usage error exits 2.
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -421,7 +421,9 @@ int main(int argc, char** argv) {
     try {
         app.parse(rest);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // --help exits 0; a usage error exits 2 as rpc.py's argparse does
+        // (CLI11's own codes, such as 106, would read as a failed request).
+        return app.exit(e) == 0 ? 0 : 2;
     }
     return call(sock, method, build());
 }
