@@ -287,7 +287,9 @@ std::map<std::string, method_cli> methods() {
             mode->add_flag("-e,--enable", *en, "allow any host");
             mode->add_flag("-d,--disable", *dis, "allowed hosts only");
             mode->require_option(1);
-            return [nqn, en] { return json{{"nqn", *nqn}, {"allow_any_host", *en}}; };
+            // CLI11 writes through references to *en and *dis while parsing,
+            // after this function returned: the builder keeps both alive.
+            return [nqn, en, dis] { return json{{"nqn", *nqn}, {"allow_any_host", *en}}; };
         }};
     return m;
 }
