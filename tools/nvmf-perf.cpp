@@ -1,6 +1,7 @@
 // nvmf-perf: an NVMe/TCP load generator modelled on spdk_nvme_perf.
 //   nvmf-perf -r 'trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:4420 subnqn:NQN'
 //             -q 32 -o 4096 -w randread -t 10 [-c 0x2] [-P 1] [-M 50] [--verify]
+// SIGINT or SIGTERM ends the run before -t and prints the results so far.
 // One controller; P I/O queues per active namespace; one thread per queue,
 // pinned round-robin to the cores of -c. With --verify every block written
 // carries its LBA and a generation and every block read is checked, so a
@@ -13,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -34,6 +36,11 @@
 namespace {
 
 using clock_type = std::chrono::steady_clock;
+
+// SIGINT/SIGTERM end the run early, as with spdk_nvme_perf: the workers stop
+// submitting, wait for what is in flight and the results are printed.
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
 
 struct options {
     std::string trid;
@@ -299,7 +306,9 @@ void run_job(job& j, const options& o, clock_type::time_point end, std::atomic<b
             }
         }
         if (o.verify) busy_unit[s.unit] = 0;
-        if (!abort && now < end && submit(it->second)) ++inflight;
+        if (!abort && now < end && !g_stop.load(std::memory_order_relaxed) && submit(it->second)) {
+            ++inflight;
+        }
     }
 }
 
@@ -327,6 +336,10 @@ int main(int argc, char** argv) {
     app.add_flag("--ddgst", o.ddgst, "data digest");
     app.add_flag("--json", o.json, "print results as JSON");
     CLI11_PARSE(app, argc, argv);
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
 
     nvmf::host::controller_options co;
     std::string err;
@@ -422,7 +435,7 @@ int main(int argc, char** argv) {
     for (auto& j : jobs) threads.emplace_back([&, jp = j.get()] { run_job(*jp, o, end, abort); });
     // Keep the controller alive from the admin queue while the workers run.
     std::thread ka([&] {
-        while (clock_type::now() < end && !abort) {
+        while (clock_type::now() < end && !abort && !g_stop.load(std::memory_order_relaxed)) {
             std::this_thread::sleep_for(std::chrono::milliseconds(500));
             (void)c.keep_alive();
         }
