@@ -271,8 +271,9 @@ void run_job(job& j, const options& o, clock_type::time_point end, std::atomic<b
         const auto now = clock_type::now();
         auto it = by_cid.find(r->first);
         if (it == by_cid.end()) continue;
-        slot& s = slots[it->second];
-        by_cid.erase(it);
+        const size_t si = it->second;
+        slot& s = slots[si];
+        by_cid.erase(it);  // `it` is gone from here on: resubmit by si
         s.busy = false;
         --inflight;
         const auto& c = r->second;
@@ -306,7 +307,7 @@ void run_job(job& j, const options& o, clock_type::time_point end, std::atomic<b
             }
         }
         if (o.verify) busy_unit[s.unit] = 0;
-        if (!abort && now < end && !g_stop.load(std::memory_order_relaxed) && submit(it->second)) {
+        if (!abort && now < end && !g_stop.load(std::memory_order_relaxed) && submit(si)) {
             ++inflight;
         }
     }
