@@ -49,13 +49,15 @@ TEST_F(rpc_cli_test, RpcPyStyleArguments) {
             "nqn.2014-08.org.nvmexpress:uuid:c1c1c1c1-0000-4000-8000-000000000001",
             &rc);
     EXPECT_EQ(rc, 0) << out;
+    out = cli("nvmf_subsystem_allow_any_host nqn.2016-06.io.spdk:cli -d", &rc);
+    EXPECT_EQ(rc, 0) << out;
     out = cli("nvmf_get_subsystems nqn.2016-06.io.spdk:cli", &rc);
     ASSERT_EQ(rc, 0) << out;
     auto j = json::parse(out, nullptr, false);
     ASSERT_FALSE(j.is_discarded()) << out;
     EXPECT_EQ(j[0]["serial_number"], "CLI001");
     EXPECT_EQ(j[0]["max_namespaces"], 4);
-    EXPECT_EQ(j[0]["allow_any_host"], true);
+    EXPECT_EQ(j[0]["allow_any_host"], false);
     EXPECT_EQ(j[0]["namespaces"][0]["nsid"], 3);
     EXPECT_EQ(j[0]["listen_addresses"][0]["trsvcid"], tgt.port());
     EXPECT_EQ(j[0]["hosts"].size(), 1u);
