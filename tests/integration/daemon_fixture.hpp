@@ -22,6 +22,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -64,6 +65,8 @@ struct subsystem_cfg {
 
 struct daemon_config {
     std::vector<bdev_cfg> bdevs;
+    // More bdev section entries ({"method", "params"}), after the malloc bdevs.
+    nlohmann::json extra_bdevs = nlohmann::json::array();
     std::vector<subsystem_cfg> subsystems;
     bool discovery_listener = true;
     nlohmann::json transport = {{"trtype", "TCP"}};
@@ -93,6 +96,7 @@ inline nlohmann::json to_json(const daemon_config& c, const std::string& port) {
              {"params",
               {{"name", b.name}, {"num_blocks", b.num_blocks}, {"block_size", b.block_size}}}});
     }
+    for (const auto& e : c.extra_bdevs) bdev.push_back(e);
     json nvmf = json::array();
     nvmf.push_back({{"method", "nvmf_create_transport"}, {"params", c.transport}});
     for (const auto& s : c.subsystems) {
@@ -178,6 +182,13 @@ public:
 
     // Starts the daemon and waits (up to 10 s) until the port accepts.
     ::testing::AssertionResult start(const daemon_config& cfg) {
+        return start_with([&](const std::string& port) { return to_json(cfg, port); });
+    }
+
+    // Starts the daemon with the JSON config make(port) returns, port being the
+    // one picked for it (the config must listen there).
+    ::testing::AssertionResult start_with(
+        const std::function<nlohmann::json(const std::string& port)>& make) {
         char tmpl[] = "/tmp/nvmf-it-XXXXXX";
         if (::mkdtemp(tmpl) == nullptr) return ::testing::AssertionFailure() << "mkdtemp failed";
         dir_ = tmpl;
@@ -189,7 +200,7 @@ public:
         log_path_ = dir_ + "/daemon.log";
         {
             std::ofstream f(config_path_);
-            f << to_json(cfg, port_).dump(2);
+            f << make(port_).dump(2);
         }
         std::vector<std::string> args = {NVMF_TARGET_BIN, "--json", config_path_, "-m",
                                          "0x1",           "-r",     rpc_path_};
@@ -254,6 +265,14 @@ public:
         ::waitpid(pid_, &st, 0);
         pid_ = -1;
         return ::testing::AssertionFailure() << "daemon ignored SIGTERM for 10 s\n" << log_tail();
+    }
+
+    // SIGKILL (a crash: nothing is flushed or closed by the daemon) and reap.
+    void kill9() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        pid_ = -1;
     }
 
     bool running() {
