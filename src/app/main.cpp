@@ -55,6 +55,9 @@ int run(const app::options& o) {
     }
 
     reactor_group reactors(cpus);
+    for (size_t i = 0; i < reactors.size(); ++i) {
+        reactors.at(i).set_busy_poll(std::chrono::microseconds(o.busy_poll_us));
+    }
     target tgt(reactors);
     reactors.start();
     rpc::server rpc_server(tgt, o.rpc_socket);

@@ -23,6 +23,11 @@ std::optional<int> parse_options(int argc, char** argv, options* out) {
     cli.add_option("--log-level", out->log_level, "log level")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
         ->capture_default_str();
+    cli.add_option("--busy-poll-us", out->busy_poll_us,
+                   "microseconds a reactor keeps polling after work before it sleeps "
+                   "(0: always sleep when idle)")
+        ->check(CLI::Range(0u, 1000000u))
+        ->capture_default_str();
     cli.add_flag("--version", version, "print the version and exit");
     try {
         cli.parse(argc, argv);

@@ -11,6 +11,8 @@ struct options {
     std::string cpumask = "0x1";
     std::string rpc_socket;  // default: rpc::default_socket_path
     std::string log_level = "info";
+    // Polling after work before a reactor sleeps; 0: interrupt-driven only.
+    unsigned busy_poll_us = 100;
 };
 
 // Parses argv. Returns the exit code when the process should stop now

@@ -28,8 +28,21 @@ constexpr int err_miscompare = -EILSEQ;
 struct io;
 using io_cb = void (*)(io& io, int result);
 
+// Per-I/O scratch a driver may use between submit and completion (resubmitting
+// the rest of a short transfer, trying the next way to zero a range), so that
+// drivers allocate nothing per I/O. Callers leave it alone.
+struct io_driver_state {
+    static constexpr int max_iov = 8;
+    void* owner = nullptr;  // the driver's object for this I/O
+    io* next = nullptr;     // driver wait list
+    uint64_t done = 0;      // bytes transferred so far
+    uint32_t step = 0;      // driver defined
+    iovec iov[max_iov]{};   // what is left of the caller's iov
+};
+
 struct io {
     io_type type = io_type::read;
+    // Write: durable before completion (NVMe FUA, or the write cache disabled).
     bool fua = false;
     uint64_t offset_blocks = 0;
     uint64_t num_blocks = 0;
@@ -37,6 +50,7 @@ struct io {
     int iovcnt = 0;
     io_cb cb = nullptr;
     void* ctx = nullptr;
+    io_driver_state drv{};
 };
 
 using uuid_t = std::array<uint8_t, 16>;
@@ -82,6 +96,19 @@ std::shared_ptr<block_device> make_malloc(const std::string& name, uint64_t num_
 // Discards writes, reads return zeroes (SPDK's null bdev).
 std::shared_ptr<block_device> make_null(const std::string& name, uint64_t num_blocks,
                                         uint32_t block_size);
+
+// File or block device bdev on io_uring (SPDK's uring and aio bdevs; both run
+// on the same engine, see uring.cpp). Opened on the calling (control) thread.
+struct file_options {
+    enum class kind : uint8_t { uring, aio };
+    std::string name;
+    std::string filename;
+    uint32_t block_size = 0;  // 0: the device's logical block size, 512 for files
+    bool readonly = false;
+    bool fallocate = false;  // aio's flag; recorded for save_config
+    kind type = kind::uring;
+};
+result<std::shared_ptr<block_device>> make_file(const file_options& opts);
 
 // Allowed data block sizes for RAM and null bdevs.
 bool valid_block_size(uint32_t block_size);

@@ -1,9 +1,13 @@
-// RAM bdev. Memory comes from an anonymous mapping so that untouched blocks
-// cost nothing and read back as zeroes; unmap gives pages back with
-// MADV_DONTNEED where whole pages are covered.
+// RAM bdev. Memory is an anonymous mapping backed by transparent huge pages
+// and committed at creation, like SPDK's hugepage-backed malloc bdev: random
+// 4 KiB reads over 4 KiB pages miss the TLB on nearly every copy (a two-level
+// page walk in a VM), which cost ~20% of the target's CPU in the 4K random-read
+// bench, and first-touch page faults cost another ~10%. Unmap zeroes the range
+// and gives whole pages back with MADV_DONTNEED.
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 
@@ -16,12 +20,20 @@ class malloc_bdev final : public block_device {
 public:
     malloc_bdev(const std::string& name, uint64_t num_blocks, uint32_t block_size)
         : block_device(name, block_size, num_blocks), size_(num_blocks * block_size) {
-        void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE,
+        constexpr uint64_t huge = uint64_t{2} << 20;
+        const uint64_t span = (size_ + huge - 1) / huge * huge;
+        map_len_ = span + huge;  // room to align the start to a huge page
+        void* p = mmap(nullptr, map_len_, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) throw std::runtime_error("malloc bdev: cannot map memory");
-        mem_ = static_cast<uint8_t*>(p);
+        map_ = static_cast<uint8_t*>(p);
+        mem_ = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(map_) + huge - 1) / huge *
+                                          huge);
+        // Best effort: without THP (disabled, or no huge page free) 4 KiB pages still work.
+        madvise(mem_, span, MADV_HUGEPAGE);
+        for (uint64_t off = 0; off < size_; off += 4096) mem_[off] = 0;
     }
-    ~malloc_bdev() override { munmap(mem_, size_); }
+    ~malloc_bdev() override { munmap(map_, map_len_); }
 
     const char* product_name() const override { return "Malloc disk"; }
     bool supports(io_type) const override { return true; }
@@ -102,6 +114,8 @@ private:
     }
 
     uint64_t size_;
+    uint64_t map_len_ = 0;
+    uint8_t* map_ = nullptr;  // the mapping; mem_ is its first huge-page boundary
     uint8_t* mem_ = nullptr;
 };
 

@@ -40,7 +40,6 @@ struct feature_values {
     uint16_t temperature_threshold = 0x0157;  // 343 K over-temperature threshold
     uint16_t under_temperature_threshold = 0;
     uint32_t error_recovery = 0;
-    bool volatile_write_cache = false;
     uint32_t number_of_queues = 0;  // cdw0 form: NCQA << 16 | NSQA (0's based)
     uint32_t async_event_config = 0;
     std::array<uint8_t, 16> host_identifier{};
@@ -112,6 +111,11 @@ public:
     // Stats for the SMART / health log.
     std::atomic<uint64_t> data_units_read{0}, data_units_written{0};
     std::atomic<uint64_t> host_read_commands{0}, host_write_commands{0};
+
+    // Volatile Write Cache feature (FID 06h), on by default like a drive's
+    // cache. Set on the admin reactor, read (relaxed) by every I/O queue: while
+    // off, every write is made durable before it completes.
+    std::atomic<bool> write_cache_enabled{true};
 
     // --- any thread -------------------------------------------------------
     // Data path check: CC.EN=1 and CSTS.RDY=1 and not shutting down.

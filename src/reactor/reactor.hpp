@@ -42,8 +42,12 @@ public:
     // Runs the loop on the calling thread until stop().
     void run();
     // One iteration (wait at most timeout_ms for events); for tests and fuzzers
-    // that drive a reactor without its thread.
-    void poll_once(int timeout_ms);
+    // that drive a reactor without its thread. Returns whether anything ran
+    // (an event, a timer or deferred work).
+    bool poll_once(int timeout_ms);
+    // How long run() keeps polling without sleeping after the last work (0:
+    // sleep in epoll_wait whenever idle). Set before start_thread().
+    void set_busy_poll(std::chrono::microseconds d) { busy_poll_ = d; }
     void start_thread();
     void stop();  // thread-safe
     void join();
@@ -98,6 +102,7 @@ private:
     std::map<std::pair<clock::time_point, timer_id>, std::function<void()>> timers_;
     std::unordered_map<timer_id, clock::time_point> timer_index_;
     uint64_t iterations_ = 0;
+    std::chrono::microseconds busy_poll_{0};
     std::vector<std::function<void()>> deferred_batch_;
 };
 

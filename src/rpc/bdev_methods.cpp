@@ -87,8 +87,8 @@ result<json> remove(context& ctx, const json& j, kind k) {
     if (auto r = p.finish(); !r) return r.err();
     auto dev = ctx.tgt.bdevs.find(name);
     if (!dev) return make_error(-ENODEV, "bdev '" + name + "' does not exist");
-    const bool is_malloc = std::string(dev->product_name()) == "Malloc disk";
-    if (is_malloc != (k == kind::malloc)) {
+    const std::string product = dev->product_name();
+    if (product != (k == kind::malloc ? "Malloc disk" : "Null disk")) {
         return make_error(-ENODEV, "bdev '" + name + "' is not a " +
                                        (k == kind::malloc ? "malloc" : "null") + " bdev");
     }
@@ -168,7 +168,7 @@ json bdev_config_entry(const bdev::block_device& dev) {
     const char* method = product == "Malloc disk" ? "bdev_malloc_create"
                          : product == "Null disk" ? "bdev_null_create"
                                                   : nullptr;
-    if (!method) return nullptr;
+    if (!method) return file_bdev_config_entry(dev);
     return json{{"method", method},
                 {"params",
                  {{"name", dev.name()},

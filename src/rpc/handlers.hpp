@@ -16,6 +16,10 @@ result<json> bdev_malloc_create(context& ctx, const json& p);
 result<json> bdev_null_create(context& ctx, const json& p);
 result<json> bdev_malloc_delete(context& ctx, const json& p);
 result<json> bdev_null_delete(context& ctx, const json& p);
+result<json> bdev_uring_create(context& ctx, const json& p);
+result<json> bdev_uring_delete(context& ctx, const json& p);
+result<json> bdev_aio_create(context& ctx, const json& p);
+result<json> bdev_aio_delete(context& ctx, const json& p);
 result<json> bdev_get_bdevs(context& ctx, const json& p);
 result<json> bdev_wait_for_examine(context& ctx, const json& p);
 
@@ -41,6 +45,7 @@ result<json> nvmf_get_stats(context& ctx, const json& p);
 json bdev_to_json(const bdev::block_device& dev);
 // The save_config entry that recreates dev, or null for a bdev type that has none.
 json bdev_config_entry(const bdev::block_device& dev);
+json file_bdev_config_entry(const bdev::block_device& dev);  // uring and aio
 json trid_to_json(const transport_id& t);
 json subsystem_to_json(const subsystem& s);
 json ns_to_json(const ns& n);  // nvmf_subsystem_add_ns "namespace" object

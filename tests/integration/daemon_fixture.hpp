@@ -23,6 +23,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -65,6 +66,8 @@ struct subsystem_cfg {
 
 struct daemon_config {
     std::vector<bdev_cfg> bdevs;
+    // More bdev section entries ({"method", "params"}), after the malloc bdevs.
+    nlohmann::json extra_bdevs = nlohmann::json::array();
     std::vector<subsystem_cfg> subsystems;
     bool discovery_listener = true;
     nlohmann::json transport = {{"trtype", "TCP"}};
@@ -94,6 +97,7 @@ inline nlohmann::json to_json(const daemon_config& c, const std::string& port) {
              {"params",
               {{"name", b.name}, {"num_blocks", b.num_blocks}, {"block_size", b.block_size}}}});
     }
+    for (const auto& e : c.extra_bdevs) bdev.push_back(e);
     json nvmf = json::array();
     nvmf.push_back({{"method", "nvmf_create_transport"}, {"params", c.transport}});
     for (const auto& s : c.subsystems) {
@@ -179,9 +183,16 @@ public:
 
     // Starts the daemon and waits (up to 10 s) until the port accepts.
     ::testing::AssertionResult start(const daemon_config& cfg) {
+        return start_with([&](const std::string& port) { return to_json(cfg, port); });
+    }
+
+    // Starts the daemon with the JSON config make(port) returns, port being the
+    // one picked for it (the config must listen there).
+    ::testing::AssertionResult start_with(
+        const std::function<nlohmann::json(const std::string& port)>& make) {
         const uint16_t port = pick_port();
         if (port == 0) return ::testing::AssertionFailure() << "no free port";
-        return start_json(to_json(cfg, std::to_string(port)), std::to_string(port));
+        return start_json(make(std::to_string(port)), std::to_string(port));
     }
 
     // Starts the daemon with the caller's own config; port is an address on
@@ -264,6 +275,14 @@ public:
         ::waitpid(pid_, &st, 0);
         pid_ = -1;
         return ::testing::AssertionFailure() << "daemon ignored SIGTERM for 10 s\n" << log_tail();
+    }
+
+    // SIGKILL (a crash: nothing is flushed or closed by the daemon) and reap.
+    void kill9() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        pid_ = -1;
     }
 
     bool running() {

@@ -93,7 +93,11 @@ bool feature_value(request& req, controller& c, uint8_t fid, sel s, uint32_t* va
         *value = cur.error_recovery;
         return true;
     case spec::feat::volatile_write_cache:
-        *value = cur.volatile_write_cache ? 1 : 0;
+        // Without a cache there is nothing to enable (WCE reads 0).
+        *value = vwc_present(req, c) && (s != sel::current ||
+                                         c.write_cache_enabled.load(std::memory_order_relaxed))
+                     ? 1
+                     : 0;
         return true;
     case spec::feat::number_of_queues:
         *value = s == sel::current ? c.features.number_of_queues : default_number_of_queues(c);
@@ -218,7 +222,7 @@ void set_features(request& req) {
             complete(req, invalid_field());
             return;
         }
-        f.volatile_write_cache = cdw11 & 1;
+        c.write_cache_enabled.store((cdw11 & 1) != 0, std::memory_order_relaxed);
         break;
     case spec::feat::number_of_queues: {
         const uint32_t nsqr = cdw11 & 0xffff;

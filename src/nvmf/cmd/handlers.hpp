@@ -18,6 +18,11 @@ void get_log_page(request& req);  // log_page.cpp
 void get_features(request& req);  // features.cpp
 void set_features(request& req);  // features.cpp
 
+// The NVMe status for a bdev result (0 or -errno) of an I/O of that type
+// (io.cpp): EIO is a media error (Unrecovered Read Error / Write Fault),
+// ENOSPC Capacity Exceeded, an unknown errno Internal Error.
+spec::status bdev_status(int result, bdev::io_type type);
+
 // Whether admin.cpp's table implements opc for this controller type (the
 // Commands Supported and Effects log is built from it).
 bool admin_opcode_supported(uint8_t opc, bool discovery);

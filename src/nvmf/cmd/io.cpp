@@ -18,7 +18,9 @@ using spec::sct;
 
 spec::status generic(uint8_t sc) { return make_status(sct::generic, sc, true); }
 
-spec::status errno_to_status(int result, bdev::io_type type) {
+}  // namespace
+
+spec::status bdev_status(int result, bdev::io_type type) {
     switch (result) {
     case 0:
         return 0;
@@ -42,6 +44,8 @@ spec::status errno_to_status(int result, bdev::io_type type) {
     }
 }
 
+namespace {
+
 // pending_bdev_io counts bdev I/O between submit and callback; both run on
 // the queue's reactor, which owns the counters.
 void submit_bio(request& req, bdev::block_device& dev) {
@@ -56,7 +60,7 @@ void bio_finished(request& req) {
 void bio_done(bdev::io& bio, int result) {
     auto& req = *static_cast<request*>(bio.ctx);
     bio_finished(req);
-    complete(req, errno_to_status(result, bio.type));
+    complete(req, bdev_status(result, bio.type));
 }
 
 // Checks [slba, slba + nlb) against the namespace; overflow-safe.
@@ -78,7 +82,9 @@ void submit(request& req, const std::shared_ptr<ns>& n, bdev::io_type type, uint
     req.bio.num_blocks = nlb;
     req.bio.iov = req.iov;
     req.bio.iovcnt = req.iovcnt;
-    req.bio.fua = (req.cmd.cdw12 & (1u << 30)) != 0;
+    // FUA, or any write while the host has turned the volatile write cache off.
+    req.bio.fua = (req.cmd.cdw12 & (1u << 30)) != 0 ||
+                  !req.qp->ctrlr->write_cache_enabled.load(std::memory_order_relaxed);
     req.bio.cb = bio_done;
     req.bio.ctx = &req;
     submit_bio(req, *n->dev);
@@ -140,7 +146,7 @@ void dsm_done(bdev::io& bio, int result) {
     auto& req = *static_cast<request*>(bio.ctx);
     bio_finished(req);
     if (result != 0) {
-        complete(req, errno_to_status(result, bio.type));
+        complete(req, bdev_status(result, bio.type));
         return;
     }
     ++req.handler_state;
