@@ -1,6 +1,6 @@
 // Fuzzes JSON-RPC request handling: arbitrary bytes go through the server's
 // framing (rpc::stream_splitter, fed in uneven pieces as a socket would) and
-// every complete value through rpc::handle_text, the method table included,
+// every complete value through rpc::handle_message, the method table included,
 // against a real in-process target (a reactor thread, TCP transport, malloc
 // and null bdevs, subsystems, listeners). Each input gets a fresh target so
 // inputs do not depend on each other. Whatever arrives, the server must answer
@@ -86,12 +86,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                     open = false;
                     break;
                 }
-                const json parsed = json::parse(text, nullptr, false);
-                if (!parsed.is_discarded() && !loopback_only(parsed)) {
+                // As server::run(): text that is not JSON ends the client.
+                const json msg = json::parse(text, nullptr, false);
+                if (msg.is_discarded()) {
+                    (void)nvmf::rpc::make_error_response(nullptr, -32700, "Parse error").dump();
                     open = false;
                     break;
                 }
-                const json resp = nvmf::rpc::handle_text(ctx, text);
+                if (!loopback_only(msg)) {
+                    open = false;
+                    break;
+                }
+                const json resp = nvmf::rpc::handle_message(ctx, msg);
                 // As the server writes it: invalid UTF-8 from a method is replaced, not thrown.
                 (void)resp.dump(-1, ' ', false, json::error_handler_t::replace);
             }
