@@ -211,14 +211,15 @@ TEST_F(stress_test, TwoThousandConnectDisconnectCyclesKeepRssAndFdsFlat) {
     };
     // The warm-up fills the allocator's caches (and ASan's quarantine).
     ASSERT_EQ(run(warmup), 0) << tgt.log_tail();
-    ASSERT_EQ(settle_fds(pid, base_fds), base_fds) << "warm-up connections not closed";
+    // At most: the idle count may have included a port probe not yet closed.
+    ASSERT_LE(settle_fds(pid, base_fds), base_fds) << "warm-up connections not closed";
     const size_t base_rss = rss_kib(pid);
     ASSERT_GT(base_rss, 0u);
 
     ASSERT_EQ(run(cycles), 0) << tgt.log_tail();
     const size_t fds = settle_fds(pid, base_fds);
     const size_t rss = rss_kib(pid);
-    EXPECT_EQ(fds, base_fds) << "file descriptors leaked over " << cycles << " cycles";
+    EXPECT_LE(fds, base_fds) << "file descriptors leaked over " << cycles << " cycles";
     // A leak of a connection's receive buffer alone (64 KiB) would be 125 MiB.
     EXPECT_LT(rss, base_rss + 12 * 1024)
         << "RSS grew from " << base_rss << " KiB to " << rss << " KiB over " << cycles << " cycles";
@@ -264,7 +265,7 @@ TEST_F(stress_test, FiveHundredConcurrentConnections) {
     }
     expect_bystander_serving();
     cs.clear();
-    EXPECT_EQ(settle_fds(pid, base_fds), base_fds) << "connections not closed";
+    EXPECT_LE(settle_fds(pid, base_fds), base_fds) << "connections not closed";
     expect_bystander_serving();
 }
 
