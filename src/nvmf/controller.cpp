@@ -160,7 +160,10 @@ bool controller::attach_io_qpair(qpair* q) {
 }
 
 void controller::detach_qpair(qpair* q) {
-    if (q == admin_qp) {
+    // Called on q's reactor: admin_qp belongs to the admin reactor, so an I/O
+    // queue must not read it (a data race TSan found with two reactors). A
+    // queue of this controller with qid 0 is its admin queue.
+    if (q->qid == 0) {
         // The admin queue's requests (held AERs) die with it; so does the controller.
         aers_.clear();
         admin_qp = nullptr;
