@@ -164,7 +164,10 @@ void controller::detach_qpair(qpair* q) {
     // Called once per connected queue, on its reactor, when its connection
     // closes. q->stats stays set: bdev I/O still in flight decrements it later.
     if (q->stats) --(q->qid == 0 ? q->stats->current_admin_qpairs : q->stats->current_io_qpairs);
-    if (q == admin_qp) {
+    // Called on q's reactor: admin_qp belongs to the admin reactor, so an I/O
+    // queue must not read it (a data race TSan found with two reactors). A
+    // queue of this controller with qid 0 is its admin queue.
+    if (q->qid == 0) {
         // The admin queue's requests (held AERs) die with it; so does the controller.
         aers_.clear();
         admin_qp = nullptr;

@@ -132,6 +132,11 @@ public:
     void destroy(const char* why);
     bool destroyed() const { return destroyed_.load(); }
 
+    // Set by the first I/O Connect refused for a limit of this controller
+    // (qid beyond max_io_qpairs_per_ctrlr): a host that keeps retrying gets
+    // its status every time, the log gets one line.
+    std::atomic<bool> warned_queue_limit{false};
+
 private:
     void on_keep_alive_timer();
     void disable();

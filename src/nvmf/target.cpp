@@ -158,7 +158,12 @@ result<void> target::remove_listener(const std::string& nqn, const transport_id&
     if (auto r = s->remove_listener(*trid); !r) return r;
     // Connections that came in on this address lose their controllers.
     for (auto& c : s->controllers()) {
-        if (c->admin_qp && c->admin_qp->listen_trid() == *trid) c->destroy("listener removed");
+        // Not admin_qp: it belongs to the admin reactor and may be freed meanwhile;
+        // qpairs() holds the live admin queue (qid 0, listed first).
+        auto qs = c->qpairs();
+        if (!qs.empty() && qs.front()->qid == 0 && qs.front()->listen_trid() == *trid) {
+            c->destroy("listener removed");
+        }
     }
     stop_listen_if_unused(*this, *trid);
     discovery_changed();

@@ -2,6 +2,7 @@
 """Writes the seed corpora of the fuzz targets: well-formed NVMe/TCP sessions
 and commands, so the fuzzers start from deep inside the protocol.
 Run from the repository root: tests/fuzz/make_seeds.py"""
+import json
 import os
 import struct
 import zlib
@@ -127,6 +128,67 @@ def write_seeds(name, seeds):
             f.write(data)
 
 
+def rpc(method, params=None, rid=1):
+    req = {"jsonrpc": "2.0", "method": method, "id": rid}
+    if params is not None:
+        req["params"] = params
+    return json.dumps(req).encode()
+
+
+def rpc_seeds():
+    """JSON-RPC fuzzer input: the byte stream a client writes to the socket.
+    Listeners use 127.0.0.1 only (the fuzzer skips any other traddr)."""
+    sub = "nqn.2016-06.io.spdk:cnode1"
+    addr = {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": "61999"}
+    setup = [
+        rpc("bdev_malloc_create", {"name": "Malloc0", "num_blocks": 2048, "block_size": 512}, 1),
+        rpc("bdev_null_create", {"name": "Null0", "num_blocks": 1024, "block_size": 4096}, 2),
+        rpc("nvmf_create_transport", {"trtype": "TCP", "io_unit_size": 8192,
+                                      "max_queue_depth": 64, "num_shared_buffers": 16}, 3),
+        rpc("nvmf_create_subsystem", {"nqn": sub, "allow_any_host": False,
+                                      "serial_number": "SPDK001", "max_namespaces": 4}, 4),
+        rpc("nvmf_subsystem_add_ns", {"nqn": sub, "namespace": {"bdev_name": "Malloc0"}}, 5),
+        rpc("nvmf_subsystem_add_ns", {"nqn": sub, "namespace": {"bdev_name": "Null0", "nsid": 3}}, 6),
+        rpc("nvmf_subsystem_add_host", {"nqn": sub, "host": "nqn.2014-08.org.nvmexpress:uuid:1"}, 7),
+        rpc("nvmf_subsystem_add_listener", {"nqn": sub, "listen_address": addr}, 8),
+    ]
+    queries = [
+        rpc("bdev_get_bdevs", {"name": "Malloc0"}, 9),
+        rpc("nvmf_get_subsystems", None, 10),
+        rpc("nvmf_get_transports", {"trtype": "tcp"}, 11),
+        rpc("nvmf_subsystem_get_listeners", {"nqn": sub}, 12),
+        rpc("nvmf_subsystem_get_controllers", {"nqn": sub}, 13),
+        rpc("nvmf_subsystem_get_qpairs", {"nqn": sub}, 14),
+        rpc("save_config", None, 15),
+    ]
+    teardown = [
+        rpc("nvmf_subsystem_remove_listener", {"nqn": sub, "listen_address": addr}, 16),
+        rpc("nvmf_subsystem_remove_ns", {"nqn": sub, "nsid": 1}, 17),
+        rpc("nvmf_subsystem_remove_host", {"nqn": sub, "host": "nqn.2014-08.org.nvmexpress:uuid:1"}, 18),
+        rpc("nvmf_subsystem_allow_any_host", {"nqn": sub, "allow_any_host": True}, 19),
+        rpc("nvmf_delete_subsystem", {"nqn": sub}, 20),
+        rpc("bdev_malloc_delete", {"name": "Malloc0"}, 21),
+        rpc("bdev_null_delete", {"name": "Null0"}, 22),
+    ]
+    return {
+        "setup": b"\n".join(setup),
+        "setup-query-teardown": b"\n".join(setup + queries + teardown),
+        "back-to-back": b"".join(setup[:4] + queries[:2]),
+        "batch": b"[" + b",".join(setup[:3] + [rpc("spdk_get_version", None, 30)]) + b"]",
+        "notification": b'{"jsonrpc":"2.0","method":"bdev_malloc_create",'
+                        b'"params":{"num_blocks":8,"block_size":4096}}',
+        "methods": rpc("rpc_get_methods", {"current": True}) + rpc("framework_start_init") +
+        rpc("bdev_wait_for_examine"),
+        "bad-requests": b'{"jsonrpc":"1.0","method":"x","id":1}{"id":{},"method":1}'
+                        b'{"jsonrpc":"2.0","method":"nvmf_get_subsystems","params":[1],"id":"a"}'
+                        b'{"jsonrpc":"2.0","method":"no_such","id":null}[]',
+        "escapes": b'{"jsonrpc":"2.0","id":"\\"}{[","method":"bdev_malloc_create",'
+                   b'"params":{"name":"\\u00e9\\ud83d\\ude00","num_blocks":1,"block_size":512}}',
+        "parse-error": b'{"jsonrpc":"2.0","method":"save_config","id":1,}',
+        "not-an-object": b'"hello"',
+    }
+
+
 def main():
     write_seeds("tcp_stream", {
         "admin": chunked(admin_session()),
@@ -153,6 +215,7 @@ def main():
         "aer": bytes([0]) + sqe(0x0C, 1),
     }
     write_seeds("commands", cmds)
+    write_seeds("rpc", rpc_seeds())
 
 
 if __name__ == "__main__":

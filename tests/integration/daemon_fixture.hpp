@@ -4,6 +4,7 @@
 // and stops it with SIGTERM at the end (it must exit 0, not crash).
 //
 // NVMF_TEST_LOG_LEVEL in the environment is passed as --log-level;
+// NVMF_TEST_CPUMASK as -m (default 0x1: one reactor; scripts/tsan uses 0x3);
 // NVMF_TEST_KEEP_LOGS keeps the temp dir (config + daemon log).
 #pragma once
 
@@ -211,8 +212,9 @@ public:
             std::ofstream f(config_path_);
             f << config.dump(2);
         }
-        std::vector<std::string> args = {NVMF_TARGET_BIN, "--json", config_path_, "-m",
-                                         "0x1",           "-r",     rpc_path_};
+        const char* mask = std::getenv("NVMF_TEST_CPUMASK");
+        std::vector<std::string> args = {NVMF_TARGET_BIN,     "--json", config_path_, "-m",
+                                         mask ? mask : "0x1", "-r",     rpc_path_};
         if (const char* lvl = std::getenv("NVMF_TEST_LOG_LEVEL")) {
             args.push_back("--log-level");
             args.push_back(lvl);
@@ -328,6 +330,7 @@ public:
     }
 
     const std::string& port() const { return port_; }
+    pid_t pid() const { return pid_; }
     const std::string& rpc_path() const { return rpc_path_; }
     const std::string& dir() const { return dir_; }
 

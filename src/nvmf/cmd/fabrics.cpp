@@ -99,6 +99,11 @@ void connect_io(request& req, const spec::connect_cmd& cc, const spec::connect_d
         return;
     }
     if (cc.qid > ctrlr->limits.max_io_qpairs) {
+        if (!ctrlr->warned_queue_limit.exchange(true)) {
+            log::warn(
+                "ctrlr {} of {}: I/O connect for qid {} refused: max_io_qpairs_per_ctrlr is {}",
+                ctrlr->cntlid, sub->nqn, cc.qid, ctrlr->limits.max_io_qpairs);
+        }
         invalid_param(req, false, offsetof(spec::connect_cmd, qid));
         return;
     }

@@ -376,11 +376,14 @@ uint8_t* tcp_qpair::icd_buffer(tcp_request& r) {
 }
 
 void tcp_qpair::handle_capsule() {
-    tcp_request* r = alloc_request();
+    // The request pool is sized for the deepest queue the transport allows;
+    // Connect sized this one (sqsize entries), and a host may not have more
+    // commands in flight than that (as the Linux host: queue depth = SQSIZE+1).
+    tcp_request* r = (connected && outstanding_ >= sqsize) ? nullptr : alloc_request();
     if (r == nullptr) {
         // The host ignored SQHD flow control: more commands than the queue holds.
         log::warn("tcp {} qid {}: more outstanding commands than the queue holds ({}), terminating",
-                  peer_.to_string(), qid, reqs_.size());
+                  peer_.to_string(), qid, connected ? sqsize : reqs_.size());
         fatal_error({st::fes::pdu_sequence_error, 0}, hdr_.data(), ch_.hlen);
         return;
     }

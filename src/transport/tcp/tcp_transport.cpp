@@ -40,28 +40,55 @@ void poll_group::forget_waiters_of(const tcp_qpair* q) {
                          buffer_waiters.end());
 }
 
+namespace {
+// How long a listener out of file descriptors stops accepting.
+constexpr auto fd_limit_backoff = std::chrono::milliseconds(100);
+}  // namespace
+
 struct tcp_transport::listener final : event_handler {
     tcp_transport* t = nullptr;
     reactor* r = nullptr;
     int fd = -1;
     transport_id trid;
     bool warned_fd_limit = false;
+    reactor::timer_id backoff_timer = 0;  // set while paused for lack of descriptors
 
     void on_events(uint32_t) override {
         for (;;) {
             const int c = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (c < 0) {
                 if (errno == EINTR || errno == ECONNABORTED) continue;
-                if ((errno == EMFILE || errno == ENFILE) && !warned_fd_limit) {
-                    warned_fd_limit = true;  // logged once, not per connection attempt
-                    log::error("tcp listener {}: out of file descriptors, refusing connections",
-                               trid.to_string());
-                }
+                if (errno == EMFILE || errno == ENFILE) pause();
                 return;
             }
             warned_fd_limit = false;
             t->place_connection(c, trid);
         }
+    }
+
+    // Out of descriptors: the pending connection stays in the backlog and the
+    // socket stays readable, so a level-triggered epoll would call us back at
+    // once, for ever (a reactor spinning at 100%). Stop watching the socket
+    // for a while instead; connections are accepted again when fds free up.
+    void pause() {
+        if (!warned_fd_limit) {
+            warned_fd_limit = true;  // logged once, not per connection attempt
+            log::error("tcp listener {}: out of file descriptors, refusing connections",
+                       trid.to_string());
+        }
+        r->del_fd(fd);
+        backoff_timer = r->add_timer(fd_limit_backoff, [this] {
+            backoff_timer = 0;
+            r->add_fd(fd, EPOLLIN, this);
+        });
+    }
+
+    // On r's thread: no callback of this listener runs after it.
+    void close_on_reactor() {
+        if (backoff_timer) r->cancel_timer(backoff_timer);
+        backoff_timer = 0;
+        r->del_fd(fd);
+        ::close(fd);
     }
 };
 
@@ -172,8 +199,7 @@ result<void> tcp_transport::stop_listen(const transport_id& trid) {
     // The listener's reactor may be handling it right now: remove it there.
     reactor* r = l->r;
     r->run_sync([&] {
-        r->del_fd(l->fd);
-        ::close(l->fd);
+        l->close_on_reactor();
         l.reset();
     });
     log::info("TCP stopped listening on {}:{}", trid.traddr, trid.trsvcid);
@@ -213,10 +239,7 @@ void tcp_transport::shutdown() {
     }
     for (auto& l : ls) {
         reactor* r = l->r;
-        r->run_sync([&] {
-            r->del_fd(l->fd);
-            ::close(l->fd);
-        });
+        r->run_sync([&] { l->close_on_reactor(); });
     }
     for (auto& g : groups_) {
         g->owner.run_sync([&] {
