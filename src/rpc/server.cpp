@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <list>
 #include <memory>
@@ -133,12 +134,18 @@ void server::run() {
     std::vector<pollfd> fds;
     std::vector<client*> owners;
     std::vector<char> buf(64 * 1024);
+    // Out of descriptors, a pending connection stays readable and poll() would
+    // return at once forever: stop watching the socket for a while instead.
+    using clock = std::chrono::steady_clock;
+    clock::time_point accept_resume{};
+    bool fd_limit_logged = false;
 
     while (!stop_) {
         fds.clear();
         owners.clear();
+        const bool accept_paused = clock::now() < accept_resume;
         fds.push_back({wake_fd_, POLLIN, 0});
-        fds.push_back({listen_fd_, POLLIN, 0});
+        fds.push_back({listen_fd_, static_cast<short>(accept_paused ? 0 : POLLIN), 0});
         for (auto& c : clients) {
             short ev = 0;
             if (!c->closing && !c->eof && c->pending() < max_pending_output) ev |= POLLIN;
@@ -146,7 +153,7 @@ void server::run() {
             fds.push_back({c->fd, ev, 0});
             owners.push_back(c.get());
         }
-        if (::poll(fds.data(), fds.size(), -1) < 0) {
+        if (::poll(fds.data(), fds.size(), accept_paused ? 100 : -1) < 0) {
             if (errno == EINTR) continue;
             log::error("RPC server: poll: {}", std::strerror(errno));
             break;
@@ -154,7 +161,18 @@ void server::run() {
         if (fds[1].revents & POLLIN) {
             for (;;) {
                 const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-                if (fd < 0) break;
+                if (fd < 0) {
+                    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                        accept_resume = clock::now() + std::chrono::milliseconds(100);
+                        if (!fd_limit_logged) {
+                            log::warn("RPC server: cannot accept ({}); retrying every 100 ms",
+                                      std::strerror(errno));
+                            fd_limit_logged = true;
+                        }
+                    }
+                    break;
+                }
+                fd_limit_logged = false;
                 if (clients.size() >= max_clients) {
                     log::warn("RPC server: more than {} clients, refusing one", max_clients);
                     ::close(fd);
