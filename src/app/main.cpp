@@ -59,6 +59,7 @@ int run(const app::options& o) {
         reactors.at(i).set_busy_poll(std::chrono::microseconds(o.busy_poll_us));
     }
     target tgt(reactors);
+    tgt.bdevs.set_ram_limit(o.mem_size_mb << 20);
     reactors.start();
     rpc::server rpc_server(tgt, o.rpc_socket);
     auto fail = [&](const std::string& msg) {

@@ -28,6 +28,11 @@ std::optional<int> parse_options(int argc, char** argv, options* out) {
                    "(0: always sleep when idle)")
         ->check(CLI::Range(0u, 1000000u))
         ->capture_default_str();
+    cli.add_option("-s,--mem-size", out->mem_size_mb,
+                   "MiB that RAM disks (bdev_malloc_create) may use in all; 0: any size that "
+                   "fits the memory available")
+        ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 40))
+        ->capture_default_str();
     cli.add_flag("--version", version, "print the version and exit");
     try {
         cli.parse(argc, argv);

@@ -1,6 +1,7 @@
 // Command line of the nvmf-target daemon.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -13,6 +14,8 @@ struct options {
     std::string log_level = "info";
     // Polling after work before a reactor sleeps; 0: interrupt-driven only.
     unsigned busy_poll_us = 100;
+    // -s/--mem-size: MiB that RAM disks may use in all (0: what the machine has free).
+    uint64_t mem_size_mb = 0;
 };
 
 // Parses argv. Returns the exit code when the process should stop now

@@ -1,7 +1,9 @@
 #include "bdev/bdev.hpp"
 
 #include <cstdio>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 namespace nvmf::bdev {
 
@@ -85,6 +87,60 @@ std::vector<std::shared_ptr<block_device>> registry::list() const {
     std::vector<std::shared_ptr<block_device>> out;
     for (auto& [_, d] : devs_) out.push_back(d);
     return out;
+}
+
+namespace {
+// Left to the rest of the process and the system when a RAM disk is created.
+constexpr uint64_t ram_reserve = uint64_t{256} << 20;
+
+// MemAvailable from /proc/meminfo in bytes; 0 when it cannot be read.
+uint64_t mem_available() {
+    std::ifstream in("/proc/meminfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("MemAvailable:", 0) != 0) continue;
+        std::istringstream fields(line.substr(13));
+        uint64_t kib = 0;
+        fields >> kib;
+        return kib << 10;
+    }
+    return 0;
+}
+
+std::string mib(uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+}  // namespace
+
+void registry::set_ram_limit(uint64_t bytes) {
+    std::lock_guard lk(mtx_);
+    ram_limit_ = bytes;
+}
+
+uint64_t registry::ram_limit() const {
+    std::lock_guard lk(mtx_);
+    return ram_limit_;
+}
+
+result<void> registry::check_ram(uint64_t bytes) const {
+    uint64_t in_use = 0;
+    uint64_t limit = 0;
+    {
+        std::lock_guard lk(mtx_);
+        for (const auto& [name, dev] : devs_) in_use += dev->ram_bytes();
+        limit = ram_limit_;
+    }
+    if (limit && (in_use > limit || bytes > limit - in_use)) {
+        return make_error(-ENOMEM, "a RAM disk of " + mib(bytes) + " exceeds the memory limit (" +
+                                       mib(limit) + ", " + mib(in_use) +
+                                       " already used by RAM disks; see --mem-size)");
+    }
+    const uint64_t avail = mem_available();
+    if (avail && (avail < ram_reserve || bytes > avail - ram_reserve)) {
+        return make_error(-ENOMEM, "a RAM disk of " + mib(bytes) +
+                                       " exceeds the memory available on this machine (" +
+                                       mib(avail) + " available, " + mib(ram_reserve) +
+                                       " kept free)");
+    }
+    return {};
 }
 
 }  // namespace nvmf::bdev

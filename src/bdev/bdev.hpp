@@ -72,6 +72,8 @@ public:
     virtual const char* product_name() const = 0;
     virtual bool supports(io_type t) const = 0;
     virtual bool volatile_write_cache() const { return false; }
+    // Memory this bdev holds committed (RAM disks), for the registry's RAM budget.
+    virtual uint64_t ram_bytes() const { return 0; }
     // Submits io; io.cb is called exactly once, possibly before submit returns.
     virtual void submit(io& io) = 0;
     // Driver specific fields for bdev_get_bdevs.
@@ -121,8 +123,19 @@ public:
     std::shared_ptr<block_device> find(const std::string& name) const;
     std::vector<std::shared_ptr<block_device>> list() const;
 
+    // RAM budget for RAM disks (daemon option --mem-size; 0: no budget of our
+    // own). A RAM disk is committed at creation, so one larger than what the
+    // machine has free would get the daemon killed by the OOM killer instead of
+    // failing the request.
+    void set_ram_limit(uint64_t bytes);
+    uint64_t ram_limit() const;
+    // Whether `bytes` more of RAM disk fit both the budget and the memory the
+    // kernel reports available (MemAvailable, less a reserve); -ENOMEM if not.
+    result<void> check_ram(uint64_t bytes) const;
+
 private:
     mutable std::mutex mtx_;
+    uint64_t ram_limit_ = 0;
     std::map<std::string, std::shared_ptr<block_device>> devs_;
 };
 

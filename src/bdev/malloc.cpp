@@ -36,6 +36,7 @@ public:
     ~malloc_bdev() override { munmap(map_, map_len_); }
 
     const char* product_name() const override { return "Malloc disk"; }
+    uint64_t ram_bytes() const override { return size_; }
     bool supports(io_type) const override { return true; }
 
     void submit(io& io) override {

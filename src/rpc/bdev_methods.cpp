@@ -73,6 +73,11 @@ result<json> create(context& ctx, const json& j, kind k) {
         }
     }
     if (ctx.tgt.bdevs.find(name)) return make_error(-EEXIST, "bdev '" + name + "' already exists");
+    if (k == kind::malloc) {
+        if (auto r = ctx.tgt.bdevs.check_ram(num_blocks * block_size); !r) {
+            return from_core(r.err());
+        }
+    }
     auto dev = k == kind::malloc ? bdev::make_malloc(name, num_blocks, block_size)
                                  : bdev::make_null(name, num_blocks, block_size);
     if (!uuid_str.empty()) dev->set_uuid(uuid);

@@ -60,11 +60,16 @@ bool loopback_only(const json& v) {
     return true;
 }
 
+constexpr uint64_t ram_limit_bytes = uint64_t{256} << 20;
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto& env = rpc_env::get();
     auto tgt = std::make_unique<nvmf::target>(env.rg);
+    // As the daemon's --mem-size: RAM disks past it are refused, so an input
+    // cannot make the process outgrow the fuzzer's RSS limit (-rss_limit_mb).
+    tgt->bdevs.set_ram_limit(ram_limit_bytes);
     {
         nvmf::rpc::context ctx(*tgt);
         nvmf::rpc::stream_splitter in;

@@ -200,6 +200,23 @@ TEST_F(rpc_params_test, bdev_create_checks) {
                  "missing required parameter 'name'");
 }
 
+TEST_F(rpc_params_test, bdev_malloc_create_keeps_to_memory) {
+    // More than the machine has free (the limit of 1 TiB is not reached): refused, not attempted.
+    expect_error("bdev_malloc_create",
+                 {{"name", "Huge"}, {"num_blocks", 1ull << 26}, {"block_size", 4096}}, -ENOMEM,
+                 "exceeds the memory available");
+    EXPECT_FALSE(tgt_.bdevs.find("Huge"));
+    // The --mem-size budget counts every RAM disk; null bdevs take no memory.
+    tgt_.bdevs.set_ram_limit(uint64_t{8} << 20);
+    ok("bdev_malloc_create", {{"name", "A"}, {"num_blocks", 8192}, {"block_size", 512}});
+    ok("bdev_malloc_create", {{"name", "B"}, {"num_blocks", 2048}, {"block_size", 2048}});
+    expect_error("bdev_malloc_create", {{"name", "C"}, {"num_blocks", 1}, {"block_size", 512}},
+                 -ENOMEM, "exceeds the memory limit (8 MiB, 8 MiB already used");
+    ok("bdev_null_create", {{"name", "N"}, {"num_blocks", 1ull << 30}, {"block_size", 512}});
+    ok("bdev_malloc_delete", {{"name", "A"}});
+    ok("bdev_malloc_create", {{"name", "C"}, {"num_blocks", 8192}, {"block_size", 512}});
+}
+
 TEST_F(rpc_params_test, bdev_create_names_and_duplicates) {
     auto a = run("bdev_malloc_create", {{"num_blocks", 8}, {"block_size", 512}});
     auto b = run("bdev_malloc_create", {{"num_blocks", 8}, {"block_size", 512}});
