@@ -233,14 +233,43 @@ std::map<std::string, method_cli> methods() {
                        };
                    }};
     }
+    m["nvmf_subsystem_listener_set_ana_state"] = {
+        "set a listener's ANA state: NQN -n STATE -t TRTYPE -a TRADDR -s TRSVCID [-f ADRFAM] "
+        "[-g ANAGRPID]",
+        [](CLI::App& app) {
+            struct s {
+                std::string nqn, state, trtype, traddr;
+                std::optional<std::string> trsvcid, adrfam;
+                std::optional<uint32_t> anagrpid;
+            };
+            auto v = std::make_shared<s>();
+            app.add_option("nqn", v->nqn, "subsystem NQN")->required();
+            app.add_option("-n,--ana-state", v->state,
+                           "optimized, non_optimized, inaccessible, persistent_loss or change")
+                ->required();
+            app.add_option("-t,--trtype", v->trtype, "transport type (tcp)")->required();
+            app.add_option("-a,--traddr", v->traddr, "address")->required();
+            app.add_option("-s,--trsvcid", v->trsvcid, "port");
+            app.add_option("-f,--adrfam", v->adrfam, "ipv4 or ipv6");
+            app.add_option("-g,--anagrpid", v->anagrpid, "ANA group (default: every group)");
+            return [v] {
+                json p{{"nqn", v->nqn},
+                       {"ana_state", v->state},
+                       {"listen_address",
+                        listen_address(v->trtype, v->traddr, v->trsvcid, v->adrfam)}};
+                put(p, "anagrpid", v->anagrpid);
+                return p;
+            };
+        }};
     nqn_only("nvmf_subsystem_get_listeners", "listeners of a subsystem: NQN");
     nqn_only("nvmf_subsystem_get_controllers", "controllers of a subsystem: NQN");
     nqn_only("nvmf_subsystem_get_qpairs", "queue pairs of a subsystem: NQN");
     m["nvmf_subsystem_add_ns"] = {
-        "add a namespace: NQN BDEV [-n NSID] [-u UUID] [-g NGUID] [-e EUI64]", [](CLI::App& app) {
+        "add a namespace: NQN BDEV [-n NSID] [-u UUID] [-g NGUID] [-e EUI64] [-a ANAGRPID]",
+        [](CLI::App& app) {
             struct s {
                 std::string nqn, bdev;
-                std::optional<uint32_t> nsid;
+                std::optional<uint32_t> nsid, anagrpid;
                 std::optional<std::string> uuid, nguid, eui64;
             };
             auto v = std::make_shared<s>();
@@ -250,9 +279,11 @@ std::map<std::string, method_cli> methods() {
             app.add_option("-u,--uuid", v->uuid, "namespace UUID");
             app.add_option("-g,--nguid", v->nguid, "namespace NGUID (32 hex digits)");
             app.add_option("-e,--eui64", v->eui64, "namespace EUI-64 (16 hex digits)");
+            app.add_option("-a,--anagrpid", v->anagrpid, "ANA group (default: the NSID)");
             return [v] {
                 json ns{{"bdev_name", v->bdev}};
                 put(ns, "nsid", v->nsid);
+                put(ns, "anagrpid", v->anagrpid);
                 put(ns, "uuid", v->uuid);
                 put(ns, "nguid", v->nguid);
                 put(ns, "eui64", v->eui64);

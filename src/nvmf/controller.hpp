@@ -16,6 +16,8 @@
 
 #include "nvme/spec/fabrics.hpp"
 #include "nvme/spec/nvme.hpp"
+#include "nvmf/ana.hpp"
+#include "nvmf/transport_id.hpp"
 #include "reactor/reactor.hpp"
 
 namespace nvmf {
@@ -63,6 +65,16 @@ public:
     std::array<uint8_t, 16> hostid{};
     reactor* const admin_reactor;
     const controller_limits limits;
+    // The listener the admin queue came in on, and its ANA states (null when
+    // that is not a listener of the subsystem, as for discovery).
+    const transport_id listen_trid;
+    const std::shared_ptr<const ana_states> ana;
+    const bool ana_reporting;  // the subsystem's ana_reporting, fixed at creation
+
+    // Any thread: the state this controller reports for an ANA group.
+    ana_state ana_state_of(uint32_t anagrpid) const {
+        return ana ? ana->get(anagrpid) : ana_state::optimized;
+    }
 
     bool is_discovery() const;
 

@@ -106,6 +106,11 @@ result<uint32_t> subsystem::add_ns(std::shared_ptr<bdev::block_device> dev, cons
     } else if (ns_->find(nsid)) {
         return make_error(-EEXIST, "NSID " + std::to_string(nsid) + " is already in use in " + nqn);
     }
+    if (p.anagrpid > max) {
+        return make_error(-EINVAL, "ANA group " + std::to_string(p.anagrpid) +
+                                       " is above ANAGRPMAX (max_namespaces, " +
+                                       std::to_string(max) + ")");
+    }
     for (const auto& n : ns_->slots) {
         if (n && n->dev == dev) {
             return make_error(-EEXIST, "bdev " + dev->name() + " is already a namespace of " + nqn);
@@ -126,6 +131,7 @@ result<uint32_t> subsystem::add_ns(std::shared_ptr<bdev::block_device> dev, cons
     next->slots[nsid - 1] = n;
     ns_ = std::move(next);
     ns_gen_.fetch_add(1, std::memory_order_release);
+    ana_chgcnt_.fetch_add(1, std::memory_order_relaxed);  // a group's NSID list changed
     ++dev->claims;
     return nsid;
 }
@@ -140,6 +146,7 @@ result<void> subsystem::remove_ns(uint32_t nsid) {
     next->slots[nsid - 1].reset();
     ns_ = std::move(next);
     ns_gen_.fetch_add(1, std::memory_order_release);
+    ana_chgcnt_.fetch_add(1, std::memory_order_relaxed);
     return {};
 }
 
@@ -180,18 +187,20 @@ bool subsystem::host_allowed(const std::string& hostnqn) const {
     return params_.allow_any_host || hosts_.count(hostnqn) != 0;
 }
 
-result<void> subsystem::add_listener(const transport_id& trid) {
+result<void> subsystem::add_listener(const transport_id& trid, ana_state initial) {
     std::lock_guard lk(mtx_);
-    if (std::find(listeners_.begin(), listeners_.end(), trid) != listeners_.end()) {
+    auto same = [&](const listener& l) { return l.trid == trid; };
+    if (std::any_of(listeners_.begin(), listeners_.end(), same)) {
         return make_error(-EEXIST, "listener " + trid.to_string() + " already exists on " + nqn);
     }
-    listeners_.push_back(trid);
+    listeners_.push_back({trid, std::make_shared<ana_states>(params_.max_namespaces, initial)});
     return {};
 }
 
 result<void> subsystem::remove_listener(const transport_id& trid) {
     std::lock_guard lk(mtx_);
-    auto it = std::find(listeners_.begin(), listeners_.end(), trid);
+    auto it = std::find_if(listeners_.begin(), listeners_.end(),
+                           [&](const listener& l) { return l.trid == trid; });
     if (it == listeners_.end()) {
         return make_error(-ENOENT, "listener " + trid.to_string() + " does not exist on " + nqn);
     }
@@ -201,12 +210,42 @@ result<void> subsystem::remove_listener(const transport_id& trid) {
 
 std::vector<transport_id> subsystem::listeners() const {
     std::lock_guard lk(mtx_);
-    return listeners_;
+    std::vector<transport_id> out;
+    for (const auto& l : listeners_) out.push_back(l.trid);
+    return out;
 }
 
 bool subsystem::listener_allowed(const transport_id& trid) const {
+    return listener_ana(trid) != nullptr;
+}
+
+uint32_t subsystem::anagrpmax() const {
     std::lock_guard lk(mtx_);
-    return std::find(listeners_.begin(), listeners_.end(), trid) != listeners_.end();
+    return params_.max_namespaces;
+}
+
+std::shared_ptr<const ana_states> subsystem::listener_ana(const transport_id& trid) const {
+    std::lock_guard lk(mtx_);
+    for (const auto& l : listeners_) {
+        if (l.trid == trid) return l.ana;
+    }
+    return nullptr;
+}
+
+result<bool> subsystem::set_ana_state(const transport_id& trid, uint32_t anagrpid, ana_state s) {
+    std::lock_guard lk(mtx_);
+    if (anagrpid > params_.max_namespaces) {
+        return make_error(-EINVAL, "ANA group " + std::to_string(anagrpid) +
+                                       " is above ANAGRPMAX (" +
+                                       std::to_string(params_.max_namespaces) + ") of " + nqn);
+    }
+    for (auto& l : listeners_) {
+        if (!(l.trid == trid)) continue;
+        const bool changed = l.ana->set(anagrpid, s);
+        if (changed) ana_chgcnt_.fetch_add(1, std::memory_order_relaxed);
+        return changed;
+    }
+    return make_error(-ENOENT, "listener " + trid.to_string() + " does not exist on " + nqn);
 }
 
 result<uint16_t> subsystem::allocate_cntlid() {

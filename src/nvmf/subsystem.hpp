@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "nvmf/ana.hpp"
 #include "nvmf/ns.hpp"
 #include "nvmf/transport_id.hpp"
 #include "util/result.hpp"
@@ -76,10 +77,24 @@ public:
     void set_allow_any_host(bool allow);
     bool host_allowed(const std::string& hostnqn) const;
 
-    result<void> add_listener(const transport_id& trid);
+    // A listener starts with every ANA group in `initial`.
+    result<void> add_listener(const transport_id& trid, ana_state initial = ana_state::optimized);
     result<void> remove_listener(const transport_id& trid);
     std::vector<transport_id> listeners() const;
     bool listener_allowed(const transport_id& trid) const;
+
+    // ANA. Groups are 1..anagrpmax() (ANAGRPMAX = NANAGRPID = max_namespaces).
+    uint32_t anagrpmax() const;
+    // The states a controller created on trid reports; null when trid is not
+    // a listener of this subsystem.
+    std::shared_ptr<const ana_states> listener_ana(const transport_id& trid) const;
+    // Sets the state of one group (anagrpid 1..anagrpmax) or of every group
+    // (0) on a listener. Returns whether anything changed; the ANA change
+    // count moves when it did.
+    result<bool> set_ana_state(const transport_id& trid, uint32_t anagrpid, ana_state s);
+    // CHGCNT of the ANA log page: bumped by every change of a state or of
+    // the groups' namespaces.
+    uint64_t ana_change_count() const { return ana_chgcnt_.load(std::memory_order_relaxed); }
 
     // Controllers. The cntlid allocator cycles through [min_cntlid, max_cntlid].
     result<uint16_t> allocate_cntlid();
@@ -106,7 +121,12 @@ private:
     std::shared_ptr<const ns_table> ns_;
     std::atomic<uint64_t> ns_gen_{0};
     std::set<std::string> hosts_;
-    std::vector<transport_id> listeners_;
+    struct listener {
+        transport_id trid;
+        std::shared_ptr<ana_states> ana;
+    };
+    std::vector<listener> listeners_;
+    std::atomic<uint64_t> ana_chgcnt_{0};
     std::map<uint16_t, std::weak_ptr<controller>> ctrlrs_;
     uint16_t next_cntlid_ = 1;
 };

@@ -133,7 +133,8 @@ result<void> target::listen(const transport_id& trid) {
     return t->listen(trid);
 }
 
-result<void> target::add_listener(const std::string& nqn, const transport_id& raw) {
+result<void> target::add_listener(const std::string& nqn, const transport_id& raw,
+                                  ana_state initial) {
     auto trid = normalize_trid(raw);
     if (!trid) return trid.err();
     auto s = find_subsystem(nqn);
@@ -141,7 +142,7 @@ result<void> target::add_listener(const std::string& nqn, const transport_id& ra
     if (!find_transport(trid->trtype)) {
         return make_error(-EINVAL, "transport " + trid->trtype + " has not been created");
     }
-    if (auto r = s->add_listener(*trid); !r) return r;
+    if (auto r = s->add_listener(*trid, initial); !r) return r;
     if (auto r = listen(*trid); !r) {
         (void)s->remove_listener(*trid);
         return r;
@@ -158,15 +159,39 @@ result<void> target::remove_listener(const std::string& nqn, const transport_id&
     if (auto r = s->remove_listener(*trid); !r) return r;
     // Connections that came in on this address lose their controllers.
     for (auto& c : s->controllers()) {
-        // Not admin_qp: it belongs to the admin reactor and may be freed meanwhile;
-        // qpairs() holds the live admin queue (qid 0, listed first).
-        auto qs = c->qpairs();
-        if (!qs.empty() && qs.front()->qid == 0 && qs.front()->listen_trid() == *trid) {
-            c->destroy("listener removed");
-        }
+        if (c->listen_trid == *trid) c->destroy("listener removed");
     }
     stop_listen_if_unused(*this, *trid);
     discovery_changed();
+    return {};
+}
+
+result<void> target::set_ana_state(const std::string& nqn, const transport_id& raw,
+                                   uint32_t anagrpid, ana_state state) {
+    auto trid = normalize_trid(raw);
+    if (!trid) return trid.err();
+    auto s = find_subsystem(nqn);
+    if (!s) return make_error(-ENOENT, "subsystem " + nqn + " does not exist");
+    if (s->is_discovery() || !s->params().ana_reporting) {
+        return make_error(-EINVAL, "ANA reporting is not enabled on " + nqn +
+                                       " (nvmf_create_subsystem ana_reporting)");
+    }
+    auto changed = s->set_ana_state(*trid, anagrpid, state);
+    if (!changed) return changed.err();
+    if (!*changed) return {};
+    log::info("{}: ANA group {} on {} is now {}", nqn,
+              anagrpid ? std::to_string(anagrpid) : std::string("*"), trid->to_string(),
+              to_string(state));
+    for (auto& c : s->controllers()) {
+        if (!(c->listen_trid == *trid)) continue;
+        std::weak_ptr<controller> w = c;
+        c->admin_reactor->post([w] {
+            if (auto c = w.lock(); c && !c->destroyed()) {
+                c->raise_event(spec::aer::type_notice, spec::aer::notice_ana_change,
+                               spec::lid::ana);
+            }
+        });
+    }
     return {};
 }
 

@@ -47,9 +47,15 @@ public:
 
     // Listeners. add_listener allows the subsystem on trid and makes sure the
     // transport listens there; the socket closes when no subsystem uses it.
-    result<void> add_listener(const std::string& nqn, const transport_id& trid);
+    result<void> add_listener(const std::string& nqn, const transport_id& trid,
+                              ana_state initial = ana_state::optimized);
     result<void> remove_listener(const std::string& nqn, const transport_id& trid);
     result<void> listen(const transport_id& trid);
+    // Sets a listener's ANA state for one group (1..ANAGRPMAX) or all (0).
+    // The subsystem must have ana_reporting. Controllers on that listener get
+    // an ANA change event when a state changed.
+    result<void> set_ana_state(const std::string& nqn, const transport_id& trid, uint32_t anagrpid,
+                               ana_state state);
 
     result<void> start_subsystem(const std::string& nqn);
     result<void> stop_subsystem(const std::string& nqn);

@@ -32,6 +32,7 @@ result<json> nvmf_get_subsystems(context& ctx, const json& p);
 result<json> nvmf_subsystem_add_listener(context& ctx, const json& p);
 result<json> nvmf_subsystem_remove_listener(context& ctx, const json& p);
 result<json> nvmf_subsystem_get_listeners(context& ctx, const json& p);
+result<json> nvmf_subsystem_listener_set_ana_state(context& ctx, const json& p);
 result<json> nvmf_subsystem_add_ns(context& ctx, const json& p);
 result<json> nvmf_subsystem_remove_ns(context& ctx, const json& p);
 result<json> nvmf_subsystem_add_host(context& ctx, const json& p);
@@ -49,5 +50,7 @@ json file_bdev_config_entry(const bdev::block_device& dev);  // uring and aio
 json trid_to_json(const transport_id& t);
 json subsystem_to_json(const subsystem& s);
 json ns_to_json(const ns& n);  // nvmf_subsystem_add_ns "namespace" object
+// nvmf_subsystem_get_listeners "ana_states": the groups that hold namespaces.
+json ana_states_to_json(const subsystem& s, const transport_id& listener);
 
 }  // namespace nvmf::rpc

@@ -65,6 +65,7 @@ constexpr method table[] = {
     {"nvmf_subsystem_add_listener", nvmf_subsystem_add_listener},
     {"nvmf_subsystem_remove_listener", nvmf_subsystem_remove_listener},
     {"nvmf_subsystem_get_listeners", nvmf_subsystem_get_listeners},
+    {"nvmf_subsystem_listener_set_ana_state", nvmf_subsystem_listener_set_ana_state},
     {"nvmf_subsystem_add_ns", nvmf_subsystem_add_ns},
     {"nvmf_subsystem_remove_ns", nvmf_subsystem_remove_ns},
     {"nvmf_subsystem_add_host", nvmf_subsystem_add_host},
@@ -139,6 +140,18 @@ json save_config(target& tgt) {
         auto table = s->ns_snapshot();
         for (auto& n : table->slots) {
             if (n) entry("nvmf_subsystem_add_ns", {{"nqn", s->nqn}, {"namespace", ns_to_json(*n)}});
+        }
+        // Listener ANA states that differ from the default (optimized), per group.
+        for (auto& l : s->listeners()) {
+            auto ana = s->listener_ana(l);
+            for (uint32_t g = 1; ana && g <= ana->groups(); ++g) {
+                if (ana->get(g) == ana_state::optimized) continue;
+                entry("nvmf_subsystem_listener_set_ana_state",
+                      {{"nqn", s->nqn},
+                       {"listen_address", trid_to_json(l)},
+                       {"ana_state", to_string(ana->get(g))},
+                       {"anagrpid", g}});
+            }
         }
     }
     return json{

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <map>
+#include <set>
 #include <string>
 
 #include "nvme/spec/fabrics.hpp"
@@ -48,7 +49,23 @@ result<transport_id> read_trid(const json& j) {
     return *n;
 }
 
-result<transport_id> listener_params(const json& j, std::string& nqn) {
+// Reads an "ana_state" parameter (SPDK's names, plus persistent_loss and change).
+void ana_state_param(params& p, ana_state& out, bool required) {
+    std::string name;
+    if (!p.str("ana_state", name, required, 32)) return;
+    if (auto st = ana_state_from_string(name)) {
+        out = *st;
+    } else {
+        p.fail(
+            "parameter 'ana_state' must be optimized, non_optimized, inaccessible, "
+            "persistent_loss or change, got '" +
+            name + "'");
+    }
+}
+
+// nvmf_subsystem_add_listener / _remove_listener: the address, and for adding
+// the ANA state every group starts in on it (SPDK's listener option).
+result<transport_id> listener_params(const json& j, std::string& nqn, ana_state* initial) {
     params p(j, false);
     nqn_param(p, nqn);
     const json* addr = p.object("listen_address", true);
@@ -56,10 +73,7 @@ result<transport_id> listener_params(const json& j, std::string& nqn) {
     if (p.boolean("secure_channel", secure, false) && secure) {
         p.fail("parameter 'secure_channel': TLS is not supported by this target");
     }
-    std::string ana;
-    if (p.str("ana_state", ana, false, 32) && ana != "optimized") {
-        p.fail("parameter 'ana_state': only 'optimized' is supported");
-    }
+    if (initial) ana_state_param(p, *initial, false);
     if (auto r = p.finish(); !r) return r.err();
     return read_trid(*addr);
 }
@@ -97,6 +111,21 @@ json ns_to_json(const ns& n) {
     if (n.has_eui64) j["eui64"] = hex_upper(n.eui64.data(), n.eui64.size());
     if (n.anagrpid != n.nsid) j["anagrpid"] = n.anagrpid;
     return j;
+}
+
+json ana_states_to_json(const subsystem& s, const transport_id& listener) {
+    json out = json::array();
+    auto ana = s.listener_ana(listener);
+    if (!ana || s.is_discovery()) return out;
+    std::set<uint32_t> groups;
+    auto table = s.ns_snapshot();
+    for (auto& n : table->slots) {
+        if (n) groups.insert(n->anagrpid);
+    }
+    for (uint32_t g : groups) {
+        out.push_back({{"ana_group", g}, {"ana_state", to_string(ana->get(g))}});
+    }
+    return out;
 }
 
 json subsystem_to_json(const subsystem& s) {
@@ -227,16 +256,22 @@ result<json> nvmf_get_subsystems(context& ctx, const json& j) {
 
 result<json> nvmf_subsystem_add_listener(context& ctx, const json& j) {
     std::string nqn;
-    auto trid = listener_params(j, nqn);
+    ana_state initial = ana_state::optimized;
+    auto trid = listener_params(j, nqn, &initial);
     if (!trid) return trid.err();
-    if (auto s = lookup(ctx, nqn); !s) return s.err();
-    if (auto r = ctx.tgt.add_listener(nqn, *trid); !r) return spdk_invalid(r.err());
+    auto s = lookup(ctx, nqn);
+    if (!s) return s.err();
+    if (initial != ana_state::optimized && !(*s)->params().ana_reporting) {
+        return invalid_params("parameter 'ana_state': ANA reporting is not enabled on " + nqn +
+                              " (nvmf_create_subsystem ana_reporting)");
+    }
+    if (auto r = ctx.tgt.add_listener(nqn, *trid, initial); !r) return spdk_invalid(r.err());
     return json(true);
 }
 
 result<json> nvmf_subsystem_remove_listener(context& ctx, const json& j) {
     std::string nqn;
-    auto trid = listener_params(j, nqn);
+    auto trid = listener_params(j, nqn, nullptr);
     if (!trid) return trid.err();
     if (auto s = lookup(ctx, nqn); !s) return s.err();
     if (auto r = ctx.tgt.remove_listener(nqn, *trid); !r) return spdk_invalid(r.err());
@@ -252,9 +287,28 @@ result<json> nvmf_subsystem_get_listeners(context& ctx, const json& j) {
     if (!s) return s.err();
     json out = json::array();
     for (auto& l : (*s)->listeners()) {
-        out.push_back({{"address", trid_to_json(l)}, {"ana_state", "optimized"}});
+        out.push_back({{"address", trid_to_json(l)}, {"ana_states", ana_states_to_json(**s, l)}});
     }
     return out;
+}
+
+result<json> nvmf_subsystem_listener_set_ana_state(context& ctx, const json& j) {
+    params p(j, false);
+    std::string nqn;
+    nqn_param(p, nqn);
+    const json* addr = p.object("listen_address", true);
+    ana_state state = ana_state::optimized;
+    ana_state_param(p, state, true);
+    uint32_t anagrpid = 0;
+    p.u32("anagrpid", anagrpid, false, 1, 0xfffffffe);
+    if (auto r = p.finish(); !r) return r.err();
+    auto trid = read_trid(*addr);
+    if (!trid) return trid.err();
+    if (auto s = lookup(ctx, nqn); !s) return s.err();
+    if (auto r = ctx.tgt.set_ana_state(nqn, *trid, anagrpid, state); !r) {
+        return spdk_invalid(r.err());
+    }
+    return json(true);
 }
 
 result<json> nvmf_subsystem_add_ns(context& ctx, const json& j) {

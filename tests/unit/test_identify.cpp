@@ -86,6 +86,33 @@ TEST(identify_builder, ctrlr_nvm_fields) {
     EXPECT_EQ(raw[1803], 1);  // MSDBD
 }
 
+TEST(identify_builder, ctrlr_ana_fields) {
+    auto in = nvm_input();
+    const auto plain = build_identify_ctrlr(in);
+    const auto* p = reinterpret_cast<const uint8_t*>(&plain);
+    EXPECT_EQ(p[342], 0);                  // ANATT
+    EXPECT_EQ(p[343], 0);                  // ANACAP
+    EXPECT_EQ(le32_at(&plain, 344), 0u);   // ANAGRPMAX
+    EXPECT_EQ(le32_at(&plain, 540), 32u);  // MNAN = NN even without ANA
+
+    in.ana_reporting = true;
+    in.anagrpmax = 32;
+    const auto id = build_identify_ctrlr(in);
+    const auto* raw = reinterpret_cast<const uint8_t*>(&id);
+    EXPECT_EQ(raw[76], 0x0b);  // CMIC: multi port, multi controller, ANA reporting
+    EXPECT_EQ(le32_at(&id, 92), (1u << 8) | (1u << 11));  // OAES: + ANA change notices
+    EXPECT_EQ(raw[342], cmd::ana_transition_time_s);
+    EXPECT_EQ(raw[343], 0x5f);          // all five states, ANAGRPID fixed while attached
+    EXPECT_EQ(le32_at(&id, 344), 32u);  // ANAGRPMAX
+    EXPECT_EQ(le32_at(&id, 348), 32u);  // NANAGRPID
+    EXPECT_EQ(le32_at(&id, 540), 32u);  // MNAN
+
+    in.discovery = true;  // a discovery controller never reports ANA
+    const auto disc = build_identify_ctrlr(in);
+    EXPECT_EQ(disc.cmic, 0);
+    EXPECT_EQ(disc.anacap, 0);
+}
+
 TEST(identify_builder, ctrlr_vwc_and_mdts_edges) {
     auto in = nvm_input();
     in.volatile_write_cache = true;

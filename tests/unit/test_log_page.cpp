@@ -11,6 +11,7 @@
 #include "bdev/bdev.hpp"
 #include "nvme/spec/fabrics.hpp"
 #include "nvme/spec/log.hpp"
+#include "nvmf/ana.hpp"
 #include "nvmf/cmd/log_builder.hpp"
 
 namespace nvmf::test {
@@ -25,6 +26,73 @@ spec::discovery_log_entry entry(const char* nqn, const char* port) {
     std::strcpy(e.traddr, "127.0.0.1");
     std::strcpy(e.trsvcid, port);
     return e;
+}
+
+TEST(log_builder, ana_log_groups_and_nsids) {
+    const std::vector<cmd::ana_group> groups = {
+        {1, static_cast<uint8_t>(ana_state::optimized), {1}},
+        {4, static_cast<uint8_t>(ana_state::inaccessible), {2, 7}},
+    };
+    const auto img = cmd::build_ana_log(groups, 9, false);
+    ASSERT_EQ(img.size(), 16u + 32 + 4 + 32 + 8);
+    spec::ana_log_header h;
+    std::memcpy(&h, img.data(), sizeof(h));
+    EXPECT_EQ(h.chgcnt, 9u);
+    EXPECT_EQ(h.ngrps, 2);
+    spec::ana_group_descriptor d;
+    std::memcpy(&d, img.data() + 16, sizeof(d));
+    EXPECT_EQ(d.anagrpid, 1u);
+    EXPECT_EQ(d.nnsids, 1u);
+    EXPECT_EQ(d.chgcnt, 9u);
+    EXPECT_EQ(d.state, 0x1);
+    uint32_t nsid;
+    std::memcpy(&nsid, img.data() + 48, 4);
+    EXPECT_EQ(nsid, 1u);
+    std::memcpy(&d, img.data() + 52, sizeof(d));
+    EXPECT_EQ(d.anagrpid, 4u);
+    EXPECT_EQ(d.nnsids, 2u);
+    EXPECT_EQ(d.state, 0x3);
+    std::memcpy(&nsid, img.data() + 84, 4);
+    EXPECT_EQ(nsid, 2u);
+    std::memcpy(&nsid, img.data() + 88, 4);
+    EXPECT_EQ(nsid, 7u);
+
+    // Return Groups Only: descriptors with NNSIDS 0 and no lists.
+    const auto rgo = cmd::build_ana_log(groups, 9, true);
+    ASSERT_EQ(rgo.size(), 16u + 2 * 32);
+    std::memcpy(&d, rgo.data() + 48, sizeof(d));
+    EXPECT_EQ(d.anagrpid, 4u);
+    EXPECT_EQ(d.nnsids, 0u);
+    EXPECT_EQ(d.state, 0x3);
+
+    const auto empty = cmd::build_ana_log({}, 0, false);
+    EXPECT_EQ(empty.size(), 16u);
+}
+
+TEST(ana, states_strings_and_io_status) {
+    ana_states s(4);
+    EXPECT_EQ(s.get(1), ana_state::optimized);
+    EXPECT_EQ(s.get(0), ana_state::inaccessible);  // no namespace is in group 0 or past the max
+    EXPECT_EQ(s.get(5), ana_state::inaccessible);
+    EXPECT_TRUE(s.set(2, ana_state::change));
+    EXPECT_FALSE(s.set(2, ana_state::change));
+    EXPECT_EQ(s.get(2), ana_state::change);
+    EXPECT_EQ(s.get(3), ana_state::optimized);
+    EXPECT_TRUE(s.set(0, ana_state::non_optimized));  // every group
+    for (uint32_t g = 1; g <= 4; ++g) EXPECT_EQ(s.get(g), ana_state::non_optimized);
+
+    for (auto st : {ana_state::optimized, ana_state::non_optimized, ana_state::inaccessible,
+                    ana_state::persistent_loss, ana_state::change}) {
+        EXPECT_EQ(ana_state_from_string(to_string(st)), st);
+    }
+    EXPECT_FALSE(ana_state_from_string("Optimized"));
+    EXPECT_FALSE(ana_state_from_string(""));
+
+    EXPECT_EQ(ana_io_status(ana_state::optimized), 0);
+    EXPECT_EQ(ana_io_status(ana_state::non_optimized), 0);
+    EXPECT_EQ(ana_io_status(ana_state::inaccessible), 0x0604);  // SCT 3h, SC 02h
+    EXPECT_EQ(ana_io_status(ana_state::persistent_loss), 0x0602);
+    EXPECT_EQ(ana_io_status(ana_state::change), 0x0606);
 }
 
 TEST(log_builder, error_log_entries_newest_first) {

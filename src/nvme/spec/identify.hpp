@@ -189,6 +189,16 @@ constexpr uint8_t multi_ctrlr = 1u << 1;
 constexpr uint8_t ana_reporting = 1u << 3;
 }  // namespace cmic
 
+// ANACAP: which ANA states the controller reports, and group ID rules.
+namespace anacap {
+constexpr uint8_t optimized = 1u << 0;
+constexpr uint8_t non_optimized = 1u << 1;
+constexpr uint8_t inaccessible = 1u << 2;
+constexpr uint8_t persistent_loss = 1u << 3;
+constexpr uint8_t change = 1u << 4;
+constexpr uint8_t grpid_fixed_while_attached = 1u << 6;
+}  // namespace anacap
+
 // LPA.
 namespace lpa {
 constexpr uint8_t smart_per_ns = 1u << 0;

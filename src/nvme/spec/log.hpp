@@ -1,6 +1,6 @@
 // Log pages (NVM Express Base Specification 2.0, 5.16.1): Error Information,
 // SMART / Health Information, Firmware Slot Information, Commands Supported
-// and Effects, Changed Namespace List. The discovery log page lives in
+// and Effects, Changed Namespace List, Asymmetric Namespace Access. The discovery log page lives in
 // fabrics.hpp. Every struct is byte-exact; offsets are asserted below.
 #pragma once
 
@@ -129,5 +129,32 @@ struct changed_ns_list_log {
     uint32_t nsid[changed_ns_list_entries];
 };
 static_assert(sizeof(changed_ns_list_log) == 4096);
+
+// Asymmetric Namespace Access log (Base 2.0, 5.16.1.12): a header, then per
+// ANA group a descriptor followed by its NSIDs (none with RGO).
+namespace ana_lsp {
+constexpr uint8_t rgo = 1u << 0;  // Return Groups Only
+}  // namespace ana_lsp
+
+struct ana_log_header {
+    uint64_t chgcnt;
+    uint16_t ngrps;
+    uint8_t reserved10[6];
+};
+static_assert(sizeof(ana_log_header) == 16);
+static_assert(offsetof(ana_log_header, ngrps) == 8);
+
+struct ana_group_descriptor {
+    uint32_t anagrpid;
+    uint32_t nnsids;
+    uint64_t chgcnt;
+    uint8_t state;  // bits 3:0, ana_state codes
+    uint8_t reserved17[15];
+    // uint32_t nsid[nnsids] follows
+};
+static_assert(sizeof(ana_group_descriptor) == 32);
+static_assert(offsetof(ana_group_descriptor, nnsids) == 4);
+static_assert(offsetof(ana_group_descriptor, chgcnt) == 8);
+static_assert(offsetof(ana_group_descriptor, state) == 16);
 
 }  // namespace nvmf::spec

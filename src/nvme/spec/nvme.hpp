@@ -166,6 +166,14 @@ constexpr uint8_t discover_restart = 0x90;
 constexpr uint8_t auth_required = 0x91;
 }  // namespace sc_cmd
 
+// Path related status (SCT 3): ANA states a host fails over on.
+namespace sc_path {
+constexpr uint8_t internal_path_error = 0x00;
+constexpr uint8_t ana_persistent_loss = 0x01;
+constexpr uint8_t ana_inaccessible = 0x02;
+constexpr uint8_t ana_transition = 0x03;
+}  // namespace sc_path
+
 // Media and data integrity errors (SCT 2).
 namespace sc_media {
 constexpr uint8_t write_fault = 0x80;

@@ -53,8 +53,10 @@ bool vwc_present(request& req, const controller& c) {
 uint32_t supported_aec(const controller& c) {
     // SMART critical warning bits are accepted although no SMART event is
     // ever raised; hosts commonly set them.
-    return c.is_discovery() ? spec::aer::cfg_discovery_log_change_notice
-                            : (0xffu | spec::aer::cfg_ns_attr_notice);
+    if (c.is_discovery()) return spec::aer::cfg_discovery_log_change_notice;
+    // ANA change notices exist only where Identify OAES reports them.
+    return 0xffu | spec::aer::cfg_ns_attr_notice |
+           (c.ana_reporting ? spec::aer::cfg_ana_change_notice : 0u);
 }
 
 bool allowed_on_discovery(uint8_t fid) {

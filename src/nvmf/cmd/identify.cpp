@@ -81,6 +81,8 @@ void identify_ctrlr_cmd(request& req, controller& c) {
     in.aer_limit = static_cast<uint8_t>(aer_limit);
     in.error_log_entries = static_cast<uint8_t>(error_log_entries);
     in.kas = 1;
+    in.ana_reporting = c.ana_reporting;
+    in.anagrpmax = table.max_nsid();
     const spec::identify_ctrlr id = build_identify_ctrlr(in);
     reply(req, &id, sizeof(id));
 }
@@ -100,7 +102,7 @@ void identify_ns_cmd(request& req, controller& c) {
         reply(req, &zero, sizeof(zero));
         return;
     }
-    const spec::identify_ns id = build_identify_ns(ns_input(*n, c.subsys->params().ana_reporting));
+    const spec::identify_ns id = build_identify_ns(ns_input(*n, c.ana_reporting));
     reply(req, &id, sizeof(id));
 }
 
@@ -127,7 +129,7 @@ void ns_descriptors_cmd(request& req, controller& c) {
         complete(req, invalid_namespace());
         return;
     }
-    const auto list = build_ns_id_descriptors(ns_input(*n, c.subsys->params().ana_reporting));
+    const auto list = build_ns_id_descriptors(ns_input(*n, c.ana_reporting));
     reply(req, list.data(), list.size());
 }
 

@@ -75,6 +75,18 @@ spec::identify_ctrlr build_identify_ctrlr(const identify_ctrlr_input& in) {
         id.icdoff = 0;
         id.fcatt = 0;  // dynamic controller model
         id.msdbd = 1;
+        // Linux requires 0 < MNAN <= NN before it uses ANA: every NSID may be attached.
+        id.mnan = in.max_namespaces;
+        if (in.ana_reporting) {
+            id.cmic |= spec::cmic::ana_reporting;
+            id.oaes |= spec::aer::cfg_ana_change_notice;
+            id.anatt = ana_transition_time_s;
+            id.anacap = spec::anacap::optimized | spec::anacap::non_optimized |
+                        spec::anacap::inaccessible | spec::anacap::persistent_loss |
+                        spec::anacap::change | spec::anacap::grpid_fixed_while_attached;
+            id.anagrpmax = in.anagrpmax;
+            id.nanagrpid = in.anagrpmax;
+        }
     }
     return id;
 }

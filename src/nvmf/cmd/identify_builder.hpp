@@ -29,7 +29,16 @@ struct identify_ctrlr_input {
     uint8_t error_log_entries = 8;      // (1's based)
     uint8_t cmic = spec::cmic::multi_port | spec::cmic::multi_ctrlr;
     uint16_t kas = 1;  // keep-alive granularity in 100 ms units
+    // ANA reporting (subsystem ana_reporting): CMIC bit 3, ANATT, ANACAP and
+    // the group counts, and the ANA change notice in OAES.
+    bool ana_reporting = false;
+    uint32_t anagrpmax = 0;  // groups are 1..anagrpmax (the subsystem's max_namespaces)
 };
+
+// ANA Transition Time we report (seconds): how long a group may stay in the
+// change state. We never hold it there ourselves; it bounds an operator's
+// "change" before the host resets the controller.
+constexpr uint8_t ana_transition_time_s = 10;
 
 spec::identify_ctrlr build_identify_ctrlr(const identify_ctrlr_input& in);
 

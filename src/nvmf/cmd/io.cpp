@@ -238,6 +238,15 @@ void io(request& req) {
         complete(req, generic(spec::sc::invalid_namespace_or_format));
         return;
     }
+    // Every NVM command reaches the namespace's data, so a path that is not
+    // optimized or non-optimized refuses them all, as Linux nvmet does; the
+    // host retries on another path (the status has no DNR).
+    if (c.ana_reporting) {
+        if (const spec::status st = ana_io_status(c.ana_state_of(n->anagrpid)); st != 0) {
+            complete(req, st);
+            return;
+        }
+    }
     entry.execute(req, n);
 }
 

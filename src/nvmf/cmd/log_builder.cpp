@@ -81,6 +81,34 @@ std::vector<uint8_t> build_discovery_log(std::span<const spec::discovery_log_ent
     return out;
 }
 
+std::vector<uint8_t> build_ana_log(std::span<const ana_group> groups, uint64_t chgcnt, bool rgo) {
+    size_t size = sizeof(spec::ana_log_header);
+    for (const auto& g : groups) {
+        size += sizeof(spec::ana_group_descriptor) + (rgo ? 0 : g.nsids.size() * sizeof(uint32_t));
+    }
+    std::vector<uint8_t> out(size, 0);
+    spec::ana_log_header h{};
+    h.chgcnt = chgcnt;
+    h.ngrps = static_cast<uint16_t>(groups.size());
+    std::memcpy(out.data(), &h, sizeof(h));
+    size_t pos = sizeof(h);
+    for (const auto& g : groups) {
+        spec::ana_group_descriptor d{};
+        d.anagrpid = g.anagrpid;
+        d.nnsids = rgo ? 0 : static_cast<uint32_t>(g.nsids.size());
+        // One change count for the whole log (as Linux nvmet keeps it): a
+        // group's count then moves whenever anything in the log did.
+        d.chgcnt = chgcnt;
+        d.state = g.state;
+        std::memcpy(out.data() + pos, &d, sizeof(d));
+        pos += sizeof(d);
+        if (rgo || g.nsids.empty()) continue;
+        std::memcpy(out.data() + pos, g.nsids.data(), g.nsids.size() * sizeof(uint32_t));
+        pos += g.nsids.size() * sizeof(uint32_t);
+    }
+    return out;
+}
+
 bool log_offset_valid(uint64_t log_size, uint64_t offset) {
     return (offset & 3) == 0 && offset <= log_size;
 }

@@ -53,6 +53,18 @@ spec::commands_effects_log build_commands_effects_log(std::span<const command_ef
 // Changed Namespace List: the NSIDs (at most 1024), zero padded.
 spec::changed_ns_list_log build_changed_ns_list_log(std::span<const uint32_t> nsids);
 
+// One ANA group as a controller reports it: its state on the controller's
+// path and its active NSIDs in increasing order.
+struct ana_group {
+    uint32_t anagrpid = 0;
+    uint8_t state = 0;  // ana_state code
+    std::vector<uint32_t> nsids;
+};
+
+// ANA log image: header with chgcnt and one descriptor per group (each with
+// chgcnt), NSID lists left out when rgo (Return Groups Only) is set.
+std::vector<uint8_t> build_ana_log(std::span<const ana_group> groups, uint64_t chgcnt, bool rgo);
+
 // Discovery log page image: header (genctr, numrec, recfmt 0) then entries.
 std::vector<uint8_t> build_discovery_log(std::span<const spec::discovery_log_entry> entries,
                                          uint64_t genctr);

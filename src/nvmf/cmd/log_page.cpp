@@ -2,6 +2,7 @@
 // then returns the (offset, length) window of it. Reading a log with RAE=0
 // re-arms its asynchronous event.
 #include <algorithm>
+#include <map>
 #include <vector>
 
 #include "nvme/spec/log.hpp"
@@ -9,6 +10,7 @@
 #include "nvmf/cmd/handlers.hpp"
 #include "nvmf/cmd/log_builder.hpp"
 #include "nvmf/controller.hpp"
+#include "nvmf/ns.hpp"
 #include "nvmf/qpair.hpp"
 #include "nvmf/subsystem.hpp"
 #include "nvmf/target.hpp"
@@ -66,6 +68,26 @@ std::vector<uint8_t> effects_log_image() {
     return as_bytes(build_commands_effects_log(admin_cmds, io_effects));
 }
 
+// The groups that hold at least one active namespace, in increasing ANAGRPID,
+// each with the state of this controller's path. The image is never cut short:
+// at most max_namespaces groups and NSIDs, which the host sized its buffer for
+// (NANAGRPID and MNAN).
+std::vector<uint8_t> ana_log_image(request& req, controller& c, bool rgo) {
+    const uint64_t chgcnt = c.subsys->ana_change_count();
+    const ns_table& table = c.subsys->ns_for(*req.qp);
+    std::map<uint32_t, std::vector<uint32_t>> members;
+    for (const auto& n : table.slots) {
+        if (n) members[n->anagrpid].push_back(n->nsid);
+    }
+    std::vector<ana_group> groups;
+    for (auto& [anagrpid, nsids] : members) {
+        std::sort(nsids.begin(), nsids.end());
+        groups.push_back(
+            {anagrpid, static_cast<uint8_t>(c.ana_state_of(anagrpid)), std::move(nsids)});
+    }
+    return build_ana_log(groups, chgcnt, rgo);
+}
+
 std::vector<uint8_t> discovery_log_image(request& req, controller& c) {
     target& tgt = c.subsys->tgt;
     // Generation first: a change racing with this read then shows up as a
@@ -83,6 +105,7 @@ void get_log_page(request& req) {
     const uint32_t cdw10 = req.cmd.cdw10;
     const auto lid = static_cast<uint8_t>(cdw10 & spec::glp::lid_mask);
     const bool rae = cdw10 & spec::glp::rae;
+    const auto lsp = static_cast<uint8_t>((cdw10 & spec::glp::lsp_mask) >> spec::glp::lsp_shift);
     const uint64_t numdu = req.cmd.cdw11 & spec::glp::numdu_mask;
     const uint64_t numdl = cdw10 >> spec::glp::numdl_shift;
     const uint64_t want = ((numdu << 16 | numdl) + 1) * 4;  // NUMD is 0's based, in dwords
@@ -117,6 +140,10 @@ void get_log_page(request& req) {
     case spec::lid::commands_supported_effects:
         if (disc) break;
         image = effects_log_image();
+        break;
+    case spec::lid::ana:
+        if (disc || !c.ana_reporting) break;
+        image = ana_log_image(req, c, lsp & spec::ana_lsp::rgo);
         break;
     case spec::lid::discovery:
         if (!disc) break;
