@@ -18,8 +18,17 @@ std::string upper(std::string s) {
 
 result<transport_id> normalize_trid(transport_id t) {
     t.trtype = upper(t.trtype);
-    if (t.trtype != "TCP" && t.trtype != "RDMA" && t.trtype != "FC") {
+    if (t.trtype != "TCP" && t.trtype != "RDMA" && t.trtype != "FC" && t.trtype != "LOOP") {
         return make_error(-EINVAL, "unknown trtype '" + t.trtype + "'");
+    }
+    if (t.trtype == "LOOP") {
+        // An in-process address: a name, no family, no service ID.
+        if (!t.adrfam.empty() && upper(t.adrfam) != "LOOP") {
+            return make_error(-EINVAL, "adrfam of a LOOP address must be LOOP or absent");
+        }
+        t.adrfam = "LOOP";
+        if (t.traddr.empty()) return make_error(-EINVAL, "traddr is required");
+        return t;
     }
     const std::string af = upper(t.adrfam.empty() ? "IPV4" : t.adrfam);
     if (af == "IPV4") {
@@ -53,6 +62,7 @@ result<transport_id> normalize_trid(transport_id t) {
 uint8_t trtype_code(const std::string& trtype) {
     if (trtype == "RDMA") return spec::trtype::rdma;
     if (trtype == "FC") return spec::trtype::fc;
+    if (trtype == "LOOP") return spec::trtype::intra_host;
     return spec::trtype::tcp;
 }
 
@@ -60,6 +70,7 @@ uint8_t adrfam_code(const std::string& adrfam) {
     if (adrfam == "IPv6") return spec::adrfam::ipv6;
     if (adrfam == "IB") return spec::adrfam::ib;
     if (adrfam == "FC") return spec::adrfam::fc;
+    if (adrfam == "LOOP") return spec::adrfam::intra_host;
     return spec::adrfam::ipv4;
 }
 

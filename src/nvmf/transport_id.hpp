@@ -9,13 +9,15 @@
 namespace nvmf {
 
 struct transport_id {
-    std::string trtype = "TCP";   // "TCP", "RDMA", "FC" (upper case, as SPDK prints them)
+    std::string trtype = "TCP";   // "TCP", "RDMA", "FC", "LOOP" (upper case, as SPDK prints them)
     std::string adrfam = "IPv4";  // "IPv4", "IPv6", "IB", "FC"
     std::string traddr;
     std::string trsvcid;
 
     bool operator==(const transport_id&) const = default;
-    std::string to_string() const { return trtype + " " + traddr + ":" + trsvcid; }
+    std::string to_string() const {
+        return trtype + " " + traddr + (trsvcid.empty() ? "" : ":" + trsvcid);
+    }
 };
 
 // Normalises case ("tcp" -> "TCP", "ipv4" -> "IPv4") and checks the fields.
