@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "host/ana_log.hpp"
 #include "host/controller.hpp"
 #include "host/discovery.hpp"
 #include "nvme/spec/fabrics.hpp"
@@ -79,11 +80,15 @@ void print_ctrlr(const spec::identify_ctrlr& id, uint64_t cap, uint32_t vs) {
     std::printf("elpe      : %u\n", id.elpe);
     std::printf("npss      : %u\n", id.npss);
     std::printf("kas       : %u\n", id.kas);
+    std::printf("anatt     : %u\n", id.anatt);
     std::printf("anacap    : %#x\n", id.anacap);
+    std::printf("anagrpmax : %u\n", id.anagrpmax);
+    std::printf("nanagrpid : %u\n", id.nanagrpid);
     std::printf("sqes      : %#x\n", id.sqes);
     std::printf("cqes      : %#x\n", id.cqes);
     std::printf("maxcmd    : %u\n", id.maxcmd);
     std::printf("nn        : %u\n", id.nn);
+    std::printf("mnan      : %u\n", id.mnan);
     std::printf("oncs      : %#x\n", id.oncs);
     std::printf("fuses     : %#x\n", id.fuses);
     std::printf("vwc       : %#x\n", id.vwc);
@@ -103,6 +108,17 @@ void print_ctrlr(const spec::identify_ctrlr& id, uint64_t cap, uint32_t vs) {
                 static_cast<unsigned>(cap & 0xffff) + 1,
                 static_cast<unsigned>((cap >> 24) & 0xff) * 500);
     std::printf("vs        : %#x\n", vs);
+}
+
+void print_ana(const host::ana_log& log) {
+    std::printf("\nAsymmetric Namespace Access Log (chgcnt %" PRIu64 ", %zu groups):\n", log.chgcnt,
+                log.groups.size());
+    for (const auto& [grpid, g] : log.groups) {
+        std::string nsids;
+        for (uint32_t n : g.nsids) nsids += (nsids.empty() ? "" : " ") + std::to_string(n);
+        std::printf("anagrpid %u: %s, nsids [%s]\n", grpid, host::ana_state_name(g.state),
+                    nsids.c_str());
+    }
 }
 
 void print_ns(uint32_t nsid, const spec::identify_ns& ns, const std::vector<uint8_t>& desc) {
@@ -195,6 +211,15 @@ int main(int argc, char** argv) {
     } else {
         auto vs = ctrlr.get_property(spec::prop::vs);
         print_ctrlr(ctrlr.data(), ctrlr.cap(), vs ? static_cast<uint32_t>(*vs) : 0);
+        if (ctrlr.data().cmic & spec::cmic::ana_reporting) {
+            auto ana = host::get_ana_log(ctrlr, false, true);
+            if (ana) {
+                print_ana(*ana);
+            } else {
+                std::fprintf(stderr, "nvmf-identify: %s\n", ana.err().message.c_str());
+                rc = 1;
+            }
+        }
         auto list = ctrlr.active_ns_list(0);
         if (!list) {
             std::fprintf(stderr, "nvmf-identify: %s\n", list.err().message.c_str());

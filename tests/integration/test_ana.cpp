@@ -8,6 +8,7 @@
 #include <map>
 
 #include "daemon_fixture.hpp"
+#include "host/ana_log.hpp"
 #include "nvme/spec/log.hpp"
 #include "nvmf/ana.hpp"
 
@@ -17,17 +18,6 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* ana_nqn = "nqn.2016-06.io.spdk:ana";
-
-struct ana_log {
-    uint64_t chgcnt = 0;
-    struct group {
-        uint8_t state = 0;
-        uint64_t chgcnt = 0;
-        std::vector<uint32_t> nsids;
-    };
-    std::map<uint32_t, group> groups;  // by ANAGRPID
-    size_t bytes = 0;                  // the length the descriptors took
-};
 
 class ana_test : public target_test {
 protected:
@@ -80,31 +70,10 @@ protected:
         return connect(o);
     }
 
-    static ana_log read_log(host::controller& c, uint8_t lsp = 0, bool rae = false) {
-        std::vector<uint8_t> buf(4096);
-        auto r = c.get_log_page(spec::lid::ana, 0, buf, 0, lsp, rae);
-        ana_log out;
-        EXPECT_TRUE(r && r->ok()) << (r ? "status" : r.err().message);
-        if (!r || !r->ok()) return out;
-        spec::ana_log_header h;
-        std::memcpy(&h, buf.data(), sizeof(h));
-        out.chgcnt = h.chgcnt;
-        size_t pos = sizeof(h);
-        for (unsigned i = 0; i < h.ngrps; ++i) {
-            spec::ana_group_descriptor d;
-            std::memcpy(&d, buf.data() + pos, sizeof(d));
-            pos += sizeof(d);
-            ana_log::group g{static_cast<uint8_t>(d.state & 0xf), d.chgcnt, {}};
-            for (uint32_t k = 0; k < d.nnsids; ++k) {
-                uint32_t nsid;
-                std::memcpy(&nsid, buf.data() + pos, 4);
-                pos += 4;
-                g.nsids.push_back(nsid);
-            }
-            out.groups[d.anagrpid] = g;
-        }
-        out.bytes = pos;
-        return out;
+    static host::ana_log read_log(host::controller& c, bool rgo = false) {
+        auto log = host::get_ana_log(c, rgo);
+        EXPECT_TRUE(log) << log.err().message;
+        return log ? *log : host::ana_log{};
     }
 
     // The status of a 1-block read of nsid through c.
@@ -166,7 +135,7 @@ TEST_F(ana_test, IdentifyReportsAna) {
 TEST_F(ana_test, LogListsGroupsWithTheirNamespaces) {
     auto c = path(tgt.port());
     ASSERT_TRUE(c);
-    ana_log log = read_log(*c);
+    host::ana_log log = read_log(*c);
     ASSERT_EQ(log.groups.size(), 2u);
     EXPECT_EQ(log.groups[1].state, optimized);
     EXPECT_EQ(log.groups[1].nsids, (std::vector<uint32_t>{1}));
@@ -176,7 +145,7 @@ TEST_F(ana_test, LogListsGroupsWithTheirNamespaces) {
     EXPECT_EQ(log.bytes, 16u + 2 * 32u + 3 * 4u);
 
     // RGO: the descriptors only.
-    ana_log groups_only = read_log(*c, spec::ana_lsp::rgo);
+    host::ana_log groups_only = read_log(*c, true);
     ASSERT_EQ(groups_only.groups.size(), 2u);
     EXPECT_TRUE(groups_only.groups[5].nsids.empty());
     EXPECT_EQ(groups_only.bytes, 16u + 2 * 32u);
@@ -192,7 +161,7 @@ TEST_F(ana_test, LogListsGroupsWithTheirNamespaces) {
 
     // A namespace removed leaves its group; the group goes with its last one.
     ok("nvmf_subsystem_remove_ns", {{"nqn", ana_nqn}, {"nsid", 1}});
-    ana_log after = read_log(*c);
+    host::ana_log after = read_log(*c);
     EXPECT_EQ(after.groups.count(1), 0u);
     EXPECT_EQ(after.groups[5].nsids, (std::vector<uint32_t>{2, 3}));
     EXPECT_GT(after.chgcnt, log.chgcnt);
@@ -215,7 +184,7 @@ TEST_F(ana_test, StatesArePerListenerWithEventsAndIoStatus) {
     // Group 5 inaccessible on path A only.
     set_state(tgt.port(), "inaccessible", 5);
     expect_ana_event(*a, *acid, "group 5 inaccessible on A");
-    ana_log la = read_log(*a);
+    host::ana_log la = read_log(*a);
     EXPECT_EQ(la.groups[5].state, inaccessible);
     EXPECT_EQ(la.groups[1].state, optimized);
     EXPECT_GT(la.chgcnt, before);
