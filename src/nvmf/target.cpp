@@ -143,6 +143,10 @@ result<void> target::add_listener(const std::string& nqn, const transport_id& ra
         return make_error(-EINVAL, "transport " + trid->trtype + " has not been created");
     }
     if (auto r = s->add_listener(*trid, initial); !r) return r;
+    if (listen_held_.load()) {
+        discovery_changed();
+        return {};
+    }
     if (auto r = listen(*trid); !r) {
         (void)s->remove_listener(*trid);
         return r;
@@ -163,6 +167,20 @@ result<void> target::remove_listener(const std::string& nqn, const transport_id&
     }
     stop_listen_if_unused(*this, *trid);
     discovery_changed();
+    return {};
+}
+
+void target::hold_listen(bool held) { listen_held_.store(held); }
+
+result<void> target::listen_all() {
+    for (auto& s : subsystems()) {
+        for (auto& l : s->listeners()) {
+            if (auto r = listen(l); !r) {
+                return make_error(r.err().code,
+                                  "listening on " + l.to_string() + ": " + r.err().message);
+            }
+        }
+    }
     return {};
 }
 

@@ -51,6 +51,11 @@ public:
                               ana_state initial = ana_state::optimized);
     result<void> remove_listener(const std::string& nqn, const transport_id& trid);
     result<void> listen(const transport_id& trid);
+    // While listening is held (start-up configuration), add_listener records
+    // the listener but opens no socket; listen_all() then opens every listener
+    // of every subsystem, so no host reaches a half-configured target.
+    void hold_listen(bool held);
+    result<void> listen_all();
     // Sets a listener's ANA state for one group (1..ANAGRPMAX) or all (0).
     // The subsystem must have ana_reporting. Controllers on that listener get
     // an ANA change event when a state changed.
@@ -81,6 +86,7 @@ private:
     std::atomic<uint64_t> genctr_{0};
     std::vector<poll_group_stats> stats_;  // index: reactor
     bool shut_down_ = false;
+    std::atomic<bool> listen_held_{false};
 };
 
 // Runs a received command: fabrics, admin or I/O by queue and opcode

@@ -66,22 +66,32 @@ result<void> load_config(target& tgt, const json& cfg) {
         }
     }
 
+    // Subsystems start, and sockets open, once everything is configured: a
+    // host that connects during start-up finds nothing listening yet (and
+    // retries) rather than a subsystem without its namespaces or hosts.
     std::vector<std::string> to_start;
     context ctx(tgt);
     ctx.deferred_start = &to_start;
-    for (const char* section : applied) {
-        for (const json& s : *subs) {
-            if (s["subsystem"].get<std::string>() != section) continue;
-            auto c = s.find("config");
-            if (auto r = apply_section(ctx, section, c == s.end() ? json(nullptr) : *c); !r)
-                return r;
+    tgt.hold_listen(true);
+    auto applied_all = [&]() -> result<void> {
+        for (const char* section : applied) {
+            for (const json& s : *subs) {
+                if (s["subsystem"].get<std::string>() != section) continue;
+                auto c = s.find("config");
+                if (auto r = apply_section(ctx, section, c == s.end() ? json(nullptr) : *c); !r)
+                    return r;
+            }
         }
-    }
-    for (const auto& nqn : to_start) {
-        if (auto r = tgt.start_subsystem(nqn); !r) {
-            return config_error("starting subsystem " + nqn + ": " + r.err().message);
+        for (const auto& nqn : to_start) {
+            if (auto r = tgt.start_subsystem(nqn); !r) {
+                return config_error("starting subsystem " + nqn + ": " + r.err().message);
+            }
         }
-    }
+        return {};
+    }();
+    tgt.hold_listen(false);
+    if (!applied_all) return applied_all;
+    if (auto r = tgt.listen_all(); !r) return config_error(r.err().message);
     return {};
 }
 

@@ -185,6 +185,31 @@ TEST_F(config_test, errors_name_the_method_and_the_reason) {
     EXPECT_EQ(s->state(), subsystem_state::inactive);
 }
 
+TEST_F(config_test, sockets_open_only_after_the_whole_config) {
+    // A port held by someone else: every entry applies, then opening it fails
+    // and the error names the address.
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    ASSERT_EQ(::listen(fd, 1), 0);
+    socklen_t len = sizeof(a);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    const std::string busy = std::to_string(ntohs(a.sin_port));
+    auto r = load_config(tgt_, multi_config(busy));
+    ::close(fd);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.err().message.find("listening on TCP 127.0.0.1:" + busy), std::string::npos)
+        << r.err().message;
+    EXPECT_TRUE(tgt_.find_transport("TCP")->listening().empty());
+    // Listening is no longer held: a listener added afterwards opens at once.
+    const std::string port = free_port();
+    ASSERT_TRUE(tgt_.add_listener("nqn.2016-06.io.spdk:cnode1",
+                                  transport_id{"TCP", "IPv4", "127.0.0.1", port}));
+    EXPECT_EQ(tgt_.find_transport("TCP")->listening().size(), 1u);
+}
+
 TEST_F(config_test, malformed_configs) {
     auto msg = [&](const json& j) {
         auto r = load_config(tgt_, j);
