@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "nvmf/controller.hpp"
@@ -13,6 +15,14 @@
 
 namespace nvmf::loop {
 
+// The queue pairs a loop transport holds (see loop_transport::reg_).
+struct loop_registry {
+    std::mutex mtx;
+    std::vector<std::shared_ptr<loop_qpair>> qpairs;
+    // Drops the reference to a queue pair that is closed and idle.
+    void release(const loop_qpair* q);
+};
+
 struct loop_request {
     request req;
     done_fn done = nullptr;
@@ -21,7 +31,8 @@ struct loop_request {
 
 class loop_qpair final : public qpair {
 public:
-    loop_qpair(loop_transport& t, reactor& r, transport_id listen, transport_id peer);
+    loop_qpair(target& t, std::weak_ptr<loop_registry> reg, const transport_options& opts,
+               reactor& r, transport_id listen, transport_id peer);
 
     // Host side, any thread.
     result<void> submit(const spec::sqe& cmd, std::span<uint8_t> data, done_fn done, void* ctx);
@@ -34,7 +45,7 @@ public:
     void disconnect() override;
     const transport_id& listen_trid() const override { return listen_; }
     const transport_id& peer_trid() const override { return peer_; }
-    uint32_t max_io_size() const override { return transport_.options().max_io_size; }
+    uint32_t max_io_size() const override { return opts_.max_io_size; }
     uint32_t in_capsule_data_size() const override;
     controller_limits limits() const override;
 
@@ -43,7 +54,8 @@ private:
     void fail_early(loop_request& r, spec::status st);
     void maybe_release();
 
-    loop_transport& transport_;
+    std::weak_ptr<loop_registry> reg_;
+    const transport_options opts_;  // a copy: a queue may outlive its transport by a little
     transport_id listen_;
     transport_id peer_;
     std::atomic<bool> closed_{false};

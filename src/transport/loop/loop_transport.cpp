@@ -20,11 +20,11 @@ constexpr uint32_t admin_data_max = 8192;
 
 // ------------------------------------------------------------------ qpair
 
-loop_qpair::loop_qpair(loop_transport& t, reactor& r, transport_id listen, transport_id peer)
-    : transport_(t), listen_(std::move(listen)), peer_(std::move(peer)),
-      depth_(std::max(t.options().max_queue_depth, t.options().max_aq_depth)),
-      reqs_(depth_.load()) {
-    tgt = &t.tgt();
+loop_qpair::loop_qpair(target& t, std::weak_ptr<loop_registry> reg, const transport_options& opts,
+                       reactor& r, transport_id listen, transport_id peer)
+    : reg_(std::move(reg)), opts_(opts), listen_(std::move(listen)), peer_(std::move(peer)),
+      depth_(std::max(opts.max_queue_depth, opts.max_aq_depth)), reqs_(depth_.load()) {
+    tgt = &t;
     owner = &r;
     free_.reserve(reqs_.size());
     for (auto& lr : reqs_) {
@@ -34,11 +34,11 @@ loop_qpair::loop_qpair(loop_transport& t, reactor& r, transport_id listen, trans
 }
 
 uint32_t loop_qpair::in_capsule_data_size() const {
-    return qid == 0 ? admin_data_max : transport_.options().in_capsule_data_size;
+    return qid == 0 ? admin_data_max : opts_.in_capsule_data_size;
 }
 
 controller_limits loop_qpair::limits() const {
-    const auto& o = transport_.options();
+    const auto& o = opts_;
     controller_limits l;
     l.max_io_size = o.max_io_size;
     l.in_capsule_data_size = o.in_capsule_data_size;
@@ -89,7 +89,7 @@ void loop_qpair::start(const spec::sqe& cmd, std::span<uint8_t> data, done_fn do
             fail_early(r, generic(spec::sc::invalid_field));
             return;
         }
-        if (data.size() > transport_.options().max_io_size && data.size() > admin_data_max) {
+        if (data.size() > opts_.max_io_size && data.size() > admin_data_max) {
             fail_early(r, generic(spec::sc::data_sgl_length_invalid));
             return;
         }
@@ -131,9 +131,11 @@ void loop_qpair::on_complete(request& req) {
 void loop_qpair::maybe_release() {
     if (!detached_ || released_ || inflight_.load(std::memory_order_acquire) != 0) return;
     released_ = true;
-    loop_transport* t = &transport_;
+    std::weak_ptr<loop_registry> reg = reg_;
     const loop_qpair* self = this;
-    owner->defer([t, self] { t->release(self); });
+    owner->defer([reg, self] {
+        if (auto r = reg.lock()) r->release(self);
+    });
 }
 
 void loop_qpair::close_from_host() {
@@ -205,8 +207,18 @@ void loop_queue::close() { qp_->close_from_host(); }
 
 // ------------------------------------------------------------------ transport
 
+void loop_registry::release(const loop_qpair* q) {
+    std::shared_ptr<loop_qpair> last;  // destroyed after the lock is dropped
+    std::lock_guard lk(mtx);
+    auto it = std::find_if(qpairs.begin(), qpairs.end(),
+                           [q](const std::shared_ptr<loop_qpair>& p) { return p.get() == q; });
+    if (it == qpairs.end()) return;
+    last = std::move(*it);
+    qpairs.erase(it);
+}
+
 loop_transport::loop_transport(target& tgt, transport_options opts)
-    : transport(tgt, std::move(opts)) {}
+    : transport(tgt, std::move(opts)), reg_(std::make_shared<loop_registry>()) {}
 
 loop_transport::~loop_transport() { shutdown(); }
 
@@ -247,21 +259,12 @@ result<std::unique_ptr<loop_queue>> loop_transport::connect(const transport_id& 
         if (std::find(listening_.begin(), listening_.end(), trid) == listening_.end()) {
             return make_error(-ECONNREFUSED, "nothing listens on " + trid.to_string());
         }
-        q = std::make_shared<loop_qpair>(*this, r, trid,
+        q = std::make_shared<loop_qpair>(tgt(), reg_, options(), r, trid,
                                          transport_id{"LOOP", "LOOP", host_name, ""});
-        qpairs_.push_back(q);
+        std::lock_guard rl(reg_->mtx);
+        reg_->qpairs.push_back(q);
     }
     return std::make_unique<loop_queue>(std::move(q));
-}
-
-void loop_transport::release(const loop_qpair* q) {
-    std::shared_ptr<loop_qpair> last;  // destroyed after the lock is dropped
-    std::lock_guard lk(mtx_);
-    auto it = std::find_if(qpairs_.begin(), qpairs_.end(),
-                           [q](const std::shared_ptr<loop_qpair>& p) { return p.get() == q; });
-    if (it == qpairs_.end()) return;
-    last = std::move(*it);
-    qpairs_.erase(it);
 }
 
 void loop_transport::shutdown() {
@@ -271,7 +274,10 @@ void loop_transport::shutdown() {
         if (shut_down_) return;
         shut_down_ = true;
         listening_.clear();
-        all = qpairs_;
+    }
+    {
+        std::lock_guard lk(reg_->mtx);
+        all = reg_->qpairs;
     }
     for (auto& q : all) q->owner->run_sync([&] { q->disconnect(); });
 }

@@ -28,6 +28,7 @@ namespace nvmf::loop {
 
 class loop_qpair;
 class loop_transport;
+struct loop_registry;
 
 // Called on the target's reactor thread when a command completes.
 using done_fn = void (*)(void* ctx, const spec::cqe& cqe);
@@ -78,17 +79,14 @@ public:
     result<std::unique_ptr<loop_queue>> connect(const transport_id& trid,
                                                 const std::string& host_name = "loop-host");
 
-    // Drops the transport's reference to a queue pair that is closed and has
-    // nothing in flight (from its reactor, after the current batch).
-    void release(const loop_qpair* q);
-
 private:
     mutable std::mutex mtx_;
     std::vector<transport_id> listening_;
-    // The transport keeps every queue pair alive until it is closed and idle,
-    // as a TCP poll group keeps its connections: the controller and requests
-    // in flight point at it.
-    std::vector<std::shared_ptr<loop_qpair>> qpairs_;
+    // Keeps every queue pair alive until it is closed and idle, as a TCP poll
+    // group keeps its connections (the controller and requests in flight point
+    // at it). Queue pairs reach it through a weak pointer: it dies with the
+    // transport.
+    std::shared_ptr<loop_registry> reg_;
     std::atomic<uint32_t> next_reactor_{0};
     bool shut_down_ = false;
 };
