@@ -14,6 +14,8 @@
 namespace nvmf::rdma {
 
 namespace {
+// ibv_reg_mr's macro mixes enum types on an enum argument (clang warns): pass an int.
+constexpr int local_write = IBV_ACCESS_LOCAL_WRITE;
 constexpr int poll_batch = 32;
 // Completion events are acknowledged in batches (ibv_ack_cq_events takes a mutex).
 constexpr unsigned ack_batch = 64;
@@ -82,7 +84,7 @@ result<void> rdma_poll_group::setup() {
     cq_size_ = static_cast<uint32_t>(cq_->cqe);
     cq_reserved_ = srq_depth;
 
-    data_mr_ = ibv_reg_mr(dev_.pd, data_.base(), data_.bytes(), IBV_ACCESS_LOCAL_WRITE);
+    data_mr_ = ibv_reg_mr(dev_.pd, data_.base(), data_.bytes(), local_write);
     if (!data_mr_) return verbs_error("ibv_reg_mr of the data buffers", errno);
 
     if (srq_depth) {
@@ -97,8 +99,7 @@ result<void> rdma_poll_group::setup() {
         } catch (const std::bad_alloc&) {
             return make_error(-ENOMEM, "cannot allocate the SRQ capsule buffers");
         }
-        recv_mr_ =
-            ibv_reg_mr(dev_.pd, recv_bufs_->base(), recv_bufs_->bytes(), IBV_ACCESS_LOCAL_WRITE);
+        recv_mr_ = ibv_reg_mr(dev_.pd, recv_bufs_->base(), recv_bufs_->bytes(), local_write);
         if (!recv_mr_) return verbs_error("ibv_reg_mr of the SRQ buffers", errno);
         recvs_.resize(srq_depth);
         for (auto& r : recvs_) {

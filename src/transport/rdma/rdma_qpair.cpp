@@ -12,6 +12,8 @@
 namespace nvmf::rdma {
 
 namespace {
+// ibv_reg_mr's macro mixes enum types on an enum argument (clang warns): pass an int.
+constexpr int local_write = IBV_ACCESS_LOCAL_WRITE;
 // A connection that has not completed Connect by then is dropped.
 constexpr auto connect_deadline = std::chrono::seconds(10);
 
@@ -44,7 +46,7 @@ rdma_qpair::~rdma_qpair() { release_verbs(); }
 result<void> rdma_qpair::setup() {
     rdma_device& dev = group_.device();
     rsps_ = std::make_unique<spec::cqe[]>(depth_);
-    rsp_mr_ = ibv_reg_mr(dev.pd, rsps_.get(), sizeof(spec::cqe) * depth_, IBV_ACCESS_LOCAL_WRITE);
+    rsp_mr_ = ibv_reg_mr(dev.pd, rsps_.get(), sizeof(spec::cqe) * depth_, local_write);
     if (!rsp_mr_) return verbs_error("ibv_reg_mr of the response slots", errno);
     for (uint16_t i = 0; i < depth_; ++i) {
         rdma_request& r = reqs_[i];
@@ -65,8 +67,7 @@ result<void> rdma_qpair::setup() {
         } catch (const std::bad_alloc&) {
             return make_error(-ENOMEM, "cannot allocate the receive buffers");
         }
-        recv_mr_ =
-            ibv_reg_mr(dev.pd, recv_bufs_->base(), recv_bufs_->bytes(), IBV_ACCESS_LOCAL_WRITE);
+        recv_mr_ = ibv_reg_mr(dev.pd, recv_bufs_->base(), recv_bufs_->bytes(), local_write);
         if (!recv_mr_) return verbs_error("ibv_reg_mr of the receive buffers", errno);
         recvs_.resize(depth_);
         for (auto& r : recvs_) {

@@ -153,7 +153,6 @@ private:
     bool use_srq_;
     bool batching_;
     bool closed_ = false;
-    bool released_ = false;
     bool release_scheduled_ = false;
     bool verbs_released_ = false;
     uint32_t cqe_reserved_ = 0;
