@@ -313,4 +313,25 @@ stop_daemon
 if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' /tmp/daemon.log; then
     fail "sanitizer report in the daemon log"
 fi
+
+# --- our own RDMA initiator (tests/integration/rdma) -----------------------------
+phase=initiator
+if [ -x /usr/local/bin/rdma_integration_tests ]; then
+    NVMF_TEST_RDMA_ADDR=$GUEST_ADDR rdma_integration_tests >/tmp/gtest.log 2>&1
+    rc=$?
+    grep -E '^\[ +(OK|FAILED|SKIPPED) +\] rdma_test\.[a-z_]+ \([0-9]+ ms\)$' /tmp/gtest.log |
+        while read -r _ state _ name _; do
+            case $state in
+                OK) echo "PASS [initiator] $name" ;;
+                *) echo "FAIL [initiator] $name: ${state%]}" ;;
+            esac
+        done >/tmp/gtest.results
+    cat /tmp/gtest.results
+    npass=$((npass + $(grep -c '^PASS' /tmp/gtest.results)))
+    nfail=$((nfail + $(grep -c '^FAIL' /tmp/gtest.results)))
+    if [ "$rc" != 0 ] || ! grep -q '^PASS' /tmp/gtest.results; then
+        fail "rdma_integration_tests exit $rc"
+        grep -A8 'Failure' /tmp/gtest.log | head -n 80 | sed 's/^/    | /'
+    fi
+fi
 check "rdma link delete rxe0" rdma link delete rxe0
