@@ -48,9 +48,11 @@ finish() {
     exit $?
 }
 
-# start_daemon CONFIG: runs nvmf-target in the background, waits for its RDMA listener.
+# start_daemon CONFIG: runs nvmf-target in the background, waits until the
+# whole configuration is applied (its "ready" line) with the RDMA listener up.
 start_daemon() {
     rm -f "$sock"
+    local from=$(($(wc -l </tmp/daemon.log) + 1))
     nvmf-target --json "$1" -r "$sock" -m 0x1 --busy-poll-us 0 >>/tmp/daemon.log 2>&1 &
     daemon=$!
     local i
@@ -60,8 +62,12 @@ start_daemon() {
             daemon=
             return 1
         fi
-        # The RPC socket exists once the configuration has been applied.
-        [ -S "$sock" ] && grep -q "RDMA listening on $GUEST_ADDR:$rport" /tmp/daemon.log && return 0
+        if tail -n +"$from" /tmp/daemon.log | grep -q 'nvmf-target ready'; then
+            tail -n +"$from" /tmp/daemon.log | grep -q "RDMA listening on $GUEST_ADDR:$rport" &&
+                return 0
+            fail "daemon is ready but not listening on RDMA $GUEST_ADDR:$rport"
+            return 1
+        fi
         sleep 0.2
     done
     fail "daemon did not listen on RDMA $GUEST_ADDR:$rport within 20 s"
@@ -194,6 +200,15 @@ if check "nvme connect -t rdma ${nqn_a##*:}" nvme connect -t rdma -a "$GUEST_ADD
             fail "fio randwrite+verify: $(echo "$res" | grep -iE 'verify|error|bad' | head -n 3 |
                 tr '\n' ' ')"
         fi
+        # The Linux host registers a key per command and asks for its remote
+        # invalidation: our SENDs must have carried it.
+        st=$(nvmf-rpc -s "$sock" nvmf_get_stats 2>&1)
+        for c in rdma_reads rdma_writes send_with_invalidate; do
+            n=$(echo "$st" | sed -n "s/.*\"$c\": \([0-9]*\).*/\1/p" | head -n 1)
+            if [ "${n:-0}" -gt 0 ]; then pass "nvmf_get_stats: $c $n"; else
+                fail "nvmf_get_stats: $c is ${n:-missing}"
+            fi
+        done
         dd if=/dev/urandom of=/tmp/marker bs=64k count=16 2>/dev/null
         dd if=/tmp/marker of="$dev" bs=64k count=16 oflag=direct 2>/dev/null
     else

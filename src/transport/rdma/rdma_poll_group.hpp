@@ -62,6 +62,9 @@ struct poll_group_counters {
     uint64_t completions = 0;
     uint64_t polls = 0;
     uint64_t send_posts = 0;  // ibv_post_send calls (WR batching merges many WRs)
+    uint64_t rdma_reads = 0;
+    uint64_t rdma_writes = 0;
+    uint64_t send_with_invalidate = 0;  // completions that invalidated the host's key
     uint64_t wc_errors = 0;
 };
 

@@ -381,6 +381,7 @@ void rdma_qpair::post_read(rdma_request& r) {
     wr.wr.rdma.rkey = r.desc.rkey;
     wr.next = nullptr;
     ++r.pending_wrs;
+    ++group_.counters.rdma_reads;
     queue_send(&wr, &wr);
 }
 
@@ -421,6 +422,7 @@ void rdma_qpair::send_response(rdma_request& r) {
         // saving the host a local invalidation.
         s.opcode = IBV_WR_SEND_WITH_INV;
         s.invalidate_rkey = r.desc.rkey;
+        ++group_.counters.send_with_invalidate;
     } else {
         s.opcode = IBV_WR_SEND;
     }
@@ -442,6 +444,7 @@ void rdma_qpair::send_response(rdma_request& r) {
         w.wr.rdma.rkey = r.desc.rkey;
         w.next = &s;
         ++r.pending_wrs;
+        ++group_.counters.rdma_writes;
         first = &w;
     }
     queue_send(first, &s);
