@@ -181,6 +181,18 @@ if check "nvme connect -t rdma ${nqn_a##*:}" nvme connect -t rdma -a "$GUEST_ADD
         fi
         expect "id-ctrl: ioccsz (64 + 4096 in-capsule bytes)" \
             "$(echo "$idc" | sed -n 's/^ioccsz *: *//p')" 260
+        # Idle with a connection up: the reactor sleeps in epoll_wait on the
+        # completion channel (no busy polling): well under 10% of a CPU.
+        c0=$(awk '{print $14 + $15}' "/proc/$daemon/stat")
+        sleep 3
+        c1=$(awk '{print $14 + $15}' "/proc/$daemon/stat")
+        if [ -z "$c0" ] || [ -z "$c1" ] || [ "$c0" -le 0 ]; then
+            fail "idle check: no CPU times for pid $daemon ('$c0', '$c1')"
+        elif [ $((c1 - c0)) -lt 30 ]; then
+            pass "idle daemon sleeps: $((c1 - c0)) CPU ticks in 3 s with a connection up ($c1 in all)"
+        else
+            fail "idle daemon used $((c1 - c0)) CPU ticks in 3 s (busy polling?)"
+        fi
         check "dd O_DIRECT $mib MiB bs=1M write, read, compare" dd_verify "$dev" "$mib"
         # 4 KiB writes fit in the capsule (in-capsule data); 64 KiB ones are RDMA READs.
         dd if=/dev/urandom of=/tmp/small bs=4k count=64 2>/dev/null
