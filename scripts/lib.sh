@@ -11,7 +11,10 @@ NVMF_DEB_PACKAGES=(
     liburing-dev libisal-dev libssl-dev nlohmann-json3-dev libcli11-dev
     libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
     clang clang-format clang-tidy libclang-rt-14-dev
+    libibverbs-dev librdmacm-dev ibverbs-providers
 )
+# (rdma-core: the NVMe/RDMA transport builds against libibverbs and librdmacm;
+# ibverbs-providers holds the user-space device drivers, rxe among them.)
 
 nvmf_log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 nvmf_die() { echo "error: $*" >&2; exit 1; }

@@ -118,14 +118,14 @@ std::map<std::string, method_cli> methods() {
                            }};
 
     m["nvmf_create_transport"] = {
-        "create a transport: -t TCP [options]", [](CLI::App& app) {
+        "create a transport: -t TCP|RDMA [options]", [](CLI::App& app) {
             struct s {
                 std::string trtype;
-                std::optional<uint32_t> q, mq, c, i, u, a, n, b, y, x, e, k, d;
-                bool no_c2h = false, dif = false, zcopy = false;
+                std::optional<uint32_t> q, mq, c, i, u, a, n, b, y, x, e, k, d, srq, backlog, cqe;
+                bool no_c2h = false, dif = false, zcopy = false, no_srq = false, no_batch = false;
             };
             auto v = std::make_shared<s>();
-            app.add_option("-t,--trtype", v->trtype, "transport type (TCP)")->required();
+            app.add_option("-t,--trtype", v->trtype, "transport type (TCP or RDMA)")->required();
             app.add_option("-q,--max-queue-depth", v->q, "max_queue_depth");
             app.add_option("-m,--max-io-qpairs-per-ctrlr", v->mq, "max_io_qpairs_per_ctrlr");
             app.add_option("-c,--in-capsule-data-size", v->c, "in_capsule_data_size");
@@ -142,6 +142,12 @@ std::map<std::string, method_cli> methods() {
             app.add_flag("-o,--c2h-success", v->no_c2h, "disable C2H success optimization");
             app.add_flag("-f,--dif-insert-or-strip", v->dif, "dif_insert_or_strip");
             app.add_flag("-z,--zcopy", v->zcopy, "zcopy");
+            // RDMA only, with rpc.py's flags.
+            app.add_option("-s,--max-srq-depth", v->srq, "max_srq_depth (RDMA)");
+            app.add_flag("-r,--no-srq", v->no_srq, "no_srq: per-QP receive queues (RDMA)");
+            app.add_option("-l,--acceptor-backlog", v->backlog, "acceptor_backlog (RDMA)");
+            app.add_flag("--no-wr-batching", v->no_batch, "no_wr_batching (RDMA)");
+            app.add_option("--num-cqe", v->cqe, "num_cqe (RDMA)");
             return [v] {
                 json p{{"trtype", v->trtype}};
                 put(p, "max_queue_depth", v->q);
@@ -160,6 +166,11 @@ std::map<std::string, method_cli> methods() {
                 if (v->no_c2h) p["c2h_success"] = false;
                 if (v->dif) p["dif_insert_or_strip"] = true;
                 if (v->zcopy) p["zcopy"] = true;
+                put(p, "max_srq_depth", v->srq);
+                put(p, "acceptor_backlog", v->backlog);
+                put(p, "num_cqe", v->cqe);
+                if (v->no_srq) p["no_srq"] = true;
+                if (v->no_batch) p["no_wr_batching"] = true;
                 return p;
             };
         }};

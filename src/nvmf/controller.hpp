@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "nvme/spec/fabrics.hpp"
+#include "nvme/spec/identify.hpp"
 #include "nvme/spec/nvme.hpp"
 #include "nvmf/ana.hpp"
 #include "nvmf/transport_id.hpp"
@@ -33,6 +34,10 @@ struct controller_limits {
     uint16_t max_queue_depth = 128;  // I/O queue entries (1's based)
     uint16_t max_aq_depth = 128;     // admin queue entries
     uint16_t max_io_qpairs = 127;
+    // Identify Controller SGLS: the data descriptors the transport takes (TCP:
+    // Transport SGL Data Block; RDMA: Keyed SGL Data Block). SGL Offset for
+    // in-capsule data is added when in_capsule_data_size is not 0.
+    uint32_t sgls = spec::sgls::supported_no_alignment | spec::sgls::transport_data_block;
 };
 
 // Feature values (Get/Set Features). Current values only: nothing is saveable.

@@ -17,7 +17,9 @@ namespace nvmf {
 class qpair;
 class ns;
 
-constexpr int request_max_iov = 4;
+// RDMA scatters a transfer over io_unit_size buffers: max_io_size /
+// io_unit_size is at most 16 (SPDK's SGL limit, checked by the options).
+constexpr int request_max_iov = 16;
 
 struct request {
     spec::sqe cmd{};

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "nvme/spec/rdma.hpp"
 #include "nvmf/controller.hpp"
 #include "nvmf/qpair.hpp"
 #include "util/log.hpp"
@@ -243,8 +244,10 @@ spec::discovery_log_entry make_entry(const std::string& nqn, uint8_t subtype, co
     e.trtype = trtype_code(t.trtype);
     e.adrfam = adrfam_code(t.adrfam);
     e.subtype = subtype;
-    e.treq =
-        spec::treq::secure_channel_not_required | spec::treq::sq_flow_control_disable_supported;
+    // RDMA, as Linux nvmet: secure channel not specified (RDMA has none to offer).
+    e.treq = static_cast<uint8_t>((t.trtype == "RDMA" ? spec::treq::secure_channel_not_specified
+                                                      : spec::treq::secure_channel_not_required) |
+                                  spec::treq::sq_flow_control_disable_supported);
     e.portid = portid;
     e.cntlid = spec::cntlid_dynamic;
     e.asqsz = 128;
@@ -252,6 +255,14 @@ spec::discovery_log_entry make_entry(const std::string& nqn, uint8_t subtype, co
     copy_field(e.subnqn, sizeof(e.subnqn), nqn);
     copy_field(e.traddr, sizeof(e.traddr), t.traddr);
     if (t.trtype == "TCP") e.tsas[0] = spec::tcp_sectype::none;
+    if (t.trtype == "RDMA") {
+        // Reliable connected QPs set up through the RDMA CM, any provider.
+        spec::rdma::tsas r{};
+        r.qptype = spec::rdma::qptype::reliable_connected;
+        r.prtype = spec::rdma::prtype::not_specified;
+        r.cms = spec::rdma::cms::rdma_cm;
+        std::memcpy(e.tsas, &r, sizeof(r));
+    }
     return e;
 }
 }  // namespace

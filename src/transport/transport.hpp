@@ -18,8 +18,10 @@
 namespace nvmf {
 
 class target;
+struct controller_limits;
 
-// SPDK's nvmf_create_transport options, with SPDK's names and TCP defaults.
+// SPDK's nvmf_create_transport options, with SPDK's names and TCP defaults
+// (defaults_for() gives a transport type's own: RDMA differs in a few).
 struct transport_options {
     std::string trtype = "TCP";
     uint32_t max_queue_depth = 128;
@@ -41,6 +43,15 @@ struct transport_options {
     uint32_t acceptor_poll_rate = 10000;
     bool disable_command_passthru = false;
     uint32_t kas = 10;  // keep-alive granularity, 100 ms units (CAP-like hint)
+    // RDMA only (SPDK's rdma transport_specific options).
+    uint32_t max_srq_depth = 4096;
+    bool no_srq = false;
+    uint32_t acceptor_backlog = 100;
+    bool no_wr_batching = false;
+    uint32_t num_cqe = 4096;
+
+    // SPDK's defaults for trtype ("TCP" or "RDMA", any case; others get TCP's).
+    static transport_options defaults_for(const std::string& trtype);
 
     nlohmann::json to_json() const;
     // Reads SPDK parameter names; unknown names and out-of-range values are errors.
@@ -71,7 +82,13 @@ protected:
     transport_options opts_;
 };
 
-// Factory for the transports this build knows ("TCP").
+// What a controller created on a queue of a transport with these options may
+// offer (MDTS, in-capsule size, queue depths and count); SGL descriptor types
+// stay at the TCP default for the transport to adjust.
+controller_limits limits_from_options(const transport_options& o);
+
+// Factory for the transports this build knows ("TCP", "LOOP", and "RDMA" when
+// built with rdma-core).
 result<std::unique_ptr<transport>> create_transport(target& tgt, const transport_options& opts);
 
 }  // namespace nvmf

@@ -3,12 +3,15 @@
 // and whether this target honours it.
 #include <strings.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
+#include "nvmf/controller.hpp"
 #include "transport/transport.hpp"
 
 namespace nvmf {
@@ -31,8 +34,16 @@ constexpr uint32_t max_sgl_entries = 16;  // SPDK: max_io_size / io_unit_size mu
 constexpr uint32_t max_shared_buffers = 1u << 20;
 constexpr uint32_t max_sock_priority = 6;  // above 6 needs CAP_NET_ADMIN (socket(7))
 
+constexpr uint32_t max_srq_depth_limit = 1u << 20;  // clamped to the device's max_srq_wr
+constexpr uint32_t max_backlog = 65535;             // rdma_listen's backlog is an int; sane cap
+constexpr uint32_t max_cqe_limit = 1u << 22;        // clamped to the device's max_cqe
+
 constexpr std::string_view rdma_only[] = {"max_srq_depth", "no_srq", "acceptor_backlog",
                                           "no_wr_batching", "num_cqe"};
+// SPDK's TCP transport_specific options, and c2h_success, which only NVMe/TCP has.
+constexpr std::string_view tcp_only[] = {"c2h_success", "sock_priority", "control_msg_num"};
+
+bool is_rdma(const std::string& trtype) { return strcasecmp(trtype.c_str(), "RDMA") == 0; }
 
 error invalid(std::string msg) { return make_error(-EINVAL, std::move(msg)); }
 
@@ -67,7 +78,42 @@ result<void> range(const char* name, uint32_t v, uint32_t lo, uint32_t hi, const
 
 }  // namespace
 
+transport_options transport_options::defaults_for(const std::string& trtype) {
+    transport_options o;
+    if (is_rdma(trtype)) {
+        // SPDK's RDMA defaults: 8 KiB I/O units (max_io_size / 16 SGL entries)
+        // and 4095 of them, shared by the poll groups.
+        o.trtype = "RDMA";
+        o.io_unit_size = 8192;
+        o.num_shared_buffers = 4095;
+    }
+    return o;
+}
+
 nlohmann::json transport_options::to_json() const {
+    if (is_rdma(trtype)) {
+        return json{{"trtype", trtype},
+                    {"max_queue_depth", max_queue_depth},
+                    {"max_io_qpairs_per_ctrlr", max_io_qpairs_per_ctrlr},
+                    {"in_capsule_data_size", in_capsule_data_size},
+                    {"max_io_size", max_io_size},
+                    {"io_unit_size", io_unit_size},
+                    {"max_aq_depth", max_aq_depth},
+                    {"num_shared_buffers", num_shared_buffers},
+                    {"buf_cache_size", buf_cache_size},
+                    {"dif_insert_or_strip", dif_insert_or_strip},
+                    {"abort_timeout_sec", abort_timeout_sec},
+                    {"zcopy", zcopy},
+                    {"ack_timeout", ack_timeout},
+                    {"data_wr_pool_size", data_wr_pool_size},
+                    {"acceptor_poll_rate", acceptor_poll_rate},
+                    {"disable_command_passthru", disable_command_passthru},
+                    {"max_srq_depth", max_srq_depth},
+                    {"no_srq", no_srq},
+                    {"num_cqe", num_cqe},
+                    {"acceptor_backlog", acceptor_backlog},
+                    {"no_wr_batching", no_wr_batching}};
+    }
     return json{{"trtype", trtype},
                 {"max_queue_depth", max_queue_depth},
                 {"max_io_qpairs_per_ctrlr", max_io_qpairs_per_ctrlr},
@@ -96,16 +142,18 @@ result<transport_options> transport_options::from_json(const nlohmann::json& par
     auto tr = params.find("trtype");
     if (tr == params.end()) return invalid("missing required parameter 'trtype'");
     if (!tr->is_string()) return invalid("'trtype' must be a string, not " + tr->dump());
-    o.trtype = tr->get<std::string>();
-    if (strcasecmp(o.trtype.c_str(), "TCP") == 0) {
-        o.trtype = "TCP";
-    } else if (strcasecmp(o.trtype.c_str(), "RDMA") == 0 ||
-               strcasecmp(o.trtype.c_str(), "FC") == 0) {
-        return make_error(-EPROTONOSUPPORT, "transport type '" + o.trtype +
-                                                "' is not supported by this build (TCP only)");
+    const std::string name = tr->get<std::string>();
+    if (strcasecmp(name.c_str(), "TCP") == 0) {
+        o = defaults_for("TCP");
+    } else if (is_rdma(name)) {
+        o = defaults_for("RDMA");
+    } else if (strcasecmp(name.c_str(), "FC") == 0) {
+        return make_error(-EPROTONOSUPPORT,
+                          "transport type '" + name + "' is not supported (TCP and RDMA are)");
     } else {
-        return invalid("unknown transport type '" + o.trtype + "' (expected TCP)");
+        return invalid("unknown transport type '" + name + "' (expected TCP or RDMA)");
     }
+    const bool rdma = is_rdma(o.trtype);
 
     struct u32_field {
         const char* name;
@@ -124,7 +172,10 @@ result<transport_options> transport_options::from_json(const nlohmann::json& par
                               {"control_msg_num", &o.control_msg_num},
                               {"ack_timeout", &o.ack_timeout},
                               {"data_wr_pool_size", &o.data_wr_pool_size},
-                              {"acceptor_poll_rate", &o.acceptor_poll_rate}};
+                              {"acceptor_poll_rate", &o.acceptor_poll_rate},
+                              {"max_srq_depth", &o.max_srq_depth},
+                              {"acceptor_backlog", &o.acceptor_backlog},
+                              {"num_cqe", &o.num_cqe}};
     struct bool_field {
         const char* name;
         bool* out;
@@ -132,12 +183,24 @@ result<transport_options> transport_options::from_json(const nlohmann::json& par
     const bool_field bools[] = {{"dif_insert_or_strip", &o.dif_insert_or_strip},
                                 {"c2h_success", &o.c2h_success},
                                 {"zcopy", &o.zcopy},
-                                {"disable_command_passthru", &o.disable_command_passthru}};
+                                {"disable_command_passthru", &o.disable_command_passthru},
+                                {"no_srq", &o.no_srq},
+                                {"no_wr_batching", &o.no_wr_batching}};
 
     bool have_io_qpairs = false;
     std::optional<uint32_t> legacy_qpairs;
     for (const auto& [key, value] : params.items()) {
         if (key == "trtype") continue;
+        // Another transport's names are an error, not silently kept.
+        const std::span<const std::string_view> foreign =
+            rdma ? std::span<const std::string_view>(tcp_only)
+                 : std::span<const std::string_view>(rdma_only);
+        for (auto r : foreign) {
+            if (key == r) {
+                return invalid("'" + key + "' is " + (rdma ? "a TCP" : "an RDMA") +
+                               " transport option; it is not valid for " + o.trtype);
+            }
+        }
         bool done = false;
         for (const auto& f : u32s) {
             if (key != f.name) continue;
@@ -168,12 +231,6 @@ result<transport_options> transport_options::from_json(const nlohmann::json& par
             legacy_qpairs = *v;
             continue;
         }
-        for (auto r : rdma_only) {
-            if (key == r) {
-                return invalid("'" + key + "' is an RDMA transport option; it is not valid for " +
-                               o.trtype);
-            }
-        }
         return invalid("unknown transport parameter '" + key + "'");
     }
     if (legacy_qpairs) {
@@ -191,10 +248,24 @@ result<transport_options> transport_options::from_json(const nlohmann::json& par
     return o;
 }
 
+controller_limits limits_from_options(const transport_options& o) {
+    controller_limits l;
+    l.max_io_size = o.max_io_size;
+    l.in_capsule_data_size = o.in_capsule_data_size;
+    l.max_queue_depth = static_cast<uint16_t>(std::min<uint32_t>(o.max_queue_depth, 65535));
+    l.max_aq_depth = static_cast<uint16_t>(std::min<uint32_t>(o.max_aq_depth, 65535));
+    l.max_io_qpairs = static_cast<uint16_t>(std::min<uint32_t>(o.max_io_qpairs_per_ctrlr, 65534));
+    return l;
+}
+
 result<void> transport_options::validate() const {
-    if (strcasecmp(trtype.c_str(), "TCP") != 0) {
-        return make_error(-EPROTONOSUPPORT, "transport type '" + trtype +
-                                                "' is not supported by this build (TCP only)");
+    const bool rdma = is_rdma(trtype);
+    // LOOP (in-process, src/transport/loop) takes TCP's limits; it is made
+    // through the C++ API only, as no host outside the process can reach it.
+    if (!rdma && strcasecmp(trtype.c_str(), "TCP") != 0 &&
+        strcasecmp(trtype.c_str(), "LOOP") != 0) {
+        return make_error(-EPROTONOSUPPORT,
+                          "transport type '" + trtype + "' is not supported (TCP and RDMA are)");
     }
     if (auto r = range("max_queue_depth", max_queue_depth, min_queue_depth, max_queue_depth_limit);
         !r) {
@@ -247,6 +318,18 @@ result<void> transport_options::validate() const {
         !r) {
         return r;
     }
+    if (!rdma) return {};
+    // A request takes max_io_size / io_unit_size buffers at once; SPDK asks for
+    // room for two of the largest so that one can always make progress.
+    const uint32_t per_io = (max_io_size + unit - 1) / unit;
+    if (num_shared_buffers < 2 * per_io) {
+        return invalid("'num_shared_buffers' (" + std::to_string(num_shared_buffers) +
+                       ") must be at least " + std::to_string(2 * per_io) +
+                       " for RDMA: two transfers of max_io_size in io_unit_size buffers");
+    }
+    if (auto r = range("max_srq_depth", max_srq_depth, 2, max_srq_depth_limit); !r) return r;
+    if (auto r = range("acceptor_backlog", acceptor_backlog, 1, max_backlog); !r) return r;
+    if (auto r = range("num_cqe", num_cqe, 1, max_cqe_limit); !r) return r;
     return {};
 }
 

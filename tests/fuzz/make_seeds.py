@@ -189,6 +189,35 @@ def rpc_seeds():
     }
 
 
+def keyed_sgl(addr, n, key, sub=0xF):
+    return struct.pack("<Q", addr) + struct.pack("<I", n)[:3] + struct.pack("<I", key) + bytes([0x40 | sub])
+
+
+def cm_request(qid, hsqsize, hrqsize, cntlid=0xFFFF, recfmt=0):
+    return struct.pack("<HHHHH", recfmt, qid, hrqsize, hsqsize, cntlid) + bytes(22)
+
+
+def rdma_wire_seeds():
+    # Mode byte (even: CM private data, odd: capsule), three limit bytes.
+    lim = bytes([96, 1, 126])
+    connect = struct.pack("<BBHB", 0x7F, 0x40, 1, 0x01) + bytes(19) + keyed_sgl(0x1000, 1024, 7) + \
+        struct.pack("<HHHBBI", 0, 0, 31, 0, 0, 0) + bytes(12)
+    return {
+        "cm-admin": bytes([0]) + lim + cm_request(0, 31, 32),
+        "cm-io": bytes([0]) + lim + cm_request(1, 127, 128, cntlid=1),
+        "cm-padded": bytes([0]) + lim + cm_request(0, 31, 32) + bytes(24),
+        "cm-short": bytes([0]) + lim + cm_request(0, 31, 32)[:20],
+        "capsule-read-keyed": bytes([1]) + bytes([5, 4, 1]) +
+        sqe(0x02, 1, nsid=1, sgl=keyed_sgl(0x7F0000001000, 65536, 0x1234)) + struct.pack("<H", 0),
+        "capsule-write-keyed": bytes([1]) + bytes([5, 4, 0]) +
+        sqe(0x01, 2, nsid=1, sgl=keyed_sgl(0x2000, 131072, 9, sub=0)) + struct.pack("<H", 0),
+        "capsule-write-icd": bytes([1]) + bytes([5, 4, 1]) +
+        sqe(0x01, 3, nsid=1, sgl=icd_sgl(4096)) + struct.pack("<H", 4096),
+        "capsule-connect": bytes([1]) + bytes([5, 4, 0]) + connect + struct.pack("<H", 0),
+        "capsule-flush": bytes([1]) + bytes([5, 4, 0]) + sqe(0x00, 4, nsid=1) + struct.pack("<H", 0),
+    }
+
+
 def main():
     write_seeds("tcp_stream", {
         "admin": chunked(admin_session()),
@@ -216,6 +245,7 @@ def main():
     }
     write_seeds("commands", cmds)
     write_seeds("rpc", rpc_seeds())
+    write_seeds("rdma_wire", rdma_wire_seeds())
 
 
 if __name__ == "__main__":

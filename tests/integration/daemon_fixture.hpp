@@ -242,8 +242,13 @@ public:
                        << "daemon exited during start-up (" << describe(st) << ")\n"
                        << log_tail();
             }
-            if (port_accepts(static_cast<uint16_t>(std::stoi(port_))))
+            // The port opens while the config is still being applied (its
+            // subsystems start at the end): wait for the "ready" line too,
+            // when the log level lets it through.
+            if (port_accepts(static_cast<uint16_t>(std::stoi(port_))) &&
+                (!ready_line_logged() || log_has("nvmf-target ready"))) {
                 return ::testing::AssertionSuccess();
+            }
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         return ::testing::AssertionFailure()
@@ -333,6 +338,20 @@ public:
     pid_t pid() const { return pid_; }
     const std::string& rpc_path() const { return rpc_path_; }
     const std::string& dir() const { return dir_; }
+
+    static bool ready_line_logged() {
+        const char* lvl = std::getenv("NVMF_TEST_LOG_LEVEL");
+        if (lvl == nullptr) return true;
+        const std::string l = lvl;
+        return l == "info" || l == "debug" || l == "trace";
+    }
+
+    bool log_has(const std::string& needle) const {
+        std::ifstream f(log_path_);
+        std::stringstream ss;
+        ss << f.rdbuf();
+        return ss.str().find(needle) != std::string::npos;
+    }
 
     std::string log_tail(size_t max = 4000) const {
         std::ifstream f(log_path_);

@@ -158,6 +158,41 @@ TEST_F(config_test, save_config_round_trip_is_identical) {
     }
 }
 
+#ifdef NVMF_HAVE_RDMA
+TEST_F(config_test, an_rdma_transport_loads_saves_and_loads_back) {
+    // No listener: creating the RDMA transport opens no device, so this runs
+    // on a host without one (the listeners are covered in the guest).
+    const json cfg{
+        {"subsystems",
+         json::array(
+             {{{"subsystem", "nvmf"},
+               {"config", json::array({entry("nvmf_create_transport", {{"trtype", "RDMA"},
+                                                                       {"max_queue_depth", 256},
+                                                                       {"max_srq_depth", 2048},
+                                                                       {"no_srq", true},
+                                                                       {"num_cqe", 1024},
+                                                                       {"acceptor_backlog", 8},
+                                                                       {"no_wr_batching", true}}),
+                                       entry("nvmf_create_transport", {{"trtype", "TCP"}})})}}})}};
+    auto r = load_config(tgt_, cfg);
+    ASSERT_TRUE(r.ok()) << r.err().message;
+    transport* t = tgt_.find_transport("rdma");
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->trtype(), "RDMA");
+    EXPECT_EQ(t->options().max_srq_depth, 2048u);
+    EXPECT_TRUE(t->options().no_srq);
+    const json saved = save_config(tgt_);
+    std::string text = saved.dump();
+    EXPECT_NE(text.find("\"max_srq_depth\":2048"), std::string::npos) << text;
+    EXPECT_NE(text.find("\"no_wr_batching\":true"), std::string::npos) << text;
+    reactor_group reactors2{std::vector<int>{}};
+    target tgt2{reactors2};
+    auto r2 = load_config(tgt2, saved);
+    ASSERT_TRUE(r2.ok()) << r2.err().message << "\n" << saved.dump(2);
+    EXPECT_EQ(save_config(tgt2).dump(2), saved.dump(2));
+}
+#endif
+
 TEST_F(config_test, errors_name_the_method_and_the_reason) {
     json cfg = {
         {"subsystems",

@@ -36,9 +36,12 @@ protected:
         o.trtype = "LOOP";
         o.max_queue_depth = 16;
         o.max_aq_depth = 32;
-        auto t = std::make_unique<loop::loop_transport>(*tgt_, o);
-        loop_ = t.get();
-        ASSERT_TRUE(tgt_->add_transport(std::move(t)));
+        // Through the factory, as an embedding program would.
+        auto t = create_transport(*tgt_, o);
+        ASSERT_TRUE(t) << t.err().message;
+        loop_ = dynamic_cast<loop::loop_transport*>(t->get());
+        ASSERT_NE(loop_, nullptr);
+        ASSERT_TRUE(tgt_->add_transport(std::move(*t)));
         ASSERT_TRUE(tgt_->bdevs.add(bdev::make_malloc("Malloc0", 2048, 512)));
         subsystem_params p;
         p.allow_any_host = true;

@@ -83,7 +83,7 @@ TEST(rpc_transport_options, type_and_name_errors) {
     expect_bad(json::object(), "missing required parameter 'trtype'");
     expect_bad({{"trtype", 5}}, "'trtype' must be a string");
     expect_bad({{"trtype", "QUIC"}}, "unknown transport type");
-    expect_bad({{"trtype", "RDMA"}}, "not supported");
+    expect_bad({{"trtype", "FC"}}, "not supported");
     expect_bad({{"trtype", "TCP"}, {"max_queue_depth", "128"}}, "must be an unsigned integer");
     expect_bad({{"trtype", "TCP"}, {"max_queue_depth", 12.5}}, "must be an unsigned integer");
     expect_bad({{"trtype", "TCP"}, {"max_queue_depth", -1}}, "must not be negative");
@@ -98,6 +98,86 @@ TEST(rpc_transport_options, rdma_only_names_are_rejected_for_tcp) {
          {"max_srq_depth", "no_srq", "acceptor_backlog", "no_wr_batching", "num_cqe"}) {
         expect_bad({{"trtype", "TCP"}, {name, 1}},
                    std::string("'") + name + "' is an RDMA transport option");
+    }
+}
+
+TEST(rpc_transport_options, rdma_defaults_are_spdks_and_round_trip) {
+    auto r = parse({{"trtype", "rdma"}});
+    ASSERT_TRUE(r.ok()) << r.err().message;
+    EXPECT_EQ(r->trtype, "RDMA");
+    // SPDK's nvmf_rdma_opts_init.
+    EXPECT_EQ(r->max_queue_depth, 128u);
+    EXPECT_EQ(r->max_io_qpairs_per_ctrlr, 127u);
+    EXPECT_EQ(r->in_capsule_data_size, 4096u);
+    EXPECT_EQ(r->max_io_size, 131072u);
+    EXPECT_EQ(r->io_unit_size, 8192u);
+    EXPECT_EQ(r->max_aq_depth, 128u);
+    EXPECT_EQ(r->num_shared_buffers, 4095u);
+    EXPECT_EQ(r->buf_cache_size, 32u);
+    EXPECT_EQ(r->max_srq_depth, 4096u);
+    EXPECT_FALSE(r->no_srq);
+    EXPECT_EQ(r->acceptor_backlog, 100u);
+    EXPECT_FALSE(r->no_wr_batching);
+    EXPECT_EQ(r->num_cqe, 4096u);
+    EXPECT_EQ(r->abort_timeout_sec, 1u);
+    const json j = r->to_json();
+    EXPECT_EQ(j["max_srq_depth"], 4096);
+    EXPECT_EQ(j["no_srq"], false);
+    EXPECT_EQ(j["acceptor_backlog"], 100);
+    EXPECT_FALSE(j.contains("c2h_success"));
+    EXPECT_FALSE(j.contains("sock_priority"));
+    auto again = parse(j);
+    ASSERT_TRUE(again.ok()) << again.err().message;
+    EXPECT_EQ(again->to_json(), j);
+    // TCP keeps its own defaults and never prints RDMA names.
+    auto t = parse({{"trtype", "TCP"}});
+    ASSERT_TRUE(t.ok());
+    EXPECT_EQ(t->io_unit_size, 131072u);
+    EXPECT_EQ(t->num_shared_buffers, 511u);
+    EXPECT_FALSE(t->to_json().contains("no_srq"));
+}
+
+TEST(rpc_transport_options, rdma_options_are_read_and_checked) {
+    auto r = parse({{"trtype", "RDMA"},
+                    {"max_srq_depth", 1024},
+                    {"no_srq", true},
+                    {"acceptor_backlog", 16},
+                    {"no_wr_batching", true},
+                    {"num_cqe", 2048},
+                    {"io_unit_size", 16384}});
+    ASSERT_TRUE(r.ok()) << r.err().message;
+    EXPECT_EQ(r->max_srq_depth, 1024u);
+    EXPECT_TRUE(r->no_srq);
+    EXPECT_EQ(r->acceptor_backlog, 16u);
+    EXPECT_TRUE(r->no_wr_batching);
+    EXPECT_EQ(r->num_cqe, 2048u);
+    EXPECT_EQ(r->io_unit_size, 16384u);
+    const json rdma{{"trtype", "RDMA"}};
+    auto with = [&](const char* k, json v) {
+        json j = rdma;
+        j[k] = std::move(v);
+        return j;
+    };
+    expect_bad(with("max_srq_depth", 1), "'max_srq_depth' must be 2..");
+    expect_bad(with("max_srq_depth", 1u << 21), "'max_srq_depth'");
+    expect_bad(with("acceptor_backlog", 0), "'acceptor_backlog' must be 1..");
+    expect_bad(with("num_cqe", 0), "'num_cqe'");
+    expect_bad(with("no_srq", 1), "must be a boolean");
+    expect_bad(with("no_wr_batching", "yes"), "must be a boolean");
+    expect_bad(with("max_srq_depth", -5), "must not be negative");
+    // 16 units of 8 KiB per 128 KiB transfer: room for two of them at least.
+    json few = with("num_shared_buffers", 31);
+    few["buf_cache_size"] = 0;
+    expect_bad(few, "must be at least 32 for RDMA");
+    few["num_shared_buffers"] = 32;
+    EXPECT_TRUE(parse(few).ok());
+    expect_bad(with("io_unit_size", 4096), "at most 16");
+    expect_bad(with("bogus", 1), "unknown transport parameter 'bogus'");
+    // TCP's own names are an error for RDMA, as RDMA's are for TCP.
+    for (const char* name : {"c2h_success", "sock_priority", "control_msg_num"}) {
+        expect_bad(
+            with(name, name == std::string("c2h_success") ? json(true) : json(1)),
+            std::string("'") + name + "' is a TCP transport option; it is not valid for RDMA");
     }
 }
 
@@ -435,6 +515,35 @@ TEST_F(rpc_params_test, transport_methods) {
     expect_error("nvmf_get_transports", {{"foo", 1}}, err_invalid_params,
                  "unknown parameter 'foo'");
 }
+
+#ifdef NVMF_HAVE_RDMA
+TEST_F(rpc_params_test, rdma_transport_methods) {
+    expect_error("nvmf_create_transport", {{"trtype", "RDMA"}, {"sock_priority", 1}},
+                 err_invalid_params, "TCP transport option");
+    // Creating the transport opens no device: it works on a host without one.
+    ok("nvmf_create_transport", {{"trtype", "rdma"}, {"max_queue_depth", 64}, {"no_srq", true}});
+    expect_error("nvmf_create_transport", {{"trtype", "RDMA"}}, err_internal, "already exists");
+    auto t = run("nvmf_get_transports", {{"trtype", "RDMA"}});
+    ASSERT_TRUE(t.ok()) << t.err().message;
+    ASSERT_EQ(t->size(), 1u);
+    EXPECT_EQ((*t)[0]["trtype"], "RDMA");
+    EXPECT_EQ((*t)[0]["max_queue_depth"], 64);
+    EXPECT_EQ((*t)[0]["no_srq"], true);
+    EXPECT_EQ((*t)[0]["io_unit_size"], 8192);
+    // An RDMA listener needs an RDMA device with that address; loopback has none.
+    ok("nvmf_create_subsystem", {{"nqn", cnode1}});
+    auto r = run(
+        "nvmf_subsystem_add_listener",
+        {{"nqn", cnode1},
+         {"listen_address", {{"trtype", "rdma"}, {"traddr", "127.0.0.1"}, {"trsvcid", "4420"}}}});
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.err().message.find("cannot listen on RDMA 127.0.0.1:4420"), std::string::npos)
+        << r.err().message;
+    auto l = run("nvmf_subsystem_get_listeners", {{"nqn", cnode1}});
+    ASSERT_TRUE(l.ok());
+    EXPECT_TRUE(l->empty()) << l->dump();
+}
+#endif
 
 TEST_F(rpc_params_test, host_methods) {
     ok("nvmf_create_subsystem", {{"nqn", cnode1}});

@@ -76,6 +76,7 @@ void identify_ctrlr_cmd(request& req, controller& c) {
     in.max_io_size = c.limits.max_io_size;
     in.in_capsule_data_size = c.limits.in_capsule_data_size;
     in.max_queue_depth = c.limits.max_queue_depth;
+    in.sgls = c.limits.sgls;
     in.max_namespaces = table.max_nsid();
     in.volatile_write_cache = vwc;
     in.aer_limit = static_cast<uint8_t>(aer_limit);

@@ -58,9 +58,10 @@ spec::identify_ctrlr build_identify_ctrlr(const identify_ctrlr_input& in) {
     id.sqes = spec::sqes_64;
     id.cqes = spec::cqes_16;
     id.maxcmd = in.max_queue_depth;
-    // SGLs without alignment needs; TCP uses the Transport SGL Data Block for
-    // data that follows by R2T/C2HData and address-as-offset for in-capsule data.
-    id.sgls = spec::sgls::supported_no_alignment | spec::sgls::transport_data_block;
+    // SGLs without alignment needs, with the descriptor types of the transport
+    // (TCP: Transport SGL Data Block for data that follows by R2T/C2HData;
+    // RDMA: Keyed SGL Data Block) and address-as-offset for in-capsule data.
+    id.sgls = in.sgls;
     if (in.in_capsule_data_size) id.sgls |= spec::sgls::address_as_offset;
     pad_copy(id.subnqn, sizeof(id.subnqn), in.subnqn.substr(0, spec::nqn_max_len), '\0');
 

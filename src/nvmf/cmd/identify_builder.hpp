@@ -23,6 +23,8 @@ struct identify_ctrlr_input {
     uint32_t max_io_size = 131072;  // bytes; MDTS in units of CAP.MPSMIN (4 KiB)
     uint32_t in_capsule_data_size = 4096;
     uint16_t max_queue_depth = 128;
+    // SGLS without SGL Offset (added when in_capsule_data_size is not 0).
+    uint32_t sgls = spec::sgls::supported_no_alignment | spec::sgls::transport_data_block;
     uint32_t max_namespaces = 0;        // NN
     bool volatile_write_cache = false;  // any namespace's bdev has one
     uint8_t aer_limit = 4;              // outstanding AERs (1's based)

@@ -37,16 +37,7 @@ uint32_t loop_qpair::in_capsule_data_size() const {
     return qid == 0 ? admin_data_max : opts_.in_capsule_data_size;
 }
 
-controller_limits loop_qpair::limits() const {
-    const auto& o = opts_;
-    controller_limits l;
-    l.max_io_size = o.max_io_size;
-    l.in_capsule_data_size = o.in_capsule_data_size;
-    l.max_queue_depth = static_cast<uint16_t>(std::min<uint32_t>(o.max_queue_depth, 65535));
-    l.max_aq_depth = static_cast<uint16_t>(std::min<uint32_t>(o.max_aq_depth, 65535));
-    l.max_io_qpairs = static_cast<uint16_t>(std::min<uint32_t>(o.max_io_qpairs_per_ctrlr, 65534));
-    return l;
-}
+controller_limits loop_qpair::limits() const { return limits_from_options(opts_); }
 
 result<void> loop_qpair::submit(const spec::sqe& cmd, std::span<uint8_t> data, done_fn done,
                                 void* ctx) {

@@ -91,16 +91,7 @@ uint32_t tcp_qpair::in_capsule_data_size() const {
     return qid == 0 ? admin_icd_size : transport_.options().in_capsule_data_size;
 }
 
-controller_limits tcp_qpair::limits() const {
-    const auto& o = transport_.options();
-    controller_limits l;
-    l.max_io_size = o.max_io_size;
-    l.in_capsule_data_size = o.in_capsule_data_size;
-    l.max_queue_depth = static_cast<uint16_t>(std::min<uint32_t>(o.max_queue_depth, 65535));
-    l.max_aq_depth = static_cast<uint16_t>(std::min<uint32_t>(o.max_aq_depth, 65535));
-    l.max_io_qpairs = static_cast<uint16_t>(std::min<uint32_t>(o.max_io_qpairs_per_ctrlr, 65534));
-    return l;
-}
+controller_limits tcp_qpair::limits() const { return limits_from_options(transport_.options()); }
 
 // ---------------------------------------------------------------- events
 
