@@ -91,48 +91,36 @@ transport_options transport_options::defaults_for(const std::string& trtype) {
 }
 
 nlohmann::json transport_options::to_json() const {
+    // The options both transports have, then each one's own (JSON objects
+    // print sorted by key, so the order here does not show).
+    json j{{"trtype", trtype},
+           {"max_queue_depth", max_queue_depth},
+           {"max_io_qpairs_per_ctrlr", max_io_qpairs_per_ctrlr},
+           {"in_capsule_data_size", in_capsule_data_size},
+           {"max_io_size", max_io_size},
+           {"io_unit_size", io_unit_size},
+           {"max_aq_depth", max_aq_depth},
+           {"num_shared_buffers", num_shared_buffers},
+           {"buf_cache_size", buf_cache_size},
+           {"dif_insert_or_strip", dif_insert_or_strip},
+           {"abort_timeout_sec", abort_timeout_sec},
+           {"zcopy", zcopy},
+           {"ack_timeout", ack_timeout},
+           {"data_wr_pool_size", data_wr_pool_size},
+           {"acceptor_poll_rate", acceptor_poll_rate},
+           {"disable_command_passthru", disable_command_passthru}};
     if (is_rdma(trtype)) {
-        return json{{"trtype", trtype},
-                    {"max_queue_depth", max_queue_depth},
-                    {"max_io_qpairs_per_ctrlr", max_io_qpairs_per_ctrlr},
-                    {"in_capsule_data_size", in_capsule_data_size},
-                    {"max_io_size", max_io_size},
-                    {"io_unit_size", io_unit_size},
-                    {"max_aq_depth", max_aq_depth},
-                    {"num_shared_buffers", num_shared_buffers},
-                    {"buf_cache_size", buf_cache_size},
-                    {"dif_insert_or_strip", dif_insert_or_strip},
-                    {"abort_timeout_sec", abort_timeout_sec},
-                    {"zcopy", zcopy},
-                    {"ack_timeout", ack_timeout},
-                    {"data_wr_pool_size", data_wr_pool_size},
-                    {"acceptor_poll_rate", acceptor_poll_rate},
-                    {"disable_command_passthru", disable_command_passthru},
-                    {"max_srq_depth", max_srq_depth},
-                    {"no_srq", no_srq},
-                    {"num_cqe", num_cqe},
-                    {"acceptor_backlog", acceptor_backlog},
-                    {"no_wr_batching", no_wr_batching}};
+        j["max_srq_depth"] = max_srq_depth;
+        j["no_srq"] = no_srq;
+        j["num_cqe"] = num_cqe;
+        j["acceptor_backlog"] = acceptor_backlog;
+        j["no_wr_batching"] = no_wr_batching;
+    } else {
+        j["c2h_success"] = c2h_success;
+        j["sock_priority"] = sock_priority;
+        j["control_msg_num"] = control_msg_num;
     }
-    return json{{"trtype", trtype},
-                {"max_queue_depth", max_queue_depth},
-                {"max_io_qpairs_per_ctrlr", max_io_qpairs_per_ctrlr},
-                {"in_capsule_data_size", in_capsule_data_size},
-                {"max_io_size", max_io_size},
-                {"io_unit_size", io_unit_size},
-                {"max_aq_depth", max_aq_depth},
-                {"num_shared_buffers", num_shared_buffers},
-                {"buf_cache_size", buf_cache_size},
-                {"dif_insert_or_strip", dif_insert_or_strip},
-                {"c2h_success", c2h_success},
-                {"sock_priority", sock_priority},
-                {"abort_timeout_sec", abort_timeout_sec},
-                {"zcopy", zcopy},
-                {"control_msg_num", control_msg_num},
-                {"ack_timeout", ack_timeout},
-                {"data_wr_pool_size", data_wr_pool_size},
-                {"acceptor_poll_rate", acceptor_poll_rate},
-                {"disable_command_passthru", disable_command_passthru}};
+    return j;
 }
 
 result<transport_options> transport_options::from_json(const nlohmann::json& params) {
