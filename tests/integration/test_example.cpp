@@ -18,20 +18,34 @@ TEST(example_test, EmbeddedTargetServesIo) {
     const uint16_t port = pick_port();
     ASSERT_NE(port, 0);
     const std::string nqn = "nqn.2026-11.io.nvmf-target:example-test";
+    int out[2];
+    ASSERT_EQ(::pipe(out), 0);
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
+        ::dup2(out[1], 1);
+        ::close(out[0]);
+        ::close(out[1]);
         const std::string p = std::to_string(port);
         ::execl(bin.c_str(), bin.c_str(), "--port", p.c_str(), "--nqn", nqn.c_str(), "--seconds",
                 "60", static_cast<char*>(nullptr));
         ::_exit(127);
     }
-    bool up = false;
-    for (int i = 0; i < 500 && !up; ++i) {
-        up = port_accepts(port);
-        if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ::close(out[1]);
+    // The example walks the seed's flow: it listens, then starts the
+    // subsystem, then says it is serving. Its port is open before the
+    // subsystem is active, so wait for the line, not for the port.
+    std::string said;
+    char buf[256];
+    ssize_t n;
+    while (said.find("serving") == std::string::npos &&
+           (n = ::read(out[0], buf, sizeof(buf))) > 0) {
+        said.append(buf, static_cast<size_t>(n));
     }
-    ASSERT_TRUE(up) << "the example did not listen on " << port;
+    // The read end stays open until the example exits: it prints on the way out.
+    const int out_fd = out[0];
+    ASSERT_NE(said.find("serving " + nqn), std::string::npos) << "the example said: " << said;
+    ASSERT_TRUE(port_accepts(port)) << "the example does not listen on " << port;
 
     host::controller_options o;
     o.trsvcid = std::to_string(port);
@@ -59,6 +73,7 @@ TEST(example_test, EmbeddedTargetServesIo) {
     ::kill(pid, SIGTERM);
     int st = 0;
     ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+    ::close(out_fd);
     EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "example exit status " << st;
 }
 

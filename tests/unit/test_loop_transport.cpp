@@ -204,6 +204,35 @@ TEST_F(loop_test, RefusalsAndTeardown) {
     EXPECT_EQ(r.err().code, -ENOTCONN);
 }
 
+TEST_F(loop_test, ConnectToASubsystemNotStartedIsRetryable) {
+    const char* later = "nqn.2026-11.io.nvmf-target:later";
+    subsystem_params p;
+    p.allow_any_host = true;
+    ASSERT_TRUE(tgt_->create_subsystem(later, p));
+    ASSERT_TRUE(tgt_->add_listener(later, addr_));
+    auto q = loop_->connect(addr_);
+    ASSERT_TRUE(q);
+    admin_ = std::move(*q);
+    // Allowed on this address but not active: Controller Busy, and no DNR.
+    const spec::cqe busy = connect(*admin_, later, 0, spec::cntlid_dynamic, 32);
+    const auto st = static_cast<spec::status>(busy.status & 0xfffe);
+    EXPECT_EQ(spec::status_sct(st), spec::sct::command_specific);
+    EXPECT_EQ(spec::status_sc(st), spec::sc_cmd::controller_busy);
+    EXPECT_FALSE(spec::status_dnr(st));
+    // Once started, the same queue connects.
+    ASSERT_TRUE(tgt_->start_subsystem(later));
+    EXPECT_TRUE(spec::status_ok(connect(*admin_, later, 0, spec::cntlid_dynamic, 32).status));
+    // An NQN nobody serves stays a final answer (Invalid Parameters, DNR).
+    auto q2 = loop_->connect(addr_);
+    ASSERT_TRUE(q2);
+    io_ = std::move(*q2);
+    const auto none = static_cast<spec::status>(
+        connect(*io_, "nqn.2026-11.io.nvmf-target:nobody", 0, spec::cntlid_dynamic, 32).status &
+        0xfffe);
+    EXPECT_EQ(spec::status_sc(none), spec::sc_cmd::connect_invalid_parameters);
+    EXPECT_TRUE(spec::status_dnr(none));
+}
+
 TEST_F(loop_test, QueueDepthIsEnforcedAtSubmit) {
     const uint16_t cntlid = bring_up();
     auto q = loop_->connect(addr_);

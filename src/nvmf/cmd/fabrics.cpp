@@ -160,11 +160,18 @@ void connect(request& req) {
         return;
     }
     auto sub = q.tgt->find_subsystem(subnqn);
-    if (!sub || sub->state() != subsystem_state::active ||
-        (!sub->is_discovery() && !sub->listener_allowed(q.listen_trid()))) {
+    if (!sub || (!sub->is_discovery() && !sub->listener_allowed(q.listen_trid()))) {
         log::warn("connect from {} to {} on {}: no such subsystem here", hostnqn, subnqn,
                   q.listen_trid().to_string());
         invalid_param(req, true, offsetof(spec::connect_data, subnqn));
+        return;
+    }
+    if (sub->state() != subsystem_state::active) {
+        // Allowed here but not started (yet, or again after a stop): Controller
+        // Busy without DNR, so the host tries again instead of giving up.
+        log::warn("connect from {} to {}: the subsystem is {}, not active", hostnqn, subnqn,
+                  to_string(sub->state()));
+        complete(req, make_status(sct::command_specific, spec::sc_cmd::controller_busy, false));
         return;
     }
     if (!sub->host_allowed(hostnqn)) {
