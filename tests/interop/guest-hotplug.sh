@@ -13,33 +13,18 @@
 # Prints "PASS check" / "FAIL check: why" lines and "guest: N passed, N failed".
 # shellcheck source=/dev/null
 . /usr/lib/linux-host/lib.sh
+# shellcheck source=tests/interop/requests.sh
+. /guest/requests.sh  # ask WHAT: the host side makes a change
 set -u
 
 port=${1:?usage: guest-hotplug.sh PORT NQN_OPEN NQN_CLOSED}
 nqn_open=${2:?}
 nqn_closed=${3:?}
-share=/host
-npass=0 nfail=0 seq=0
+npass=0 nfail=0
 
 pass() { echo "PASS $*"; npass=$((npass + 1)); }
 fail() { echo "FAIL $*"; nfail=$((nfail + 1)); }
 
-# ask WHAT: has the host side run the change, waits for its answer (60 s).
-ask() {
-    seq=$((seq + 1))
-    echo "$1" >"$share/request.tmp.$seq"
-    mv "$share/request.tmp.$seq" "$share/request.$seq"
-    if ! wait_file "$share/done.$seq" 60; then
-        fail "host did not answer request $seq ($1)"
-        return 1
-    fi
-    local rc
-    rc=$(cat "$share/done.$seq")
-    if [ "$rc" != 0 ]; then
-        fail "host side '$1' failed (nvmf-rpc exit $rc)"
-        return 1
-    fi
-}
 
 # ns_listed DEV: true when `nvme list` shows the block device.
 ns_listed() { nvme list 2>/dev/null | grep -q "^$1 "; }

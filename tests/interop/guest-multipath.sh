@@ -12,13 +12,14 @@
 # Prints "PASS check" / "FAIL check: why" lines and "guest: N passed, N failed".
 # shellcheck source=/dev/null
 . /usr/lib/linux-host/lib.sh
+# shellcheck source=tests/interop/requests.sh
+. /guest/requests.sh  # ask WHAT: the host side makes a change
 set -u
 
 nqn=${1:?usage: guest-multipath.sh NQN PORT_A PORT_B}
 port_a=${2:?}
 port_b=${3:?}
-share=/host
-npass=0 nfail=0 seq=0
+npass=0 nfail=0
 
 pass() { echo "PASS $*"; npass=$((npass + 1)); }
 fail() { echo "FAIL $*"; nfail=$((nfail + 1)); }
@@ -28,22 +29,6 @@ finish() {
     exit
 }
 
-# ask WHAT: has the host side run the change, waits for its answer (60 s).
-ask() {
-    seq=$((seq + 1))
-    echo "$1" >"$share/request.tmp.$seq"
-    mv "$share/request.tmp.$seq" "$share/request.$seq"
-    if ! wait_file "$share/done.$seq" 60; then
-        fail "host did not answer request $seq ($1)"
-        return 1
-    fi
-    local rc
-    rc=$(cat "$share/done.$seq")
-    if [ "$rc" != 0 ]; then
-        fail "host side '$1' failed (nvmf-rpc exit $rc)"
-        return 1
-    fi
-}
 
 # ctrl_of PORT: the controller (sysfs dir) of our subsystem reached on PORT.
 ctrl_of() {
