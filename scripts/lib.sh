@@ -83,8 +83,12 @@ nvmf_build() {
 }
 
 # nvmf_has_target BUILD_DIR NAME: true when the build tree defines that target.
+# The list is read whole before grep: with pipefail, `ninja | grep -q` fails at
+# random when grep exits on its match and ninja then dies of SIGPIPE.
 nvmf_has_target() {
-    ninja -C "$1" -t targets all 2>/dev/null | grep -q "^$2:"
+    local list
+    list=$(ninja -C "$1" -t targets all 2>/dev/null) || return 1
+    grep -q "^$2:" <<<"$list"
 }
 
 # nvmf_build_release [BUILD_DIR [TARGETS...]]: the Release daemon (and by
@@ -110,7 +114,9 @@ nvmf_sanitizer_env() {
 
 # nvmf_port_busy PORT: true when something listens on 127.0.0.1/any:PORT (TCP).
 nvmf_port_busy() {
-    ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+    local out
+    out=$(ss -Hltn "sport = :$1" 2>/dev/null) || return 1
+    [ -n "$out" ]
 }
 
 # nvmf_free_port [PREFERRED]: the preferred port when free, else a free one.
