@@ -47,10 +47,14 @@ result<void> queue::open(const std::string& traddr, const std::string& trsvcid) 
 }
 
 result<void> queue::connect_tcp(const std::string& traddr, const std::string& trsvcid) {
+    sock_.set_busy_poll(opts_.busy_poll_us);
     return sock_.connect(traddr, trsvcid, opts_.timeout_ms);
 }
 
-void queue::attach(int fd) { sock_.adopt(fd); }
+void queue::attach(int fd) {
+    sock_.set_busy_poll(opts_.busy_poll_us);
+    sock_.adopt(fd);
+}
 
 result<void> queue::initialize() {
     uint8_t req[st::ic_pdu_len];
@@ -228,7 +232,12 @@ result<void> queue::flush() {
 }
 
 result<void> queue::poll_once(int timeout_ms) {
-    if (auto r = flush(); !r) return r;
+    // Deferred capsules go out when the next PDU is not already here: while
+    // completions are buffered, the resubmissions they cause pile up and
+    // leave in one write (one TCP segment, one wake-up of the target).
+    if (sock_.buffered() < sizeof(st::common_header)) {
+        if (auto r = flush(); !r) return r;
+    }
     if (auto r = read_header(timeout_ms); !r) return r;
     const auto* ch = reinterpret_cast<const st::common_header*>(hdr_);
     switch (static_cast<st::pdu_type>(ch->pdu_type)) {

@@ -32,6 +32,11 @@ struct queue_options {
     uint16_t depth = 128;      // command slots; cids are 0..depth-1
     int timeout_ms = 10000;    // default deadline for connect and wait
     uint32_t h2c_chunk = 0;    // largest H2CData payload we send (0: MAXH2CDATA)
+    // Microseconds a read keeps polling the socket before it sleeps in poll()
+    // (0: sleep at once). A load generator spins, as spdk_nvme_perf does:
+    // waking a sleeping reader costs the sending target an inter-processor
+    // interrupt per wake-up.
+    uint32_t busy_poll_us = 0;
 };
 
 struct completion {

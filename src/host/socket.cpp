@@ -134,19 +134,28 @@ result<void> tcp_socket::fill(int timeout_ms) {
         tail_ -= head_;
         head_ = 0;
     }
-    auto r = wait_readable(fd_, timeout_ms);
-    if (!r) return r.err();
-    if (!r.value()) return make_error(-ETIMEDOUT, "timed out waiting for the target");
+    auto n = recv_ready(buf_.get() + tail_, buf_size - tail_, timeout_ms);
+    if (!n) return n.err();
+    tail_ += n.value();
+    return {};
+}
+
+result<size_t> tcp_socket::recv_ready(void* dst, size_t len, int timeout_ms) {
+    // Under load the bytes are usually there already: a non-blocking recv
+    // first saves the poll() that would only say so.
+    using clock = std::chrono::steady_clock;
+    const auto spin_until = clock::now() + std::chrono::microseconds(busy_poll_us_);
     for (;;) {
-        const ssize_t n = ::recv(fd_, buf_.get() + tail_, buf_size - tail_, 0);
-        if (n > 0) {
-            tail_ += static_cast<size_t>(n);
-            return {};
-        }
+        const ssize_t n = ::recv(fd_, dst, len, MSG_DONTWAIT);
+        if (n > 0) return static_cast<size_t>(n);
         if (n == 0) return make_error(-ECONNRESET, "connection closed by the target");
         if (errno == EINTR) continue;
         if (errno == ECONNRESET) return make_error(-ECONNRESET, "connection reset by the target");
-        return sys_error("recv");
+        if (errno != EAGAIN && errno != EWOULDBLOCK) return sys_error("recv");
+        if (busy_poll_us_ > 0 && clock::now() < spin_until) continue;
+        auto r = wait_readable(fd_, timeout_ms);
+        if (!r) return r.err();
+        if (!r.value()) return make_error(-ETIMEDOUT, "timed out waiting for the target");
     }
 }
 
@@ -167,20 +176,10 @@ result<void> tcp_socket::read_exact(void* dst, size_t len, int timeout_ms) {
             deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
         if (len >= buf_size / 2) {
             // Large payloads go straight to the destination.
-            auto r = wait_readable(fd_, left);
-            if (!r) return r.err();
-            if (!r.value()) return make_error(-ETIMEDOUT, "timed out waiting for the target");
-            const ssize_t n = ::recv(fd_, out, len, 0);
-            if (n == 0) return make_error(-ECONNRESET, "connection closed by the target");
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                if (errno == ECONNRESET) {
-                    return make_error(-ECONNRESET, "connection reset by the target");
-                }
-                return sys_error("recv");
-            }
-            out += n;
-            len -= static_cast<size_t>(n);
+            auto n = recv_ready(out, len, left);
+            if (!n) return n.err();
+            out += n.value();
+            len -= n.value();
             continue;
         }
         auto r = fill(left);

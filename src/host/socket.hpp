@@ -47,13 +47,21 @@ public:
     // newly arriving bytes are discarded.
     bool wait_closed(int timeout_ms);
 
+    // Microseconds a read polls with non-blocking recv before it sleeps.
+    void set_busy_poll(uint32_t us) { busy_poll_us_ = us; }
+    // Bytes received and not yet consumed.
+    size_t buffered() const { return tail_ - head_; }
+
 private:
     result<void> fill(int timeout_ms);
+    // One recv of up to len bytes, waiting (poll) only when none are there.
+    result<size_t> recv_ready(void* dst, size_t len, int timeout_ms);
 
     int fd_ = -1;
     std::unique_ptr<uint8_t[]> buf_ = std::make_unique<uint8_t[]>(buf_size);
     size_t head_ = 0;
     size_t tail_ = 0;
+    uint32_t busy_poll_us_ = 0;
     static constexpr size_t buf_size = 64 * 1024;
 };
 

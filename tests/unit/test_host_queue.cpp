@@ -1,6 +1,7 @@
 // host::queue against a scripted fake target on a socketpair: ICReq/ICResp,
 // C2HData (split, SUCCESS), R2T/H2CData with MAXH2CDATA splitting, digests
 // both ways, C2HTermReq.
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -459,6 +460,79 @@ TEST_P(pair_fixture, WaitTimeoutKeepsStreamIntact) {
     w = q().wait(*cid);
     ASSERT_TRUE(w) << w.err().message;
     EXPECT_EQ(w->cqe.cdw0, 0xabcu);
+}
+
+// A spinning reader still honours its deadline, and takes data that arrives
+// while it spins.
+TEST_P(pair_fixture, BusyPollWaitTimesOutThenCompletes) {
+    auto o = make_opts();
+    o.hdgst = o.ddgst = GetParam();
+    o.busy_poll_us = 20000;
+    start(o);
+    std::atomic<bool> go{false};
+    const joiner join{th};  // the peer thread reads the locals above
+    th = std::thread([&] {
+        t.ic();
+        std::vector<uint8_t> h, d;
+        t.read_pdu(h, d);
+        spec::sqe cmd;
+        std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
+        while (!go) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));  // inside the spin window
+        t.resp(cmd.cid, 0, 0x5a5);
+    });
+    ASSERT_TRUE(q().initialize());
+    auto cid = q().submit(host::cmd::keep_alive());
+    ASSERT_TRUE(cid);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto w = q().wait(*cid, 50);
+    ASSERT_FALSE(w);
+    EXPECT_EQ(w.err().code, -ETIMEDOUT);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+    EXPECT_FALSE(q().failed());
+    go = true;
+    w = q().wait(*cid);
+    ASSERT_TRUE(w) << w.err().message;
+    EXPECT_EQ(w->cqe.cdw0, 0x5a5u);
+}
+
+// Deferred capsules stay in the queue until a wait needs the target, then all
+// of them go out; their completions all arrive.
+TEST_P(pair_fixture, DeferredCapsulesLeaveOnWait) {
+    auto o = make_opts();
+    o.hdgst = o.ddgst = GetParam();
+    start(o);
+    constexpr int n = 4;
+    std::atomic<bool> submitted{false};
+    std::atomic<bool> early{false};
+    std::atomic<bool> checked{false};
+    const joiner join{th};  // the peer thread reads the locals above
+    th = std::thread([&] {
+        t.ic();
+        while (!submitted) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        pollfd p{t.fd, POLLIN, 0};
+        early = ::poll(&p, 1, 20) > 0;
+        checked = true;
+        for (int i = 0; i < n; ++i) {
+            std::vector<uint8_t> h, d;
+            t.read_pdu(h, d);
+            spec::sqe cmd;
+            std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
+            t.resp(cmd.cid, 0, 0x100u + cmd.cid);
+        }
+    });
+    ASSERT_TRUE(q().initialize());
+    for (int i = 0; i < n; ++i) {
+        ASSERT_TRUE(q().submit(host::cmd::keep_alive(), {}, {}, host::submit_flag::defer));
+    }
+    submitted = true;
+    while (!checked) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    for (int i = 0; i < n; ++i) {
+        auto w = q().wait_any();
+        ASSERT_TRUE(w) << w.err().message;
+        EXPECT_EQ(w->second.cqe.cdw0, 0x100u + w->first);
+    }
+    EXPECT_FALSE(early) << "a deferred capsule was sent before any wait";
 }
 
 INSTANTIATE_TEST_SUITE_P(Digests, pair_fixture, ::testing::Bool());
