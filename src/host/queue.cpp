@@ -147,13 +147,9 @@ result<uint16_t> queue::submit(spec::sqe cmd, std::span<const uint8_t> out, std:
         }
     }
     if (flags & submit_flag::defer) {
-        for (int i = 0; i < cnt; ++i) {
-            const auto* b = static_cast<const uint8_t*>(iov[i].iov_base);
-            tx_.insert(tx_.end(), b, b + iov[i].iov_len);
-        }
+        if (auto r = sock_.defer_send(iov, cnt); !r) return fail(r.err().code, r.err().message);
         return cid;
     }
-    if (auto r = flush(); !r) return r.err();
     if (auto r = sock_.sendv_all(iov, cnt); !r) return fail(r.err().code, r.err().message);
     return cid;
 }
@@ -223,21 +219,17 @@ result<void> queue::read_header(int timeout_ms) {
 }
 
 result<void> queue::flush() {
-    if (tx_.empty()) return {};
+    if (!sock_.has_deferred()) return {};
     if (failed_) return failure_;
-    auto r = sock_.send_all(tx_.data(), tx_.size());
-    tx_.clear();
-    if (!r) return fail(r.err().code, r.err().message);
+    if (auto r = sock_.flush(); !r) return fail(r.err().code, r.err().message);
     return {};
 }
 
 result<void> queue::poll_once(int timeout_ms) {
-    // Deferred capsules go out when the next PDU is not already here: while
-    // completions are buffered, the resubmissions they cause pile up and
-    // leave in one write (one TCP segment, one wake-up of the target).
-    if (sock_.buffered() < sizeof(st::common_header)) {
-        if (auto r = flush(); !r) return r;
-    }
+    // Deferred capsules leave when a read has to wait for the target (see
+    // tcp_socket::defer_send): while completions are buffered, the
+    // resubmissions they cause pile up and leave in one write (one TCP
+    // segment, one wake-up of the target).
     if (auto r = read_header(timeout_ms); !r) return r;
     const auto* ch = reinterpret_cast<const st::common_header*>(hdr_);
     switch (static_cast<st::pdu_type>(ch->pdu_type)) {

@@ -98,6 +98,11 @@ public:
                                std::span<uint8_t> in = {}, uint32_t flags = 0);
     // Sends capsules queued with submit_flag::defer.
     result<void> flush();
+    // Deferred capsules also leave as soon as n of them wait (0: only when a
+    // read must wait for the target or at flush()). A batch of a quarter of
+    // the queue keeps the target busy while the rest is being prepared; one
+    // batch of everything makes the two sides take turns.
+    void set_defer_limit(uint32_t n) { sock_.set_defer_limit(n); }
     // Reads and handles one PDU.
     result<void> poll_once(int timeout_ms);
     uint32_t outstanding() const { return outstanding_; }
@@ -158,7 +163,6 @@ private:
     term_info term_;
     uint8_t hdr_[128 + spec::tcp::digest_len]{};
     std::vector<uint8_t> scratch_;
-    std::vector<uint8_t> tx_;  // deferred capsules
     uint64_t r2t_count_ = 0;
     uint64_t c2h_success_count_ = 0;
 };

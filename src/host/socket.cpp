@@ -47,6 +47,8 @@ void tcp_socket::close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
     head_ = tail_ = 0;
+    deferred_.clear();
+    deferred_msgs_ = 0;
 }
 
 void tcp_socket::shutdown_write() {
@@ -102,6 +104,29 @@ result<void> tcp_socket::send_all(const void* data, size_t len) {
 }
 
 result<void> tcp_socket::sendv_all(iovec* iov, int iovcnt) {
+    if (auto r = flush(); !r) return r;
+    return send_iov(iov, iovcnt);
+}
+
+result<void> tcp_socket::defer_send(const iovec* iov, int iovcnt) {
+    for (int i = 0; i < iovcnt; ++i) {
+        const auto* b = static_cast<const uint8_t*>(iov[i].iov_base);
+        deferred_.insert(deferred_.end(), b, b + iov[i].iov_len);
+    }
+    if (defer_limit_ != 0 && ++deferred_msgs_ >= defer_limit_) return flush();
+    return {};
+}
+
+result<void> tcp_socket::flush() {
+    if (deferred_.empty()) return {};
+    iovec iov{deferred_.data(), deferred_.size()};
+    auto r = send_iov(&iov, 1);
+    deferred_.clear();
+    deferred_msgs_ = 0;
+    return r;
+}
+
+result<void> tcp_socket::send_iov(iovec* iov, int iovcnt) {
     if (fd_ < 0) return make_error(-ENOTCONN, "not connected");
     while (iovcnt > 0) {
         msghdr msg{};
@@ -152,6 +177,11 @@ result<size_t> tcp_socket::recv_ready(void* dst, size_t len, int timeout_ms) {
         if (errno == EINTR) continue;
         if (errno == ECONNRESET) return make_error(-ECONNRESET, "connection reset by the target");
         if (errno != EAGAIN && errno != EWOULDBLOCK) return sys_error("recv");
+        // About to wait for the peer: what we deferred may be what it waits for.
+        if (!deferred_.empty()) {
+            if (auto r = flush(); !r) return r.err();
+            continue;
+        }
         if (busy_poll_us_ > 0 && clock::now() < spin_until) continue;
         auto r = wait_readable(fd_, timeout_ms);
         if (!r) return r.err();

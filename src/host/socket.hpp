@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "util/result.hpp"
 
@@ -32,8 +33,17 @@ public:
     // Half-close our side so the peer sees EOF but we can still read.
     void shutdown_write();
 
+    // Sends everything, after whatever defer_send queued.
     result<void> send_all(const void* data, size_t len);
     result<void> sendv_all(iovec* iov, int iovcnt);
+    // Queues bytes (copied) to go out in one write with the rest of the queue:
+    // at the next send, flush(), or read that has to wait for the peer. Work
+    // deferred this way is never stuck behind a read that blocks.
+    // With a limit set, the limit-th deferred message sends the batch at once.
+    result<void> defer_send(const iovec* iov, int iovcnt);
+    void set_defer_limit(uint32_t n) { defer_limit_ = n; }
+    result<void> flush();
+    bool has_deferred() const { return !deferred_.empty(); }
 
     // Reads exactly len bytes before the deadline. -ECONNRESET when the peer
     // closed, -ETIMEDOUT when the deadline passed.
@@ -49,19 +59,21 @@ public:
 
     // Microseconds a read polls with non-blocking recv before it sleeps.
     void set_busy_poll(uint32_t us) { busy_poll_us_ = us; }
-    // Bytes received and not yet consumed.
-    size_t buffered() const { return tail_ - head_; }
 
 private:
     result<void> fill(int timeout_ms);
     // One recv of up to len bytes, waiting (poll) only when none are there.
     result<size_t> recv_ready(void* dst, size_t len, int timeout_ms);
+    result<void> send_iov(iovec* iov, int iovcnt);
 
     int fd_ = -1;
     std::unique_ptr<uint8_t[]> buf_ = std::make_unique<uint8_t[]>(buf_size);
     size_t head_ = 0;
     size_t tail_ = 0;
     uint32_t busy_poll_us_ = 0;
+    std::vector<uint8_t> deferred_;
+    uint32_t deferred_msgs_ = 0;
+    uint32_t defer_limit_ = 0;
     static constexpr size_t buf_size = 64 * 1024;
 };
 

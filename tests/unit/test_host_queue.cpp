@@ -535,6 +535,50 @@ TEST_P(pair_fixture, DeferredCapsulesLeaveOnWait) {
     EXPECT_FALSE(early) << "a deferred capsule was sent before any wait";
 }
 
+// With a defer limit of 2, the second deferred capsule sends both at once,
+// before any wait; the third waits for the next wait.
+TEST_P(pair_fixture, DeferLimitSendsEachFullBatch) {
+    auto o = make_opts();
+    o.hdgst = o.ddgst = GetParam();
+    start(o);
+    std::atomic<int> stage{0};
+    std::atomic<int> seen_before_wait{-1};
+    const joiner join{th};  // the peer thread reads the locals above
+    th = std::thread([&] {
+        t.ic();
+        std::vector<uint16_t> cids;
+        for (int i = 0; i < 2; ++i) {  // the batch of two arrives without a wait
+            std::vector<uint8_t> h, d;
+            t.read_pdu(h, d);
+            spec::sqe cmd;
+            std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
+            cids.push_back(cmd.cid);
+        }
+        while (stage < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        pollfd p{t.fd, POLLIN, 0};
+        seen_before_wait = ::poll(&p, 1, 20) > 0 ? 1 : 0;
+        stage = 2;
+        std::vector<uint8_t> h, d;
+        t.read_pdu(h, d);
+        spec::sqe cmd;
+        std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
+        cids.push_back(cmd.cid);
+        for (uint16_t c : cids) t.resp(c);
+    });
+    ASSERT_TRUE(q().initialize());
+    q().set_defer_limit(2);
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(q().submit(host::cmd::keep_alive(), {}, {}, host::submit_flag::defer));
+    }
+    stage = 1;
+    while (stage < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    for (int i = 0; i < 3; ++i) {
+        auto w = q().wait_any();
+        ASSERT_TRUE(w) << w.err().message;
+    }
+    EXPECT_EQ(seen_before_wait, 0) << "the third capsule left before the batch was full";
+}
+
 INSTANTIATE_TEST_SUITE_P(Digests, pair_fixture, ::testing::Bool());
 
 }  // namespace
