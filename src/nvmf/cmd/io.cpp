@@ -60,6 +60,11 @@ void bio_finished(request& req) {
 void bio_done(bdev::io& bio, int result) {
     auto& req = *static_cast<request*>(bio.ctx);
     bio_finished(req);
+    if (bio.lent != nullptr && result == 0) {
+        req.iov[0] = {const_cast<uint8_t*>(bio.lent), req.length};
+        req.iovcnt = 1;
+        req.lent_dev = req.target_ns->dev;
+    }
     complete(req, bdev_status(result, bio.type));
 }
 
@@ -85,6 +90,7 @@ void submit(request& req, const std::shared_ptr<ns>& n, bdev::io_type type, uint
     // FUA, or any write while the host has turned the volatile write cache off.
     req.bio.fua = (req.cmd.cdw12 & (1u << 30)) != 0 ||
                   !req.qp->ctrlr->write_cache_enabled.load(std::memory_order_relaxed);
+    req.bio.may_lend = type == bdev::io_type::read && req.accepts_lent_data;
     req.bio.cb = bio_done;
     req.bio.ctx = &req;
     submit_bio(req, *n->dev);

@@ -299,6 +299,7 @@ void tcp_qpair::release_request(tcp_request& r) {
         group_.put_buffer(b);
     }
     r.req.target_ns.reset();
+    r.req.lent_dev.reset();
     set_state(r, req_state::free);
     r.next_free = free_;
     free_ = &r;
@@ -386,6 +387,10 @@ void tcp_qpair::handle_capsule() {
     req.length = 0;
     req.xfer = spec::xfer::none;
     req.handler_state = 0;
+    // A data digest is computed before the send and the copy into the socket
+    // happens at the send: lent memory that a racing write changes in between
+    // would fail the digest and cost the host its connection.
+    req.accepts_lent_data = !params_.ddgst;
     r->early_status = 0;
     r->in_capsule = false;
     r->h2c_received = 0;
