@@ -100,6 +100,9 @@ private:
     void handle_h2c_data();
     void payload_done();
     bool consume_payload();
+    // The rest of the current payload as iovecs for a direct recvmsg (0: none).
+    int direct_payload_iov(iovec* out) const;
+    void payload_received_direct(size_t n);
     void begin_payload(const data_layout& l, const iovec* dest, int cnt);
     uint8_t* icd_buffer(tcp_request& r);
 
