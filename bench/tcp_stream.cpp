@@ -8,7 +8,10 @@
 // target do: a receiver that sleeps makes the sender pay a wake-up (an
 // inter-processor interrupt, a VM exit) per write, which understates the
 // ceiling by a third or more.
-//   tcp-stream [seconds] [receiver_cpu] [sender_cpu] [chunk_bytes] [poll: 1|0]
+// With a source span larger than the chunk, each write takes the next chunk
+// of that span, so the sender copies from memory rather than from its cache,
+// as a target reading a RAM disk larger than the cache does.
+//   tcp-stream [seconds] [receiver_cpu] [sender_cpu] [chunk_bytes] [poll: 1|0] [span_bytes]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -16,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -39,6 +43,7 @@ int main(int argc, char** argv) {
     const int tx_cpu = argc > 3 ? std::atoi(argv[3]) : 1;
     const size_t chunk = argc > 4 ? std::strtoul(argv[4], nullptr, 0) : size_t{4} << 20;
     const bool poll = argc > 5 ? std::atoi(argv[5]) != 0 : true;
+    const size_t span = std::max(chunk, argc > 6 ? std::strtoul(argv[6], nullptr, 0) : chunk);
     const int ls = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -71,11 +76,13 @@ int main(int argc, char** argv) {
         std::perror("tcp-stream: connect");
         return 1;
     }
-    std::vector<char> buf(chunk, 'x');
+    std::vector<char> buf(span, 'x');
+    size_t pos = 0;
     const auto start = std::chrono::steady_clock::now();
     const auto end = start + std::chrono::seconds(seconds);
     while (std::chrono::steady_clock::now() < end) {
-        if (write(s, buf.data(), buf.size()) <= 0) break;
+        if (write(s, buf.data() + pos, chunk) <= 0) break;
+        pos = pos + 2 * chunk <= span ? pos + chunk : 0;
     }
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
