@@ -169,7 +169,9 @@ result<size_t> tcp_socket::recv_ready(void* dst, size_t len, int timeout_ms) {
     // Under load the bytes are usually there already: a non-blocking recv
     // first saves the poll() that would only say so.
     using clock = std::chrono::steady_clock;
-    const auto spin_until = clock::now() + std::chrono::microseconds(busy_poll_us_);
+    const auto spin_until = busy_poll_us_ > 0
+                                ? clock::now() + std::chrono::microseconds(busy_poll_us_)
+                                : clock::time_point{};
     for (;;) {
         const ssize_t n = ::recv(fd_, dst, len, MSG_DONTWAIT);
         if (n > 0) return static_cast<size_t>(n);

@@ -70,6 +70,15 @@ struct fake_target {
         }
     }
 
+    // Reads one command capsule; returns its SQE.
+    spec::sqe read_cmd() {
+        std::vector<uint8_t> h, d;
+        read_pdu(h, d);
+        spec::sqe cmd{};
+        if (h.size() >= 8 + sizeof(cmd)) std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
+        return cmd;
+    }
+
     void ic(uint32_t maxh2cdata = 4096, uint8_t cpda = 0) {
         st::ic_req req;
         read_exact(&req, sizeof(req));
@@ -434,67 +443,42 @@ TEST_P(pair_fixture, CpdaAlignsHostData) {
     EXPECT_TRUE(c->ok());
 }
 
-TEST_P(pair_fixture, WaitTimeoutKeepsStreamIntact) {
-    auto o = make_opts();
-    o.hdgst = o.ddgst = GetParam();
-    start(o);
+// A wait that times out leaves the stream intact: the late response still
+// completes the command. respond_delay_ms after the timeout lands the
+// response inside a busy-polling reader's spin window.
+void timeout_then_complete(pair_fixture& f, uint32_t busy_poll_us, int respond_delay_ms) {
+    auto o = pair_fixture::make_opts();
+    o.hdgst = o.ddgst = f.GetParam();
+    o.busy_poll_us = busy_poll_us;
+    f.start(o);
     std::atomic<bool> go{false};
-    const joiner join{th};  // the peer thread reads the locals above
-    th = std::thread([&] {
-        t.ic();
-        std::vector<uint8_t> h, d;
-        t.read_pdu(h, d);
-        spec::sqe cmd;
-        std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
+    const joiner join{f.th};  // the peer thread reads the locals above
+    f.th = std::thread([&] {
+        f.t.ic();
+        const spec::sqe cmd = f.t.read_cmd();
         while (!go) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        t.resp(cmd.cid, 0, 0xabc);
+        std::this_thread::sleep_for(std::chrono::milliseconds(respond_delay_ms));
+        f.t.resp(cmd.cid, 0, 0xabc);
     });
-    ASSERT_TRUE(q().initialize());
-    auto cid = q().submit(host::cmd::keep_alive());
+    ASSERT_TRUE(f.q().initialize());
+    auto cid = f.q().submit(host::cmd::keep_alive());
     ASSERT_TRUE(cid);
-    auto w = q().wait(*cid, 50);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto w = f.q().wait(*cid, 50);
     ASSERT_FALSE(w);
     EXPECT_EQ(w.err().code, -ETIMEDOUT);
-    EXPECT_FALSE(q().failed());
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+    EXPECT_FALSE(f.q().failed());
     go = true;
-    w = q().wait(*cid);
+    w = f.q().wait(*cid);
     ASSERT_TRUE(w) << w.err().message;
     EXPECT_EQ(w->cqe.cdw0, 0xabcu);
 }
 
-// A spinning reader still honours its deadline, and takes data that arrives
-// while it spins.
-TEST_P(pair_fixture, BusyPollWaitTimesOutThenCompletes) {
-    auto o = make_opts();
-    o.hdgst = o.ddgst = GetParam();
-    o.busy_poll_us = 20000;
-    start(o);
-    std::atomic<bool> go{false};
-    const joiner join{th};  // the peer thread reads the locals above
-    th = std::thread([&] {
-        t.ic();
-        std::vector<uint8_t> h, d;
-        t.read_pdu(h, d);
-        spec::sqe cmd;
-        std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
-        while (!go) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));  // inside the spin window
-        t.resp(cmd.cid, 0, 0x5a5);
-    });
-    ASSERT_TRUE(q().initialize());
-    auto cid = q().submit(host::cmd::keep_alive());
-    ASSERT_TRUE(cid);
-    const auto t0 = std::chrono::steady_clock::now();
-    auto w = q().wait(*cid, 50);
-    ASSERT_FALSE(w);
-    EXPECT_EQ(w.err().code, -ETIMEDOUT);
-    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
-    EXPECT_FALSE(q().failed());
-    go = true;
-    w = q().wait(*cid);
-    ASSERT_TRUE(w) << w.err().message;
-    EXPECT_EQ(w->cqe.cdw0, 0x5a5u);
-}
+TEST_P(pair_fixture, WaitTimeoutKeepsStreamIntact) { timeout_then_complete(*this, 0, 0); }
+
+// A spinning reader honours its deadline too.
+TEST_P(pair_fixture, BusyPollWaitTimesOutThenCompletes) { timeout_then_complete(*this, 20000, 5); }
 
 // Deferred capsules stay in the queue until a wait needs the target, then all
 // of them go out; their completions all arrive.
@@ -514,10 +498,7 @@ TEST_P(pair_fixture, DeferredCapsulesLeaveOnWait) {
         early = ::poll(&p, 1, 20) > 0;
         checked = true;
         for (int i = 0; i < n; ++i) {
-            std::vector<uint8_t> h, d;
-            t.read_pdu(h, d);
-            spec::sqe cmd;
-            std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
+            const spec::sqe cmd = t.read_cmd();
             t.resp(cmd.cid, 0, 0x100u + cmd.cid);
         }
     });
@@ -547,22 +528,12 @@ TEST_P(pair_fixture, DeferLimitSendsEachFullBatch) {
     th = std::thread([&] {
         t.ic();
         std::vector<uint16_t> cids;
-        for (int i = 0; i < 2; ++i) {  // the batch of two arrives without a wait
-            std::vector<uint8_t> h, d;
-            t.read_pdu(h, d);
-            spec::sqe cmd;
-            std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
-            cids.push_back(cmd.cid);
-        }
+        for (int i = 0; i < 2; ++i) cids.push_back(t.read_cmd().cid);  // no wait needed
         while (stage < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
         pollfd p{t.fd, POLLIN, 0};
         seen_before_wait = ::poll(&p, 1, 20) > 0 ? 1 : 0;
         stage = 2;
-        std::vector<uint8_t> h, d;
-        t.read_pdu(h, d);
-        spec::sqe cmd;
-        std::memcpy(&cmd, h.data() + 8, sizeof(cmd));
-        cids.push_back(cmd.cid);
+        cids.push_back(t.read_cmd().cid);
         for (uint16_t c : cids) t.resp(c);
     });
     ASSERT_TRUE(q().initialize());
