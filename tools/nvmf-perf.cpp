@@ -232,9 +232,9 @@ void run_job(job& j, const options& o, clock_type::time_point end, std::atomic<b
         }
         return UINT64_MAX;
     };
-    // Capsules wait in the queue until it must block for a completion, so a
-    // burst of completions is answered with one write, as spdk_nvme_perf's
-    // batched socket flush does.
+    // Capsules wait in the queue until it must block for a completion or a
+    // batch (--batch) is full, so a burst of completions is answered with few
+    // writes, as spdk_nvme_perf's batched socket flush does.
     constexpr uint32_t defer = nvmf::host::submit_flag::defer;
     auto submit = [&](size_t si) -> bool {
         slot& s = slots[si];
@@ -428,7 +428,7 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<nvmf::host::queue>> queues;
     const auto entries = static_cast<uint16_t>(o.depth + 1);
     for (size_t i = 0; i < jobs.size(); ++i) {
-        auto q = c.open_queue(entries, c.io_icd_size(), o.busy_poll_us);
+        auto q = c.open_queue(entries, c.io_icd_size());
         if (!q) {
             std::cerr << "nvmf-perf: I/O queue: " << q.err().message << "\n";
             return 1;
@@ -439,6 +439,7 @@ int main(int argc, char** argv) {
             std::cerr << "nvmf-perf: I/O queue " << i + 1 << " connect failed\n";
             return 1;
         }
+        (*q)->set_busy_poll(o.busy_poll_us);
         (*q)->set_defer_limit(o.batch >= 0 ? static_cast<uint32_t>(o.batch)
                                            : std::max<uint32_t>(1, o.depth / 4));
         jobs[i]->q = q->get();

@@ -75,8 +75,7 @@ result<std::unique_ptr<controller>> controller::create(const controller_options&
     return c;
 }
 
-result<std::unique_ptr<queue>> controller::open_queue(uint16_t depth, uint32_t icd_size,
-                                                      uint32_t busy_poll_us) const {
+result<std::unique_ptr<queue>> controller::open_queue(uint16_t depth, uint32_t icd_size) const {
     queue_options qo;
     qo.hdgst = opts_.hdgst;
     qo.ddgst = opts_.ddgst;
@@ -84,7 +83,6 @@ result<std::unique_ptr<queue>> controller::open_queue(uint16_t depth, uint32_t i
     qo.icd_size = icd_size;
     qo.depth = depth;
     qo.timeout_ms = opts_.timeout_ms;
-    qo.busy_poll_us = busy_poll_us;
     auto q = std::make_unique<queue>(qo);
     if (auto r = q->open(opts_.traddr, opts_.trsvcid); !r) return r.err();
     return q;
@@ -179,7 +177,7 @@ uint32_t controller::io_icd_size() const {
 
 result<void> controller::add_io_queues(uint32_t n) {
     for (uint32_t i = 0; i < n; ++i) {
-        auto q = open_queue(opts_.io_queue_size, io_icd_size(), opts_.io_busy_poll_us);
+        auto q = open_queue(opts_.io_queue_size, io_icd_size());
         if (!q) return q.err();
         const auto qid = static_cast<uint16_t>(io_.size() + 1);
         auto c = connect_io(**q, qid, static_cast<uint16_t>(opts_.io_queue_size - 1));

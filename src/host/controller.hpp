@@ -40,7 +40,6 @@ struct controller_options {
     uint32_t admin_icd_size = 8192;  // NVMe/TCP admin queues take 8 KiB in-capsule
     uint32_t io_icd_size = 0;        // 0: from IOCCSZ in Identify Controller
     int timeout_ms = 10000;
-    uint32_t io_busy_poll_us = 0;  // I/O queues' queue_options::busy_poll_us
 };
 
 // The fabrics Connect exchange on an initialized queue.
@@ -69,8 +68,7 @@ public:
     void disconnect();
 
     // A TCP connection with ICReq/ICResp done, using this controller's options.
-    result<std::unique_ptr<queue>> open_queue(uint16_t depth, uint32_t icd_size,
-                                              uint32_t busy_poll_us = 0) const;
+    result<std::unique_ptr<queue>> open_queue(uint16_t depth, uint32_t icd_size) const;
     // Connects an I/O queue with this controller's cntlid.
     result<completion> connect_io(queue& q, uint16_t qid, uint16_t sqsize);
 

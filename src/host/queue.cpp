@@ -47,14 +47,10 @@ result<void> queue::open(const std::string& traddr, const std::string& trsvcid) 
 }
 
 result<void> queue::connect_tcp(const std::string& traddr, const std::string& trsvcid) {
-    sock_.set_busy_poll(opts_.busy_poll_us);
     return sock_.connect(traddr, trsvcid, opts_.timeout_ms);
 }
 
-void queue::attach(int fd) {
-    sock_.set_busy_poll(opts_.busy_poll_us);
-    sock_.adopt(fd);
-}
+void queue::attach(int fd) { sock_.adopt(fd); }
 
 result<void> queue::initialize() {
     uint8_t req[st::ic_pdu_len];

@@ -32,11 +32,6 @@ struct queue_options {
     uint16_t depth = 128;      // command slots; cids are 0..depth-1
     int timeout_ms = 10000;    // default deadline for connect and wait
     uint32_t h2c_chunk = 0;    // largest H2CData payload we send (0: MAXH2CDATA)
-    // Microseconds a read keeps polling the socket before it sleeps in poll()
-    // (0: sleep at once). A load generator spins, as spdk_nvme_perf does:
-    // waking a sleeping reader costs the sending target an inter-processor
-    // interrupt per wake-up.
-    uint32_t busy_poll_us = 0;
 };
 
 struct completion {
@@ -103,6 +98,11 @@ public:
     // the queue keeps the target busy while the rest is being prepared; one
     // batch of everything makes the two sides take turns.
     void set_defer_limit(uint32_t n) { sock_.set_defer_limit(n); }
+    // Microseconds a read keeps polling the socket before it sleeps in poll()
+    // (0, the default: sleep at once). A load generator spins, as
+    // spdk_nvme_perf does: waking a sleeping reader costs the sending target
+    // an inter-processor interrupt per wake-up.
+    void set_busy_poll(uint32_t us) { sock_.set_busy_poll(us); }
     // Reads and handles one PDU.
     result<void> poll_once(int timeout_ms);
     uint32_t outstanding() const { return outstanding_; }

@@ -449,8 +449,8 @@ TEST_P(pair_fixture, CpdaAlignsHostData) {
 void timeout_then_complete(pair_fixture& f, uint32_t busy_poll_us, int respond_delay_ms) {
     auto o = pair_fixture::make_opts();
     o.hdgst = o.ddgst = f.GetParam();
-    o.busy_poll_us = busy_poll_us;
     f.start(o);
+    f.q().set_busy_poll(busy_poll_us);
     std::atomic<bool> go{false};
     const joiner join{f.th};  // the peer thread reads the locals above
     f.th = std::thread([&] {
