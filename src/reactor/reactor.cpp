@@ -220,6 +220,10 @@ reactor& reactor_group::next() {
 void reactor_group::start() {
     if (started_) return;
     started_ = true;
+    // spdlog makes its registry on first use. Make it here, before any reactor
+    // thread exists, so that threads see it through their creation rather than
+    // through a static-init guard in libspdlog that ThreadSanitizer cannot see.
+    (void)spdlog::default_logger_raw();
     for (auto& r : reactors_) r->start_thread();
     // Callers may post right after start(); make sure every loop is live.
     for (auto& r : reactors_) {

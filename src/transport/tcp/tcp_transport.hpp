@@ -2,6 +2,7 @@
 // the per-reactor state (buffer pool, connections) every connection uses.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -54,7 +55,9 @@ private:
     mutable std::mutex mtx_;
     std::vector<std::unique_ptr<listener>> listeners_;
     std::vector<std::unique_ptr<poll_group>> groups_;
-    bool shut_down_ = false;
+    // Written under mtx_; also read by connections being placed on a reactor,
+    // which do not take mtx_.
+    std::atomic<bool> shut_down_ = false;
 };
 
 }  // namespace nvmf::tcp
