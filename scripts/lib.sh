@@ -10,7 +10,7 @@ NVMF_DEB_PACKAGES=(
     build-essential g++ cmake ninja-build pkg-config
     liburing-dev libisal-dev libssl-dev nlohmann-json3-dev libcli11-dev
     libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
-    clang clang-format clang-tidy libclang-rt-14-dev
+    clang clang-format clang-tidy libclang-rt-14-dev libasan8 libubsan1 libtsan2
     libibverbs-dev librdmacm-dev ibverbs-providers
 )
 # (rdma-core: the NVMe/RDMA transport builds against libibverbs and librdmacm;
