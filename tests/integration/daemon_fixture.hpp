@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bit>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -133,6 +134,31 @@ inline nlohmann::json to_json(const daemon_config& c, const std::string& port) {
                                         {{"subsystem", "nvmf"}, {"config", nvmf}}})}};
 }
 
+// The daemon's -m: NVMF_TEST_CPUMASK, or one reactor.
+inline std::string test_cpumask() {
+    const char* mask = std::getenv("NVMF_TEST_CPUMASK");
+    return mask ? mask : "0x1";
+}
+inline size_t test_reactor_count() {
+    return static_cast<size_t>(std::popcount(std::stoull(test_cpumask(), nullptr, 16)));
+}
+
+// nvmf_get_stats summed over its poll groups (one per reactor): the queues of
+// a controller may be on any of them.
+inline nlohmann::json sum_poll_groups(const nlohmann::json& stats) {
+    nlohmann::json total = {{"admin_qpairs", 0},         {"io_qpairs", 0},
+                            {"current_admin_qpairs", 0}, {"current_io_qpairs", 0},
+                            {"completed_nvme_io", 0},    {"pending_bdev_io", 0},
+                            {"current_connections", 0}};
+    for (const auto& g : stats["result"]["poll_groups"]) {
+        for (auto& [k, v] : total.items()) {
+            const auto& from = k == "current_connections" ? g["transports"][0] : g;
+            v = v.get<uint64_t>() + from[k].get<uint64_t>();
+        }
+    }
+    return total;
+}
+
 inline bool port_free(uint16_t port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return false;
@@ -212,9 +238,8 @@ public:
             std::ofstream f(config_path_);
             f << config.dump(2);
         }
-        const char* mask = std::getenv("NVMF_TEST_CPUMASK");
-        std::vector<std::string> args = {NVMF_TARGET_BIN,     "--json", config_path_, "-m",
-                                         mask ? mask : "0x1", "-r",     rpc_path_};
+        std::vector<std::string> args = {NVMF_TARGET_BIN, "--json", config_path_, "-m",
+                                         test_cpumask(),  "-r",     rpc_path_};
         if (const char* lvl = std::getenv("NVMF_TEST_LOG_LEVEL")) {
             args.push_back("--log-level");
             args.push_back(lvl);

@@ -203,7 +203,7 @@ TEST_F(live_reconfig_test, ChangesUnderVerifiedIo) {
     EXPECT_FALSE(port_accepts(p2));
     auto stats = tgt.rpc("nvmf_get_stats");
     ASSERT_TRUE(stats.contains("result"));
-    EXPECT_EQ(stats["result"]["poll_groups"][0]["pending_bdev_io"], 0);
+    EXPECT_EQ(sum_poll_groups(stats)["pending_bdev_io"], 0);
     ctrlr = connect(stable_nqn);
     ASSERT_TRUE(ctrlr);
     std::vector<uint8_t> b(512);

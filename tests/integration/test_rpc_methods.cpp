@@ -6,8 +6,6 @@
 #include <poll.h>
 
 #include <algorithm>
-#include <bit>
-#include <cstdlib>
 #include <set>
 
 #include <fmt/format.h>
@@ -441,30 +439,12 @@ TEST_F(rpc_methods_test, HostMethods) {
     EXPECT_FALSE(host::controller::create(o));
 }
 
-// One poll group per reactor; the queues of a controller may be on any of
-// them, so the counters are checked as sums over all groups.
-json sum_poll_groups(const json& stats) {
-    json total = {{"admin_qpairs", 0},       {"io_qpairs", 0},         {"current_admin_qpairs", 0},
-                  {"current_io_qpairs", 0},  {"completed_nvme_io", 0}, {"pending_bdev_io", 0},
-                  {"current_connections", 0}};
-    for (const json& g : stats["result"]["poll_groups"]) {
-        for (auto& [k, v] : total.items()) {
-            const json& from = k == "current_connections" ? g["transports"][0] : g;
-            v = v.get<uint64_t>() + from[k].get<uint64_t>();
-        }
-    }
-    return total;
-}
-
 TEST_F(rpc_methods_test, GetStatsCountsQueuesAndIo) {
     auto s0 = tgt.rpc("nvmf_get_stats");
     ASSERT_TRUE(is_ok(s0));
     EXPECT_EQ(s0["result"]["tick_rate"], 1000000000u);
-    const char* mask = std::getenv("NVMF_TEST_CPUMASK");  // the fixture's -m
-    const auto reactors =
-        static_cast<size_t>(std::popcount(std::stoull(mask ? mask : "0x1", nullptr, 16)));
     const json& groups = s0["result"]["poll_groups"];
-    ASSERT_EQ(groups.size(), reactors);
+    ASSERT_EQ(groups.size(), test_reactor_count());
     for (size_t i = 0; i < groups.size(); ++i) {
         EXPECT_EQ(groups[i]["name"], fmt::format("nvmf_tgt_poll_group_{:03}", i));
         ASSERT_EQ(groups[i]["transports"].size(), 1u);
