@@ -144,18 +144,18 @@ inline size_t test_reactor_count() {
 }
 
 // nvmf_get_stats summed over its poll groups (one per reactor): the queues of
-// a controller may be on any of them.
+// a controller may be on any of them. current_connections is per transport.
 inline nlohmann::json sum_poll_groups(const nlohmann::json& stats) {
     nlohmann::json total = {{"admin_qpairs", 0},         {"io_qpairs", 0},
                             {"current_admin_qpairs", 0}, {"current_io_qpairs", 0},
-                            {"completed_nvme_io", 0},    {"pending_bdev_io", 0},
-                            {"current_connections", 0}};
+                            {"completed_nvme_io", 0},    {"pending_bdev_io", 0}};
+    uint64_t connections = 0;
     for (const auto& g : stats["result"]["poll_groups"]) {
-        for (auto& [k, v] : total.items()) {
-            const auto& from = k == "current_connections" ? g["transports"][0] : g;
-            v = v.get<uint64_t>() + from[k].get<uint64_t>();
-        }
+        for (auto& [k, v] : total.items()) v = v.get<uint64_t>() + g[k].get<uint64_t>();
+        for (const auto& t : g["transports"])
+            connections += t["current_connections"].get<uint64_t>();
     }
+    total["current_connections"] = connections;
     return total;
 }
 
