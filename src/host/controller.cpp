@@ -54,7 +54,7 @@ controller::controller(controller_options opts) : opts_(std::move(opts)) {
         opts_.hostid[6] = static_cast<uint8_t>((opts_.hostid[6] & 0x0f) | 0x40);  // UUID v4
         opts_.hostid[8] = static_cast<uint8_t>((opts_.hostid[8] & 0x3f) | 0x80);
     }
-    if (opts_.hostnqn.empty()) {
+    if (opts_.hostnqn.empty() && !opts_.empty_hostnqn) {
         opts_.hostnqn = "nqn.2014-08.org.nvmexpress:uuid:" + uuid_string(opts_.hostid);
     }
 }

@@ -29,6 +29,8 @@ struct controller_options {
     std::string subnqn = spec::discovery_nqn;
     std::string hostnqn;               // empty: nqn.2014-08.org.nvmexpress:uuid:<hostid>
     std::array<uint8_t, 16> hostid{};  // all zero: a random one
+    // Sends an empty HOSTNQN (as spdk_nvme_perf does unless told one); for tests.
+    bool empty_hostnqn = false;
     uint32_t kato_ms = 30000;
     bool disable_sqflow = false;  // Connect CATTR bit 2: lets C2HData carry SUCCESS
     bool hdgst = false;

@@ -143,8 +143,8 @@ void controller::on_keep_alive_timer() {
     const auto elapsed = reactor::clock::now() - last_keep_alive;
     const auto kato = std::chrono::milliseconds(kato_ms);
     if (elapsed >= kato) {
-        log::warn("ctrlr {} of {} (host {}): keep-alive timeout ({} ms), tearing it down", cntlid,
-                  subsys->nqn, hostnqn, kato_ms);
+        log::warn("ctrlr {} of {} (host \"{}\"): keep-alive timeout ({} ms), tearing it down",
+                  cntlid, subsys->nqn, hostnqn, kato_ms);
         destroy("keep-alive timeout");
         return;
     }
@@ -203,7 +203,7 @@ std::vector<std::shared_ptr<qpair>> controller::qpairs() const {
 void controller::destroy(const char* why) {
     if (destroyed_.exchange(true)) return;
     enabled_.store(false, std::memory_order_release);
-    log::info("ctrlr {} of {} (host {}) destroyed: {}", cntlid, subsys->nqn, hostnqn, why);
+    log::info("ctrlr {} of {} (host \"{}\") destroyed: {}", cntlid, subsys->nqn, hostnqn, why);
     subsys->remove_controller(cntlid);
     std::vector<std::weak_ptr<qpair>> all;
     {

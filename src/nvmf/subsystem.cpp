@@ -184,7 +184,8 @@ void subsystem::set_allow_any_host(bool allow) {
 
 bool subsystem::host_allowed(const std::string& hostnqn) const {
     std::lock_guard lk(mtx_);
-    return params_.allow_any_host || hosts_.count(hostnqn) != 0;
+    // An empty HOSTNQN is let in only where any host is: it names nobody.
+    return params_.allow_any_host || (!hostnqn.empty() && hosts_.count(hostnqn) != 0);
 }
 
 result<void> subsystem::add_listener(const transport_id& trid, ana_state initial) {

@@ -96,6 +96,49 @@ TEST_F(connect_test, AllowedHostConnects) {
     EXPECT_TRUE(c->ok()) << st(*c);
 }
 
+// spdk_nvme_perf sends an empty HOSTNQN unless its trid names one; SPDK and
+// nvmet let it in where any host is allowed, and so do we.
+TEST_F(connect_test, EmptyHostnqnConnectsWhereAnyHostIsAllowed) {
+    auto o = tgt.ctrlr_opts();
+    o.empty_hostnqn = true;
+    o.num_io_queues = 2;
+    ctrlr = connect(o);
+    ASSERT_TRUE(ctrlr);
+    EXPECT_EQ(ctrlr->hostnqn(), "");
+    std::vector<uint8_t> out(512, 0x5a), in(512);
+    auto w = ctrlr->write(1, 7, 1, out, 1);
+    ASSERT_TRUE(w) << w.err().message;
+    EXPECT_TRUE(w->ok()) << st(*w);
+    auto r = ctrlr->read(1, 7, 1, in, 0);
+    ASSERT_TRUE(r) << r.err().message;
+    EXPECT_TRUE(r->ok()) << st(*r);
+    EXPECT_EQ(in, out);
+}
+
+TEST_F(connect_test, EmptyHostnqnConnectsToDiscovery) {
+    auto o = tgt.ctrlr_opts(spec::discovery_nqn);
+    o.empty_hostnqn = true;
+    o.num_io_queues = 0;
+    ctrlr = connect(o);
+    ASSERT_TRUE(ctrlr);
+}
+
+TEST_F(connect_test, EmptyHostnqnNeverMatchesAnAllowList) {
+    auto q = raw_queue();
+    auto c =
+        host::fabrics_connect(*q, 0, 31, 30000, hostid, spec::cntlid_dynamic, "", restricted_nqn);
+    ASSERT_TRUE(c) << c.err().message;
+    EXPECT_EQ(c->sct(), spec::sct::command_specific) << st(*c);
+    EXPECT_EQ(c->sc(), spec::sc_cmd::connect_invalid_host) << st(*c);
+}
+
+TEST_F(connect_test, EmptySubnqnIsInvalidParameterSubnqn) {
+    auto q = raw_queue();
+    auto c = host::fabrics_connect(*q, 0, 31, 30000, hostid, spec::cntlid_dynamic, hostnqn, "");
+    ASSERT_TRUE(c) << c.err().message;
+    expect_invalid_param(*c, offsetof(spec::connect_data, subnqn), 1);
+}
+
 TEST_F(connect_test, AdminSqsizeZeroRejected) {
     auto q = raw_queue();
     auto c =
@@ -153,13 +196,29 @@ TEST_F(connect_test, IoQueueQidTooLargeRejected) {
     expect_invalid_param(*c, offsetof(spec::connect_cmd, qid), 0);
 }
 
-TEST_F(connect_test, IoQueueDuplicateQidRejected) {
+// NVMe-oF: a Connect for a queue that already exists is a Command Sequence
+// Error.
+TEST_F(connect_test, IoQueueDuplicateQidIsSequenceError) {
     ctrlr = connect();  // I/O queue 1 is connected
     ASSERT_TRUE(ctrlr);
     auto q = raw_queue();
     auto c = ctrlr->connect_io(*q, 1, 31);
     ASSERT_TRUE(c) << c.err().message;
-    expect_invalid_param(*c, offsetof(spec::connect_cmd, qid), 0);
+    EXPECT_EQ(c->sct(), spec::sct::generic) << st(*c);
+    EXPECT_EQ(c->sc(), spec::sc::command_sequence_error) << st(*c);
+    EXPECT_TRUE(c->dnr()) << st(*c);
+}
+
+// Neither the spec nor SPDK/nvmet refuse an I/O queue whose HOSTID differs
+// from the admin queue's; the HOSTNQN ties it to the controller.
+TEST_F(connect_test, IoQueueOtherHostidAccepted) {
+    ctrlr = connect();
+    ASSERT_TRUE(ctrlr);
+    auto q = raw_queue();
+    auto c =
+        host::fabrics_connect(*q, 2, 31, 0, hostid, ctrlr->cntlid(), ctrlr->hostnqn(), default_nqn);
+    ASSERT_TRUE(c) << c.err().message;
+    EXPECT_TRUE(c->ok()) << st(*c);
 }
 
 TEST_F(connect_test, IoQueueSqsizeZeroRejected) {

@@ -31,21 +31,39 @@ void invalid_param(request& req, bool in_data, uint16_t offset) {
     complete(req, fabrics_sc(spec::sc_cmd::connect_invalid_parameters));
 }
 
-// A NQN field is valid when NUL-terminated within its 256 bytes and non-empty.
+// A NQN field is valid when NUL-terminated within its 256 bytes and no
+// longer than an NQN may be. An empty HOSTNQN is accepted, as SPDK and nvmet
+// accept it (spdk_nvme_perf sends one unless told a host NQN): it connects
+// where any host is allowed and never matches an allow-list entry.
 bool nqn_field(const char (&field)[256], std::string* out) {
     const void* nul = std::memchr(field, '\0', sizeof(field));
     if (nul == nullptr) return false;
     *out = std::string(field, static_cast<const char*>(nul) - field);
-    return !out->empty() && out->size() <= spec::nqn_max_len;
+    return out->size() <= spec::nqn_max_len;
 }
+
+// The host identifier as the spec prints it (a UUID), for the logs.
+std::string hostid_text(const uint8_t* id) {
+    std::string s;
+    s.reserve(36);
+    static constexpr char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
+        s.push_back(digits[id[i] >> 4]);
+        s.push_back(digits[id[i] & 0xf]);
+    }
+    return s;
+}
+
+std::string host_text(const std::string& hostnqn) { return "\"" + hostnqn + "\""; }
 
 void connect_admin(request& req, const spec::connect_cmd& cc, const spec::connect_data& cd,
                    const std::shared_ptr<subsystem>& sub, const std::string& hostnqn) {
     qpair& q = *req.qp;
     const controller_limits lim = q.limits();
     if (cd.cntlid != spec::cntlid_dynamic) {
-        log::warn("connect from {}: static cntlid {} requested, only dynamic is offered", hostnqn,
-                  cd.cntlid);
+        log::warn("connect from {}: static cntlid {} requested, only dynamic is offered",
+                  host_text(hostnqn), cd.cntlid);
         invalid_param(req, true, offsetof(spec::connect_data, cntlid));
         return;
     }
@@ -68,8 +86,9 @@ void connect_admin(request& req, const spec::connect_cmd& cc, const spec::connec
     ++q.stats->admin_qpairs;
     ++q.stats->current_admin_qpairs;
     ctrlr->start_keep_alive_timer();
-    log::info("ctrlr {} of {} created for host {} (kato {} ms) from {}", ctrlr->cntlid, sub->nqn,
-              hostnqn, cc.kato, q.peer_trid().to_string());
+    log::info("ctrlr {} of {} created for host {} hostid {} (kato {} ms) from {}", ctrlr->cntlid,
+              sub->nqn, host_text(hostnqn), hostid_text(cd.hostid), cc.kato,
+              q.peer_trid().to_string());
     req.rsp.cdw0 = ctrlr->cntlid;
     complete_ok(req);
 }
@@ -91,8 +110,12 @@ void connect_io(request& req, const spec::connect_cmd& cc, const spec::connect_d
         return;
     }
     if (std::memcmp(ctrlr->hostid.data(), cd.hostid, sizeof(cd.hostid)) != 0) {
-        invalid_param(req, true, offsetof(spec::connect_data, hostid));
-        return;
+        // No refusal: neither the spec, SPDK nor nvmet refuses an I/O queue
+        // whose HOSTID differs from the admin queue's (the HOSTNQN is what
+        // ties a queue to its controller); worth a line in the log though.
+        log::warn("ctrlr {} of {}: I/O connect for qid {} with hostid {}, the admin queue had {}",
+                  ctrlr->cntlid, sub->nqn, cc.qid, hostid_text(cd.hostid),
+                  hostid_text(ctrlr->hostid.data()));
     }
     if (!ctrlr->enabled()) {
         complete(req, generic(spec::sc::command_sequence_error));
@@ -113,10 +136,12 @@ void connect_io(request& req, const spec::connect_cmd& cc, const spec::connect_d
     }
     q.qid = cc.qid;
     if (!ctrlr->attach_io_qpair(&q)) {
+        // NVMe-oF: a Connect for a queue that already exists is a Command
+        // Sequence Error (as nvmet answers).
         log::warn("ctrlr {} of {}: I/O connect with duplicate qid {}", ctrlr->cntlid, sub->nqn,
                   cc.qid);
         q.qid = 0;
-        invalid_param(req, false, offsetof(spec::connect_cmd, qid));
+        complete(req, generic(spec::sc::command_sequence_error));
         return;
     }
     q.ctrlr = ctrlr;
@@ -151,7 +176,7 @@ void connect(request& req) {
     req.copy_from_buffer(&cd, sizeof(cd));
 
     std::string subnqn, hostnqn;
-    if (!nqn_field(cd.subnqn, &subnqn)) {
+    if (!nqn_field(cd.subnqn, &subnqn) || subnqn.empty()) {
         invalid_param(req, true, offsetof(spec::connect_data, subnqn));
         return;
     }
@@ -161,7 +186,7 @@ void connect(request& req) {
     }
     auto sub = q.tgt->find_subsystem(subnqn);
     if (!sub || (!sub->is_discovery() && !sub->listener_allowed(q.listen_trid()))) {
-        log::warn("connect from {} to {} on {}: no such subsystem here", hostnqn, subnqn,
+        log::warn("connect from {} to {} on {}: no such subsystem here", host_text(hostnqn), subnqn,
                   q.listen_trid().to_string());
         invalid_param(req, true, offsetof(spec::connect_data, subnqn));
         return;
@@ -169,13 +194,14 @@ void connect(request& req) {
     if (sub->state() != subsystem_state::active) {
         // Allowed here but not started (yet, or again after a stop): Controller
         // Busy without DNR, so the host tries again instead of giving up.
-        log::warn("connect from {} to {}: the subsystem is {}, not active", hostnqn, subnqn,
-                  to_string(sub->state()));
+        log::warn("connect from {} to {}: the subsystem is {}, not active", host_text(hostnqn),
+                  subnqn, to_string(sub->state()));
         complete(req, make_status(sct::command_specific, spec::sc_cmd::controller_busy, false));
         return;
     }
     if (!sub->host_allowed(hostnqn)) {
-        log::warn("connect from {} to {}: host not allowed", hostnqn, subnqn);
+        log::warn("connect from {} hostid {} to {}: host not allowed", host_text(hostnqn),
+                  hostid_text(cd.hostid), subnqn);
         point_at(req, true, offsetof(spec::connect_data, hostnqn));
         complete(req, fabrics_sc(spec::sc_cmd::connect_invalid_host));
         return;
