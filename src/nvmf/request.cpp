@@ -7,6 +7,7 @@
 #include "nvmf/qpair.hpp"
 #include "nvmf/stats.hpp"
 #include "reactor/reactor.hpp"
+#include "util/log.hpp"
 
 namespace nvmf {
 
@@ -45,6 +46,12 @@ namespace {
 // The error information log lives on the controller's admin reactor; errors
 // seen on other reactors are posted there (error path only).
 void record_error(const request& req, spec::status st) {
+    // What a host's tool saw fail is the first question when it misbehaves;
+    // this is the error path only, so the line costs nothing on success.
+    log::debug("qid {} cid {} opc {:#04x} nsid {} cdw10 {:#010x} failed: sct {} sc {:#04x}{}",
+               req.qp->qid, req.cmd.cid, req.cmd.opc, req.cmd.nsid, req.cmd.cdw10,
+               static_cast<int>(spec::status_sct(st)), spec::status_sc(st),
+               spec::status_dnr(st) ? " dnr" : "");
     const auto& c = req.qp->ctrlr;
     if (!c || c->destroyed()) return;
     const uint16_t sqid = req.qp->qid;

@@ -137,6 +137,10 @@ TEST(identify_builder, ctrlr_discovery_fields) {
     EXPECT_EQ(id.ioccsz, 0u);
     EXPECT_STREQ(id.subnqn, spec::discovery_nqn);
     EXPECT_EQ(id.ver, spec::nvme_version(1, 3));
+    // No Commands Supported and Effects log on a discovery controller.
+    EXPECT_EQ(id.lpa & spec::lpa::cmd_effects, 0);
+    EXPECT_EQ(build_identify_ctrlr(nvm_input()).lpa & spec::lpa::cmd_effects,
+              spec::lpa::cmd_effects);
 }
 
 TEST(identify_builder, ns_fields) {
@@ -353,6 +357,19 @@ TEST_F(identify_handler, unknown_cns_is_invalid_field) {
     identify(0x10, 0);
     EXPECT_EQ(last().status, st(spec::sct::generic, spec::sc::invalid_field));
     identify(spec::cns::io_command_set, 0);
+    EXPECT_EQ(last().status, st(spec::sct::generic, spec::sc::invalid_field));
+}
+
+// CNS 06h, CSI 00h: the NVM Command Set's controller data, no limits set;
+// any other command set is an invalid field.
+TEST_F(identify_handler, io_command_set_controller_nvm_only) {
+    make_controller();
+    auto c = run(spec::admin_opc::identify, 4096, spec::cns::io_command_set_ctrlr, 0, 0);
+    EXPECT_EQ(last().status, 0);
+    const auto id = c->as<spec::identify_ctrlr_nvm>();
+    EXPECT_EQ(id.wzsl, 0);
+    EXPECT_EQ(id.dmrl, 0);
+    run(spec::admin_opc::identify, 4096, spec::cns::io_command_set_ctrlr, 2u << 24, 0);
     EXPECT_EQ(last().status, st(spec::sct::generic, spec::sc::invalid_field));
 }
 

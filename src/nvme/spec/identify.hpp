@@ -352,4 +352,22 @@ struct ns_list {
 };
 static_assert(sizeof(ns_list) == identify_data_size);
 
+// I/O Command Set specific Identify Controller for the NVM Command Set (CNS
+// 06h, CSI 00h; NVM Command Set Specification, Figure "Identify - I/O Command
+// Set Specific Controller Data Structure"). A zero limit means none reported.
+struct identify_ctrlr_nvm {
+    uint8_t vsl;     // Verify Size Limit
+    uint8_t wzsl;    // Write Zeroes Size Limit
+    uint8_t wusl;    // Write Uncorrectable Size Limit
+    uint8_t dmrl;    // Dataset Management Ranges Limit
+    uint32_t dmrsl;  // Dataset Management Range Size Limit
+    uint64_t dmsl;   // Dataset Management Size Limit
+    uint8_t rsvd16[4080];
+};
+static_assert(sizeof(identify_ctrlr_nvm) == identify_data_size);
+static_assert(offsetof(identify_ctrlr_nvm, dmrsl) == 4);
+static_assert(offsetof(identify_ctrlr_nvm, dmsl) == 8);
+
+constexpr uint8_t csi_nvm = 0x00;
+
 }  // namespace nvmf::spec

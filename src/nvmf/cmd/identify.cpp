@@ -1,5 +1,6 @@
 // Identify (CNS 00h namespace, 01h controller, 02h active NSID list, 03h
-// namespace identification descriptors). The data comes from the pure
+// namespace identification descriptors, 06h the NVM Command Set's controller
+// data). The data comes from the pure
 // builders in identify_builder.cpp; this file only gathers their inputs.
 #include "nvme/spec/identify.hpp"
 
@@ -134,6 +135,18 @@ void ns_descriptors_cmd(request& req, controller& c) {
     reply(req, list.data(), list.size());
 }
 
+// Hosts ask for it whatever VS says (spdk_nvme_identify does); the NVM
+// Command Set is the only one we have, and we set none of its limits.
+void io_command_set_ctrlr_cmd(request& req) {
+    const auto csi = static_cast<uint8_t>(req.cmd.cdw11 >> 24);
+    if (csi != spec::csi_nvm) {
+        complete(req, invalid_field());
+        return;
+    }
+    const spec::identify_ctrlr_nvm id{};
+    reply(req, &id, sizeof(id));
+}
+
 }  // namespace
 
 void identify(request& req) {
@@ -155,6 +168,9 @@ void identify(request& req) {
         return;
     case spec::cns::ns_id_descriptor_list:
         ns_descriptors_cmd(req, c);
+        return;
+    case spec::cns::io_command_set_ctrlr:
+        io_command_set_ctrlr_cmd(req);
         return;
     default:
         complete(req, invalid_field());

@@ -51,7 +51,10 @@ spec::identify_ctrlr build_identify_ctrlr(const identify_ctrlr_input& in) {
     id.acl = 3;
     id.aerl = static_cast<uint8_t>(in.aer_limit ? in.aer_limit - 1 : 0);
     id.frmw = frmw_slot1_read_only | frmw_one_slot;
-    id.lpa = spec::lpa::cmd_effects | spec::lpa::extended_data;
+    // A discovery controller has no Commands Supported and Effects log (as
+    // SPDK's); claiming it makes hosts ask and fail.
+    id.lpa = in.discovery ? spec::lpa::extended_data
+                          : static_cast<uint8_t>(spec::lpa::cmd_effects | spec::lpa::extended_data);
     id.elpe = static_cast<uint8_t>(in.error_log_entries ? in.error_log_entries - 1 : 0);
     id.kas = in.kas;
 
