@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bdev/bdev.hpp"
+#include "keyring/keyring.hpp"
 #include "nvme/spec/fabrics.hpp"
 #include "nvmf/stats.hpp"
 #include "nvmf/subsystem.hpp"
@@ -31,6 +32,8 @@ public:
 
     reactor_group& reactors;
     bdev::registry bdevs;
+    // Secrets by name (keyring_file_add_key); subsystem hosts refer to them.
+    keyring::store keys;
 
     // Transports.
     result<void> add_transport(std::unique_ptr<transport> t);

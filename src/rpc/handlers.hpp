@@ -23,6 +23,13 @@ result<json> bdev_aio_delete(context& ctx, const json& p);
 result<json> bdev_get_bdevs(context& ctx, const json& p);
 result<json> bdev_wait_for_examine(context& ctx, const json& p);
 
+// keyring_*
+result<json> keyring_file_add_key(context& ctx, const json& p);
+result<json> keyring_file_remove_key(context& ctx, const json& p);
+result<json> keyring_get_keys(context& ctx, const json& p);
+// The "keyring" subsystem of save_config: names and paths, never key material.
+json keyring_config(target& tgt);
+
 // nvmf_*
 result<json> nvmf_create_transport(context& ctx, const json& p);
 result<json> nvmf_get_transports(context& ctx, const json& p);

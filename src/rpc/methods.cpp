@@ -57,6 +57,9 @@ constexpr method table[] = {
     {"bdev_aio_delete", bdev_aio_delete},
     {"bdev_get_bdevs", bdev_get_bdevs},
     {"bdev_wait_for_examine", bdev_wait_for_examine},
+    {"keyring_file_add_key", keyring_file_add_key},
+    {"keyring_file_remove_key", keyring_file_remove_key},
+    {"keyring_get_keys", keyring_get_keys},
     {"nvmf_create_transport", nvmf_create_transport},
     {"nvmf_get_transports", nvmf_get_transports},
     {"nvmf_create_subsystem", nvmf_create_subsystem},
@@ -154,9 +157,10 @@ json save_config(target& tgt) {
             }
         }
     }
-    return json{
-        {"subsystems",
-         {{{"subsystem", "bdev"}, {"config", bdevs}}, {{"subsystem", "nvmf"}, {"config", nvmf}}}}};
+    return json{{"subsystems",
+                 {{{"subsystem", "keyring"}, {"config", keyring_config(tgt)}},
+                  {{"subsystem", "bdev"}, {"config", bdevs}},
+                  {{"subsystem", "nvmf"}, {"config", nvmf}}}}};
 }
 
 }  // namespace nvmf::rpc

@@ -147,12 +147,14 @@ TEST_F(config_test, save_config_round_trip_is_identical) {
     const json saved2 = save_config(tgt2);
     EXPECT_EQ(saved.dump(2), saved2.dump(2));
 
-    // The saved form is SPDK's: bdev section, then nvmf, methods with params.
-    ASSERT_EQ(saved["subsystems"].size(), 2u);
-    EXPECT_EQ(saved["subsystems"][0]["subsystem"], "bdev");
-    EXPECT_EQ(saved["subsystems"][1]["subsystem"], "nvmf");
-    EXPECT_EQ(saved["subsystems"][0]["config"].size(), 3u);
-    for (const auto& e : saved["subsystems"][1]["config"]) {
+    // The saved form is SPDK's: keyring section, bdev, then nvmf, methods with params.
+    ASSERT_EQ(saved["subsystems"].size(), 3u);
+    EXPECT_EQ(saved["subsystems"][0]["subsystem"], "keyring");
+    EXPECT_EQ(saved["subsystems"][1]["subsystem"], "bdev");
+    EXPECT_EQ(saved["subsystems"][2]["subsystem"], "nvmf");
+    EXPECT_EQ(saved["subsystems"][0]["config"].size(), 0u);
+    EXPECT_EQ(saved["subsystems"][1]["config"].size(), 3u);
+    for (const auto& e : saved["subsystems"][2]["config"]) {
         EXPECT_TRUE(e["method"].is_string());
         EXPECT_TRUE(e["params"].is_object());
     }
