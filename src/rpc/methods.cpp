@@ -77,6 +77,8 @@ constexpr method table[] = {
     {"nvmf_subsystem_get_controllers", nvmf_subsystem_get_controllers},
     {"nvmf_subsystem_get_qpairs", nvmf_subsystem_get_qpairs},
     {"nvmf_get_stats", nvmf_get_stats},
+    {"nvmf_subsystem_set_keys", nvmf_subsystem_set_keys},
+    {"nvmf_set_config", nvmf_set_config},
     {"rpc_get_methods", rpc_get_methods},
     {"spdk_get_version", spdk_get_version},
     {"save_config", save_config_method},
@@ -121,6 +123,7 @@ json save_config(target& tgt) {
     auto entry = [&](const char* m, json p) {
         nvmf.push_back({{"method", m}, {"params", std::move(p)}});
     };
+    nvmf.push_back(nvmf_config_entry(tgt));
     for (auto* t : tgt.transports()) entry("nvmf_create_transport", t->options().to_json());
     for (auto& s : tgt.subsystems()) {
         if (!s->is_discovery()) {
@@ -139,7 +142,11 @@ json save_config(target& tgt) {
                   {{"nqn", s->nqn}, {"listen_address", trid_to_json(l)}});
         }
         if (s->is_discovery()) continue;
-        for (auto& h : s->hosts()) entry("nvmf_subsystem_add_host", {{"nqn", s->nqn}, {"host", h}});
+        for (auto& h : s->hosts()) {
+            json p{{"nqn", s->nqn}, {"host", h}};
+            host_keys_to_json(s->keys_of(h), p);  // key names, never key material
+            entry("nvmf_subsystem_add_host", std::move(p));
+        }
         auto table = s->ns_snapshot();
         for (auto& n : table->slots) {
             if (n) entry("nvmf_subsystem_add_ns", {{"nqn", s->nqn}, {"namespace", ns_to_json(*n)}});

@@ -70,7 +70,7 @@ void connect_admin(request& req, const spec::connect_cmd& cc, const spec::connec
     ctrlr->start_keep_alive_timer();
     log::info("ctrlr {} of {} created for host {} (kato {} ms) from {}", ctrlr->cntlid, sub->nqn,
               hostnqn, cc.kato, q.peer_trid().to_string());
-    req.rsp.cdw0 = ctrlr->cntlid;
+    req.rsp.cdw0 = ctrlr->cntlid | auth_on_connect(req);
     complete_ok(req);
 }
 
@@ -127,7 +127,7 @@ void connect_io(request& req, const spec::connect_cmd& cc, const spec::connect_d
     ++q.stats->io_qpairs;
     ++q.stats->current_io_qpairs;
     req.rsp.sqid = q.qid;
-    req.rsp.cdw0 = ctrlr->cntlid;
+    req.rsp.cdw0 = ctrlr->cntlid | auth_on_connect(req);
     complete_ok(req);
 }
 
@@ -251,6 +251,12 @@ void fabrics(request& req) {
         return;
     case spec::fctype::disconnect:
         disconnect(req);
+        return;
+    case spec::fctype::auth_send:
+        auth_send(req);
+        return;
+    case spec::fctype::auth_recv:
+        auth_recv(req);
         return;
     default:
         complete(req, generic(spec::sc::invalid_opcode));
