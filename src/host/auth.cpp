@@ -148,6 +148,41 @@ result<std::shared_ptr<const keyring::dhchap_secret>> load_dhchap_secret(const s
     return std::make_shared<const keyring::dhchap_secret>(std::move(*s));
 }
 
+result<void> auth_from_args(auth_options& o, const std::string& key, const std::string& ctrl_key,
+                            const std::string& digests, const std::string& dhgroups) {
+    if (!ctrl_key.empty() && key.empty()) {
+        return make_error(-EINVAL, "--dhchap-ctrlr-key needs --dhchap-key");
+    }
+    if (!key.empty()) {
+        auto k = load_dhchap_secret(key);
+        if (!k) return make_error(k.err().code, "--dhchap-key: " + k.err().message);
+        o.key = *k;
+    }
+    if (!ctrl_key.empty()) {
+        auto k = load_dhchap_secret(ctrl_key);
+        if (!k) return make_error(k.err().code, "--dhchap-ctrlr-key: " + k.err().message);
+        o.ctrl_key = *k;
+    }
+    if (!digests.empty()) {
+        auto d = parse_digest_list(digests);
+        if (!d) return make_error(d.err().code, "--dhchap-digests: " + d.err().message);
+        o.digests = *d;
+    }
+    if (!dhgroups.empty()) {
+        auto g = parse_dhgroup_list(dhgroups);
+        if (!g) return make_error(g.err().code, "--dhchap-dhgroups: " + g.err().message);
+        o.dhgroups = *g;
+    }
+    return {};
+}
+
+std::string describe(const auth_outcome& a) {
+    const char* h = auth::hash_name(a.hash);
+    const char* g = auth::dhgroup_name(a.dhgroup);
+    return std::string(h ? h : "?") + " " + (g ? g : "?") +
+           (a.bidirectional ? ", controller authenticated" : "");
+}
+
 result<std::vector<uint8_t>> parse_digest_list(const std::string& s) { return parse_list(s, true); }
 result<std::vector<uint8_t>> parse_dhgroup_list(const std::string& s) {
     return parse_list(s, false);

@@ -47,6 +47,13 @@ result<auth_outcome> authenticate(queue& q, const auth_options& o, const std::st
 // itself, or the path of a key file (checked as the keyring checks files).
 result<std::shared_ptr<const keyring::dhchap_secret>> load_dhchap_secret(const std::string& arg);
 
+// The tools' --dhchap-key / --dhchap-ctrlr-key / --dhchap-digests /
+// --dhchap-dhgroups: each may be empty (not given).
+result<void> auth_from_args(auth_options& o, const std::string& key, const std::string& ctrl_key,
+                            const std::string& digests, const std::string& dhgroups);
+// "sha384 ffdhe2048" for a log line.
+std::string describe(const auth_outcome& a);
+
 // Parses "sha256,sha384" / "null,ffdhe2048" lists (SPDK's names).
 result<std::vector<uint8_t>> parse_digest_list(const std::string& s);
 result<std::vector<uint8_t>> parse_dhgroup_list(const std::string& s);

@@ -532,5 +532,72 @@ TEST_F(auth_test, nvme_cli_keys_load_and_authenticate) {
     }
 }
 
+// The tools: keys and subsystem hosts configured with nvmf-rpc, then
+// nvmf-identify and nvmf-perf with --dhchap-key/--dhchap-ctrlr-key (key files,
+// as spdk_nvme_perf takes them).
+TEST_F(auth_test, tools_take_dhchap_keys) {
+    const std::string bin = NVMF_BUILD_DIR;
+    const std::string rpc = bin + "/nvmf-rpc -s " + tgt.rpc_path() + " ";
+    auto k = make_key("key0", 1);
+    auto ck = make_key("ckey0", 2, 2, 48);
+    const key wrong = make_key("wrong", 3);
+    int rc = 0;
+    std::string out = run_command(rpc + "keyring_file_add_key key0 " + k.path + " 2>&1", &rc);
+    ASSERT_EQ(rc, 0) << out;
+    out = run_command(rpc + "keyring_file_add_key ckey0 " + ck.path + " 2>&1", &rc);
+    ASSERT_EQ(rc, 0) << out;
+    out = run_command(rpc + "nvmf_subsystem_add_host " + default_nqn + " " + hostnqn +
+                          " --dhchap-key key0 --dhchap-ctrlr-key ckey0 2>&1",
+                      &rc);
+    ASSERT_EQ(rc, 0) << out;
+    out = run_command(
+        rpc + "nvmf_set_config --dhchap-digests sha384 --dhchap-dhgroups ffdhe2048 2>&1", &rc);
+    ASSERT_EQ(rc, 0) << out;
+    out = run_command(rpc + "keyring_get_keys 2>&1", &rc);
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("ckey0"), std::string::npos);
+    EXPECT_EQ(out.find("DHHC-1:"), std::string::npos);
+
+    const std::string trid = "'trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:" + tgt.port() +
+                             " subnqn:" + default_nqn + " hostnqn:" + hostnqn + "'";
+    out = run_command(bin + "/nvmf-identify -r " + trid + " --hostnqn " + hostnqn +
+                          " --dhchap-key " + k.path + " --dhchap-ctrlr-key " + ck.path + " 2>&1",
+                      &rc);
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("DH-HMAC-CHAP: authenticated (sha384 ffdhe2048, controller authenticated)"),
+              std::string::npos)
+        << out;
+    out = run_command(bin + "/nvmf-perf -r " + trid + " -q 8 -o 4096 -w randrw -M 50 -t 1" +
+                          " --dhchap-key " + k.path + " --dhchap-ctrlr-key " + ck.path + " 2>&1",
+                      &rc);
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("authenticated (sha384 ffdhe2048"), std::string::npos) << out;
+    // Wrong key, no key, a key file others may read: refused, exit 1 or 2.
+    out = run_command(bin + "/nvmf-perf -r " + trid + " -t 1 --dhchap-key " + wrong.path + " 2>&1",
+                      &rc);
+    EXPECT_EQ(rc, 1) << out;
+    EXPECT_NE(out.find("authentication failed"), std::string::npos) << out;
+    out = run_command(bin + "/nvmf-identify -r " + trid + " 2>&1", &rc);
+    EXPECT_EQ(rc, 1) << out;
+    EXPECT_NE(out.find("ATR"), std::string::npos) << out;
+    ::chmod(k.path.c_str(), 0644);
+    out =
+        run_command(bin + "/nvmf-perf -r " + trid + " -t 1 --dhchap-key " + k.path + " 2>&1", &rc);
+    EXPECT_EQ(rc, 2) << out;
+    EXPECT_NE(out.find("permissions"), std::string::npos) << out;
+    // The key text itself works too (nvme-cli's --dhchap-secret style).
+    out =
+        run_command(bin + "/nvmf-identify -r " + trid + " --dhchap-key '" + k.text + "' 2>&1", &rc);
+    EXPECT_EQ(rc, 0) << out;
+    // Rotation with nvmf-rpc.
+    out = run_command(rpc + "nvmf_subsystem_set_keys " + std::string(default_nqn) + " " + hostnqn +
+                          " --dhchap-key ckey0 2>&1",
+                      &rc);
+    ASSERT_EQ(rc, 0) << out;
+    out =
+        run_command(bin + "/nvmf-identify -r " + trid + " --dhchap-key " + ck.path + " 2>&1", &rc);
+    EXPECT_EQ(rc, 0) << out;
+}
+
 }  // namespace
 }  // namespace nvmf::test
