@@ -186,6 +186,10 @@ uint32_t auth_on_connect(request& connect) {
     return spec::authreq::atr;
 }
 
+void auth_on_close(qpair& q) {
+    if (q.auth) cancel_timer(q);
+}
+
 void auth_send(request& req) {
     qpair& q = *req.qp;
     if (!q.connected || !q.ctrlr) {

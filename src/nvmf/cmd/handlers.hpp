@@ -19,6 +19,9 @@ void io(request& req);       // io.cpp: NVM command set I/O opcode table
 void auth_send(request& req);
 void auth_recv(request& req);
 uint32_t auth_on_connect(request& connect);
+// A connected queue closes (controller::detach_qpair, its reactor): its
+// authentication timer goes with it.
+void auth_on_close(qpair& q);
 bool is_auth_command(const spec::sqe& cmd);
 // nvmf_subsystem_get_qpairs "auth" (any thread): null names when the queue
 // never authenticated.
