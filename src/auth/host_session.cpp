@@ -19,6 +19,8 @@ bool offered(const std::vector<uint8_t>& v, uint8_t id) {
 
 host_session::host_session(host_params p) : p_(std::move(p)) {}
 
+host_session::~host_session() { keyring::cleanse(expected_ctrl_, sizeof(expected_ctrl_)); }
+
 std::vector<uint8_t> host_session::negotiate() const {
     return build_negotiate(p_.t_id, spec::auth_scc::none, p_.digests, p_.dhgroups);
 }

@@ -40,6 +40,9 @@ struct host_step {
 class host_session {
 public:
     explicit host_session(host_params p);
+    ~host_session();
+    host_session(const host_session&) = delete;
+    host_session& operator=(const host_session&) = delete;
 
     std::vector<uint8_t> negotiate() const;
     // The first AUTH_Receive: a challenge (answered with a reply) or Failure1.

@@ -75,6 +75,8 @@ const char* target_session::state_name(state s) {
 
 target_session::target_session(target_params p) : p_(std::move(p)) {}
 
+target_session::~target_session() { keyring::cleanse(ctrl_response_, sizeof(ctrl_response_)); }
+
 void target_session::fail(uint8_t reason, std::string why) {
     st_ = state::failure1;
     reason_ = reason;

@@ -45,6 +45,9 @@ public:
     };
 
     explicit target_session(target_params p);
+    ~target_session();
+    target_session(const target_session&) = delete;
+    target_session& operator=(const target_session&) = delete;
 
     // AUTH_Send with this payload. Always accepted at the command level.
     void on_send(std::span<const uint8_t> msg);
