@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -45,9 +45,12 @@ public:
         char t[] = "/tmp/nvmf-keyring-XXXXXX";
         path_ = ::mkdtemp(t);
     }
-    ~temp_dir() { std::system(("rm -rf " + path_).c_str()); }
+    ~temp_dir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
     std::string file(const std::string& name, const std::string& contents, mode_t mode) const {
-        const std::string p = path_ + "/" + name;
+        std::string p = path_ + "/" + name;
         std::ofstream(p) << contents;
         ::chmod(p.c_str(), mode);
         return p;
