@@ -174,6 +174,17 @@ int main(int argc, char** argv) {
     app.add_flag("--hdgst", hdgst, "enable header digests");
     app.add_flag("--ddgst", ddgst, "enable data digests");
     app.add_option("--timeout-ms", timeout_ms, "per-command timeout");
+    std::string dhchap_key, dhchap_ctrlr_key, dhchap_digests, dhchap_dhgroups;
+    app.add_option("--dhchap-key", dhchap_key,
+                   "DH-HMAC-CHAP host key: a key file (0600) or the DHHC-1 text; used when the "
+                   "target asks for authentication");
+    app.add_option("--dhchap-ctrlr-key", dhchap_ctrlr_key,
+                   "DH-HMAC-CHAP controller key (file or DHHC-1 text): authenticate the "
+                   "target too");
+    app.add_option("--dhchap-digests", dhchap_digests,
+                   "digests to offer, e.g. sha256,sha384 (default: all)");
+    app.add_option("--dhchap-dhgroups", dhchap_dhgroups,
+                   "DH groups to offer, e.g. null,ffdhe2048 (default: all)");
     CLI11_PARSE(app, argc, argv);
 
     auto trid = host::parse_trid(trid_str);
@@ -192,6 +203,12 @@ int main(int argc, char** argv) {
     o.num_io_queues = 0;
     const bool discovery = o.subnqn == spec::discovery_nqn;
     if (discovery) o.kato_ms = 0;
+    if (auto r = host::auth_from_args(o.auth, dhchap_key, dhchap_ctrlr_key, dhchap_digests,
+                                      dhchap_dhgroups);
+        !r) {
+        std::fprintf(stderr, "nvmf-identify: %s\n", r.err().message.c_str());
+        return 2;
+    }
 
     auto c = host::controller::create(o);
     if (!c) {
@@ -200,6 +217,10 @@ int main(int argc, char** argv) {
         return 1;
     }
     auto& ctrlr = **c;
+    if (ctrlr.admin_auth()) {
+        std::printf("DH-HMAC-CHAP: authenticated (%s)\n",
+                    host::describe(*ctrlr.admin_auth()).c_str());
+    }
     int rc = 0;
     if (discovery) {
         auto log = host::get_discovery_log(ctrlr);

@@ -56,6 +56,7 @@ struct options {
     bool ddgst = false;
     bool json = false;
     std::string hostnqn;
+    std::string dhchap_key, dhchap_ctrlr_key, dhchap_digests, dhchap_dhgroups;
     uint32_t busy_poll_us = 1000;
     int batch = -1;  // capsules per write; -1: a quarter of the depth
 };
@@ -343,6 +344,16 @@ int main(int argc, char** argv) {
     app.add_flag("--hdgst", o.hdgst, "header digest");
     app.add_flag("--ddgst", o.ddgst, "data digest");
     app.add_flag("--json", o.json, "print results as JSON");
+    app.add_option("--dhchap-key", o.dhchap_key,
+                   "DH-HMAC-CHAP host key: a key file (0600, as spdk_nvme_perf takes) or the "
+                   "DHHC-1 text; used when the target asks for authentication");
+    app.add_option("--dhchap-ctrlr-key", o.dhchap_ctrlr_key,
+                   "DH-HMAC-CHAP controller key (file or DHHC-1 text): authenticate the "
+                   "target too");
+    app.add_option("--dhchap-digests", o.dhchap_digests,
+                   "digests to offer, e.g. sha256,sha384 (default: all)");
+    app.add_option("--dhchap-dhgroups", o.dhchap_dhgroups,
+                   "DH groups to offer, e.g. null,ffdhe2048 (default: all)");
     app.add_option("--busy-poll-us", o.busy_poll_us,
                    "microseconds an I/O queue polls its socket before it sleeps (0: sleep at "
                    "once); like spdk_nvme_perf, the default keeps the core busy under load")
@@ -376,12 +387,22 @@ int main(int argc, char** argv) {
     co.hdgst = o.hdgst;
     co.ddgst = o.ddgst;
     co.num_io_queues = 0;
+    if (auto r = nvmf::host::auth_from_args(co.auth, o.dhchap_key, o.dhchap_ctrlr_key,
+                                            o.dhchap_digests, o.dhchap_dhgroups);
+        !r) {
+        std::cerr << "nvmf-perf: " << r.err().message << "\n";
+        return 2;
+    }
     auto ctrl = nvmf::host::controller::create(co);
     if (!ctrl) {
         std::cerr << "nvmf-perf: connect: " << ctrl.err().message << "\n";
         return 1;
     }
     auto& c = **ctrl;
+    if (c.admin_auth()) {
+        std::cerr << "nvmf-perf: DH-HMAC-CHAP authenticated (" << describe(*c.admin_auth())
+                  << ")\n";
+    }
     if (c.max_transfer() && o.io_size > c.max_transfer()) {
         std::cerr << "nvmf-perf: -o " << o.io_size << " exceeds the target's MDTS ("
                   << c.max_transfer() << ")\n";
@@ -436,7 +457,8 @@ int main(int argc, char** argv) {
         auto r =
             c.connect_io(**q, static_cast<uint16_t>(i + 1), static_cast<uint16_t>(entries - 1));
         if (!r || !r->ok()) {
-            std::cerr << "nvmf-perf: I/O queue " << i + 1 << " connect failed\n";
+            std::cerr << "nvmf-perf: I/O queue " << i + 1 << " connect failed: "
+                      << (r ? nvmf::host::status_string(r->status()) : r.err().message) << "\n";
             return 1;
         }
         (*q)->set_busy_poll(o.busy_poll_us);

@@ -310,15 +310,76 @@ std::map<std::string, method_cli> methods() {
                                              return json{{"nqn", *nqn}, {"nsid", *nsid}};
                                          };
                                      }};
-    for (const char* name : {"nvmf_subsystem_add_host", "nvmf_subsystem_remove_host"}) {
-        m[name] = {"NQN HOSTNQN", [](CLI::App& app) {
-                       auto nqn = std::make_shared<std::string>();
-                       auto host = std::make_shared<std::string>();
-                       app.add_option("nqn", *nqn, "subsystem NQN")->required();
-                       app.add_option("host", *host, "host NQN")->required();
-                       return [nqn, host] { return json{{"nqn", *nqn}, {"host", *host}}; };
+    m["nvmf_subsystem_remove_host"] = {"NQN HOSTNQN", [](CLI::App& app) {
+                                           auto nqn = std::make_shared<std::string>();
+                                           auto host = std::make_shared<std::string>();
+                                           app.add_option("nqn", *nqn, "subsystem NQN")->required();
+                                           app.add_option("host", *host, "host NQN")->required();
+                                           return [nqn, host] {
+                                               return json{{"nqn", *nqn}, {"host", *host}};
+                                           };
+                                       }};
+    // DH-HMAC-CHAP keys are keyring names (keyring_file_add_key), as in rpc.py.
+    for (const char* name : {"nvmf_subsystem_add_host", "nvmf_subsystem_set_keys"}) {
+        m[name] = {"NQN HOSTNQN [--dhchap-key KEY] [--dhchap-ctrlr-key KEY]", [](CLI::App& app) {
+                       struct s {
+                           std::string nqn, host;
+                           std::optional<std::string> key, ckey;
+                       };
+                       auto a = std::make_shared<s>();
+                       app.add_option("nqn", a->nqn, "subsystem NQN")->required();
+                       app.add_option("host", a->host, "host NQN")->required();
+                       app.add_option("--dhchap-key", a->key, "DH-HMAC-CHAP key (keyring name)");
+                       app.add_option("--dhchap-ctrlr-key", a->ckey,
+                                      "DH-HMAC-CHAP controller key (keyring name)");
+                       return [a] {
+                           json p{{"nqn", a->nqn}, {"host", a->host}};
+                           put(p, "dhchap_key", a->key);
+                           put(p, "dhchap_ctrlr_key", a->ckey);
+                           return p;
+                       };
                    }};
     }
+    m["keyring_file_add_key"] = {
+        "NAME PATH (a key file: absolute path, mode 0600)", [](CLI::App& app) {
+            auto name = std::make_shared<std::string>();
+            auto path = std::make_shared<std::string>();
+            app.add_option("name", *name, "key name")->required();
+            app.add_option("path", *path, "key file")->required();
+            return [name, path] { return json{{"name", *name}, {"path", *path}}; };
+        }};
+    m["keyring_file_remove_key"] = {"NAME", [](CLI::App& app) {
+                                        auto name = std::make_shared<std::string>();
+                                        app.add_option("name", *name, "key name")->required();
+                                        return [name] { return json{{"name", *name}}; };
+                                    }};
+    simple("keyring_get_keys", "the keys in the keyring (names and paths)");
+    m["nvmf_set_config"] = {
+        "[--dhchap-digests sha256,sha384,...] [--dhchap-dhgroups null,ffdhe2048,...]",
+        [](CLI::App& app) {
+            struct s {
+                std::optional<std::string> digests, groups;
+            };
+            auto a = std::make_shared<s>();
+            app.add_option("--dhchap-digests", a->digests, "comma-separated digests");
+            app.add_option("--dhchap-dhgroups", a->groups, "comma-separated DH groups");
+            return [a] {
+                auto split = [](const std::string& v) {
+                    json out = json::array();
+                    size_t b = 0;
+                    while (b <= v.size()) {
+                        const size_t e = std::min(v.find(',', b), v.size());
+                        if (e > b) out.push_back(v.substr(b, e - b));
+                        b = e + 1;
+                    }
+                    return out;
+                };
+                json p = json::object();
+                if (a->digests) p["dhchap_digests"] = split(*a->digests);
+                if (a->groups) p["dhchap_dhgroups"] = split(*a->groups);
+                return p;
+            };
+        }};
     m["nvmf_subsystem_allow_any_host"] = {
         "NQN (-e | -d)", [](CLI::App& app) {
             auto nqn = std::make_shared<std::string>();

@@ -7,6 +7,8 @@
 #include <random>
 #include <thread>
 
+#include "nvme/spec/auth.hpp"
+
 namespace nvmf::host {
 
 namespace {
@@ -98,12 +100,33 @@ result<void> controller::connect_admin() {
     if (!c) return c.err();
     if (!c->ok()) return status_error("admin Connect", *c);
     cntlid_ = static_cast<uint16_t>(c->cqe.cdw0 & 0xffff);
-    return {};
+    return after_connect(*admin_, *c, &admin_auth_);
 }
 
 result<completion> controller::connect_io(queue& q, uint16_t qid, uint16_t sqsize) {
-    return fabrics_connect(q, qid, sqsize, 0, opts_.hostid, cntlid_, opts_.hostnqn, opts_.subnqn,
-                           opts_.disable_sqflow ? cattr_disable_sqflow : 0);
+    auto c = fabrics_connect(q, qid, sqsize, 0, opts_.hostid, cntlid_, opts_.hostnqn, opts_.subnqn,
+                             opts_.disable_sqflow ? cattr_disable_sqflow : 0);
+    if (!c || !c->ok()) return c;
+    if (auto r = after_connect(q, *c, nullptr); !r) return r.err();
+    return c;
+}
+
+result<void> controller::after_connect(queue& q, const completion& c,
+                                       std::optional<auth_outcome>* out) {
+    if ((c.cqe.cdw0 & spec::authreq::atr) == 0 || opts_.skip_auth) return {};
+    if (!opts_.auth.key) {
+        return make_error(-EACCES,
+                          "the controller requires DH-HMAC-CHAP authentication (ATR) and no "
+                          "host key was given");
+    }
+    auto a = authenticate(q);
+    if (!a) return a.err();
+    if (out) *out = *a;
+    return {};
+}
+
+result<auth_outcome> controller::authenticate(queue& q) {
+    return host::authenticate(q, opts_.auth, opts_.hostnqn, opts_.subnqn, next_tid_++);
 }
 
 result<void> controller::enable() {

@@ -10,10 +10,12 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "host/auth.hpp"
 #include "host/commands.hpp"
 #include "host/queue.hpp"
 #include "nvme/spec/identify.hpp"
@@ -42,6 +44,11 @@ struct controller_options {
     uint32_t admin_icd_size = 8192;  // NVMe/TCP admin queues take 8 KiB in-capsule
     uint32_t io_icd_size = 0;        // 0: from IOCCSZ in Identify Controller
     int timeout_ms = 10000;
+    // DH-HMAC-CHAP: a queue whose Connect response sets ATR authenticates
+    // with auth.key (and checks the controller with auth.ctrl_key) before
+    // anything else. skip_auth leaves it unauthenticated (refusal tests).
+    auth_options auth;
+    bool skip_auth = false;
 };
 
 // The fabrics Connect exchange on an initialized queue.
@@ -71,8 +78,15 @@ public:
 
     // A TCP connection with ICReq/ICResp done, using this controller's options.
     result<std::unique_ptr<queue>> open_queue(uint16_t depth, uint32_t icd_size) const;
-    // Connects an I/O queue with this controller's cntlid.
+    // Connects an I/O queue with this controller's cntlid, and authenticates
+    // it when the controller asks (an authentication failure is an error).
     result<completion> connect_io(queue& q, uint16_t qid, uint16_t sqsize);
+    // Runs DH-HMAC-CHAP on q again (re-authentication), with options().auth.
+    result<auth_outcome> authenticate(queue& q);
+    // How the admin queue authenticated, if it did.
+    const std::optional<auth_outcome>& admin_auth() const { return admin_auth_; }
+    // Changes the keys used from now on (the next authenticate()).
+    void set_auth(auth_options a) { opts_.auth = std::move(a); }
 
     queue& admin() { return *admin_; }
     queue& io(size_t i = 0) { return *io_.at(i); }
@@ -124,8 +138,13 @@ private:
     std::unique_ptr<queue> admin_;
     std::vector<std::unique_ptr<queue>> io_;
     std::unique_ptr<spec::identify_ctrlr> id_;
+    // Authenticates q when the Connect completion c asks for it (ATR).
+    result<void> after_connect(queue& q, const completion& c, std::optional<auth_outcome>* out);
+
     uint16_t cntlid_ = 0;
     uint64_t cap_ = 0;
+    uint16_t next_tid_ = 1;
+    std::optional<auth_outcome> admin_auth_;
 };
 
 }  // namespace nvmf::host

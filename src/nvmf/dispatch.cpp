@@ -15,6 +15,13 @@ void execute(request& req) {
     req.rsp.sqid = q.qid;
     req.rsp.sqhd = q.advance_sqhd();
 
+    if (q.auth_pending && !cmd::is_auth_command(req.cmd)) {
+        // Not authenticated (yet, or any more): nothing but Authentication
+        // Send/Receive. Without DNR: the host may authenticate and retry.
+        complete(req, spec::make_status(spec::sct::command_specific, spec::sc_cmd::auth_required,
+                                        false));
+        return;
+    }
     if (req.cmd.opc == spec::admin_opc::fabrics) {
         cmd::fabrics(req);
         return;

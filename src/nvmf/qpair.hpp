@@ -2,6 +2,7 @@
 // transport derives from it; Connect binds it to a controller.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -17,6 +18,7 @@ struct poll_group_stats;
 class ns_table;
 class target;
 struct request;
+struct queue_auth;
 
 // Transports create qpairs with std::make_shared so that a controller on
 // another reactor can hold a weak reference for teardown.
@@ -51,6 +53,14 @@ public:
     // Namespace table as last seen by this queue (refreshed by generation).
     std::shared_ptr<const ns_table> ns_cache;
     uint64_t ns_cache_gen = ~0ull;
+
+    // DH-HMAC-CHAP on this queue (src/nvmf/cmd/auth.cpp), owner reactor only.
+    // While auth_pending, only Authentication Send/Receive run; any other
+    // command completes with Authentication Required.
+    bool auth_pending = false;
+    std::shared_ptr<queue_auth> auth;
+    // What nvmf_subsystem_get_qpairs shows (any thread; see auth_summary_of).
+    std::atomic<uint32_t> auth_summary{0};
 
     // The owner reactor's nvmf_get_stats counters; set by a successful Connect.
     poll_group_stats* stats = nullptr;

@@ -155,13 +155,44 @@ std::shared_ptr<const ns_table> subsystem::ns_snapshot() const {
     return ns_;
 }
 
-result<void> subsystem::add_host(const std::string& hostnqn) {
+namespace {
+result<void> check_keys(const host_keys& k) {
+    if (k.dhchap_ctrlr_key && !k.dhchap_key) {
+        return make_error(-EINVAL, "a DH-HMAC-CHAP controller key requires a host key");
+    }
+    return {};
+}
+}  // namespace
+
+result<void> subsystem::add_host(const std::string& hostnqn, host_keys keys) {
     if (auto r = validate_nqn(hostnqn); !r) return r;
+    if (auto r = check_keys(keys); !r) return r;
     std::lock_guard lk(mtx_);
     if (!hosts_.insert(hostnqn).second) {
         return make_error(-EEXIST, "host " + hostnqn + " is already allowed on " + nqn);
     }
+    if (keys.dhchap_key) host_keys_[hostnqn] = std::move(keys);
     return {};
+}
+
+result<void> subsystem::set_host_keys(const std::string& hostnqn, host_keys keys) {
+    if (auto r = check_keys(keys); !r) return r;
+    std::lock_guard lk(mtx_);
+    if (hosts_.count(hostnqn) == 0) {
+        return make_error(-ENOENT, "host " + hostnqn + " is not allowed on " + nqn);
+    }
+    if (keys.dhchap_key) {
+        host_keys_[hostnqn] = std::move(keys);
+    } else {
+        host_keys_.erase(hostnqn);
+    }
+    return {};
+}
+
+host_keys subsystem::keys_of(const std::string& hostnqn) const {
+    std::lock_guard lk(mtx_);
+    auto it = host_keys_.find(hostnqn);
+    return it == host_keys_.end() ? host_keys{} : it->second;
 }
 
 result<void> subsystem::remove_host(const std::string& hostnqn) {
@@ -169,6 +200,7 @@ result<void> subsystem::remove_host(const std::string& hostnqn) {
     if (hosts_.erase(hostnqn) == 0) {
         return make_error(-ENOENT, "host " + hostnqn + " is not allowed on " + nqn);
     }
+    host_keys_.erase(hostnqn);
     return {};
 }
 

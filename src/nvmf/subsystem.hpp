@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "keyring/keyring.hpp"
 #include "nvmf/ana.hpp"
 #include "nvmf/ns.hpp"
 #include "nvmf/transport_id.hpp"
@@ -46,6 +47,14 @@ struct ns_params {
     uint32_t anagrpid = 0;
 };
 
+// The keys an allowed host is configured with (nvmf_subsystem_add_host
+// --dhchap-key/--dhchap-ctrlr-key, nvmf_subsystem_set_keys), from the keyring.
+// A host with a DH-HMAC-CHAP key must authenticate every queue.
+struct host_keys {
+    keyring::key_ptr dhchap_key;
+    keyring::key_ptr dhchap_ctrlr_key;  // only with dhchap_key: two-way authentication
+};
+
 // Checks an NQN per Base spec 4.5: "nqn.yyyy-mm.reverse-domain:..." or
 // "nqn.2014-08.org.nvmexpress:uuid:<uuid>", at most 223 bytes.
 result<void> validate_nqn(const std::string& nqn);
@@ -71,7 +80,11 @@ public:
     std::shared_ptr<const ns_table> ns_snapshot() const;
     uint64_t ns_generation() const { return ns_gen_.load(std::memory_order_acquire); }
 
-    result<void> add_host(const std::string& hostnqn);
+    result<void> add_host(const std::string& hostnqn, host_keys keys = {});
+    // Replaces a host's keys; queues already connected stay, the next
+    // (re-)authentication uses the new ones. -ENOENT for a host not added.
+    result<void> set_host_keys(const std::string& hostnqn, host_keys keys);
+    host_keys keys_of(const std::string& hostnqn) const;
     result<void> remove_host(const std::string& hostnqn);
     std::set<std::string> hosts() const;
     void set_allow_any_host(bool allow);
@@ -121,6 +134,7 @@ private:
     std::shared_ptr<const ns_table> ns_;
     std::atomic<uint64_t> ns_gen_{0};
     std::set<std::string> hosts_;
+    std::map<std::string, host_keys> host_keys_;  // hosts that have keys
     struct listener {
         transport_id trid;
         std::shared_ptr<ana_states> ana;

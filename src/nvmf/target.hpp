@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bdev/bdev.hpp"
+#include "keyring/keyring.hpp"
 #include "nvme/spec/fabrics.hpp"
 #include "nvmf/stats.hpp"
 #include "nvmf/subsystem.hpp"
@@ -31,6 +32,13 @@ public:
 
     reactor_group& reactors;
     bdev::registry bdevs;
+    // Secrets by name (keyring_file_add_key); subsystem hosts refer to them.
+    keyring::store keys;
+    // DH-HMAC-CHAP digests and DH groups a controller may pick (nvmf_set_config
+    // dhchap_digests / dhchap_dhgroups): bit n allows identifier n. Default:
+    // SHA-256/384/512 and null, ffdhe2048..8192, as SPDK.
+    std::atomic<uint32_t> dhchap_digests{0x0e};
+    std::atomic<uint32_t> dhchap_dhgroups{0x3f};
 
     // Transports.
     result<void> add_transport(std::unique_ptr<transport> t);

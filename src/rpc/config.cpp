@@ -15,7 +15,7 @@ namespace nvmf::rpc {
 namespace {
 
 // Sections this target applies, in this order.
-constexpr const char* applied[] = {"bdev", "nvmf"};
+constexpr const char* applied[] = {"keyring", "bdev", "nvmf"};
 
 error config_error(std::string msg) { return make_error(-EINVAL, "config: " + std::move(msg)); }
 

@@ -23,6 +23,13 @@ result<json> bdev_aio_delete(context& ctx, const json& p);
 result<json> bdev_get_bdevs(context& ctx, const json& p);
 result<json> bdev_wait_for_examine(context& ctx, const json& p);
 
+// keyring_*
+result<json> keyring_file_add_key(context& ctx, const json& p);
+result<json> keyring_file_remove_key(context& ctx, const json& p);
+result<json> keyring_get_keys(context& ctx, const json& p);
+// The "keyring" subsystem of save_config: names and paths, never key material.
+json keyring_config(target& tgt);
+
 // nvmf_*
 result<json> nvmf_create_transport(context& ctx, const json& p);
 result<json> nvmf_get_transports(context& ctx, const json& p);
@@ -41,6 +48,17 @@ result<json> nvmf_subsystem_allow_any_host(context& ctx, const json& p);
 result<json> nvmf_subsystem_get_controllers(context& ctx, const json& p);
 result<json> nvmf_subsystem_get_qpairs(context& ctx, const json& p);
 result<json> nvmf_get_stats(context& ctx, const json& p);
+result<json> nvmf_subsystem_set_keys(context& ctx, const json& p);
+result<json> nvmf_set_config(context& ctx, const json& p);
+
+// DH-HMAC-CHAP host keys (auth_methods.cpp): reads "dhchap_key" and
+// "dhchap_ctrlr_key" (keyring names of DHHC-1 secrets) from p.
+class params;
+result<host_keys> read_host_keys(context& ctx, params& p);
+// Adds the keys' names to a host object (nvmf_get_subsystems, save_config).
+void host_keys_to_json(const host_keys& k, json& out);
+// The nvmf_set_config entry save_config writes first in the nvmf section.
+json nvmf_config_entry(target& tgt);
 
 // Shapes.
 json bdev_to_json(const bdev::block_device& dev);

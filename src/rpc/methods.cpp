@@ -57,6 +57,9 @@ constexpr method table[] = {
     {"bdev_aio_delete", bdev_aio_delete},
     {"bdev_get_bdevs", bdev_get_bdevs},
     {"bdev_wait_for_examine", bdev_wait_for_examine},
+    {"keyring_file_add_key", keyring_file_add_key},
+    {"keyring_file_remove_key", keyring_file_remove_key},
+    {"keyring_get_keys", keyring_get_keys},
     {"nvmf_create_transport", nvmf_create_transport},
     {"nvmf_get_transports", nvmf_get_transports},
     {"nvmf_create_subsystem", nvmf_create_subsystem},
@@ -74,6 +77,8 @@ constexpr method table[] = {
     {"nvmf_subsystem_get_controllers", nvmf_subsystem_get_controllers},
     {"nvmf_subsystem_get_qpairs", nvmf_subsystem_get_qpairs},
     {"nvmf_get_stats", nvmf_get_stats},
+    {"nvmf_subsystem_set_keys", nvmf_subsystem_set_keys},
+    {"nvmf_set_config", nvmf_set_config},
     {"rpc_get_methods", rpc_get_methods},
     {"spdk_get_version", spdk_get_version},
     {"save_config", save_config_method},
@@ -118,6 +123,7 @@ json save_config(target& tgt) {
     auto entry = [&](const char* m, json p) {
         nvmf.push_back({{"method", m}, {"params", std::move(p)}});
     };
+    nvmf.push_back(nvmf_config_entry(tgt));
     for (auto* t : tgt.transports()) entry("nvmf_create_transport", t->options().to_json());
     for (auto& s : tgt.subsystems()) {
         if (!s->is_discovery()) {
@@ -136,7 +142,11 @@ json save_config(target& tgt) {
                   {{"nqn", s->nqn}, {"listen_address", trid_to_json(l)}});
         }
         if (s->is_discovery()) continue;
-        for (auto& h : s->hosts()) entry("nvmf_subsystem_add_host", {{"nqn", s->nqn}, {"host", h}});
+        for (auto& h : s->hosts()) {
+            json p{{"nqn", s->nqn}, {"host", h}};
+            host_keys_to_json(s->keys_of(h), p);  // key names, never key material
+            entry("nvmf_subsystem_add_host", std::move(p));
+        }
         auto table = s->ns_snapshot();
         for (auto& n : table->slots) {
             if (n) entry("nvmf_subsystem_add_ns", {{"nqn", s->nqn}, {"namespace", ns_to_json(*n)}});
@@ -154,9 +164,10 @@ json save_config(target& tgt) {
             }
         }
     }
-    return json{
-        {"subsystems",
-         {{{"subsystem", "bdev"}, {"config", bdevs}}, {{"subsystem", "nvmf"}, {"config", nvmf}}}}};
+    return json{{"subsystems",
+                 {{{"subsystem", "keyring"}, {"config", keyring_config(tgt)}},
+                  {{"subsystem", "bdev"}, {"config", bdevs}},
+                  {{"subsystem", "nvmf"}, {"config", nvmf}}}}};
 }
 
 }  // namespace nvmf::rpc

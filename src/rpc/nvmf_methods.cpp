@@ -8,6 +8,7 @@
 #include <string>
 
 #include "nvme/spec/fabrics.hpp"
+#include "nvmf/cmd/handlers.hpp"
 #include "nvmf/controller.hpp"
 #include "nvmf/qpair.hpp"
 #include "nvmf/stats.hpp"
@@ -133,7 +134,11 @@ json subsystem_to_json(const subsystem& s) {
     json listeners = json::array();
     for (auto& l : s.listeners()) listeners.push_back(trid_to_json(l));
     json hosts = json::array();
-    for (auto& h : s.hosts()) hosts.push_back({{"nqn", h}});
+    for (auto& h : s.hosts()) {
+        json e{{"nqn", h}};
+        host_keys_to_json(s.keys_of(h), e);
+        hosts.push_back(std::move(e));
+    }
     json j{{"nqn", s.nqn},
            {"subtype", subtype_of(s)},
            {"listen_addresses", listeners},
@@ -386,15 +391,19 @@ result<json> nvmf_subsystem_add_host(context& ctx, const json& j) {
     std::string nqn, host, key;
     nqn_param(p, nqn);
     p.str("host", host, true, spec::nqn_max_len);
-    for (const char* k : {"psk", "dhchap_key", "dhchap_ctrlr_key"}) {
-        if (p.str(k, key, false) && !key.empty()) {
-            p.fail(std::string("parameter '") + k + "': authentication and TLS are not supported");
-        }
+    if (p.str("psk", key, false) && !key.empty()) {
+        p.fail("parameter 'psk': TLS is not supported");
     }
+    auto keys = read_host_keys(ctx, p);
     if (auto r = p.finish(); !r) return r.err();
+    if (!keys) return keys.err();
     auto s = lookup(ctx, nqn);
     if (!s) return s.err();
-    if (auto r = (*s)->add_host(host); !r) {
+    if (keys->dhchap_ctrlr_key && !keys->dhchap_key) {
+        // SPDK: -32603 for a controller key without a host key.
+        return make_error(err_internal, "DH-HMAC-CHAP controller key requires host key to be set");
+    }
+    if (auto r = (*s)->add_host(host, *keys); !r) {
         return r.err().code == -EEXIST ? spdk_internal(r.err()) : from_core(r.err());
     }
     ctx.tgt.discovery_changed();
@@ -468,6 +477,12 @@ result<json> nvmf_subsystem_get_qpairs(context& ctx, const json& j) {
                    {"state", c->enabled() ? "active" : "connecting"},
                    {"listen_address", trid_to_json(q->listen_trid())},
                    {"peer_address", trid_to_json(q->peer_trid())}};
+            // As SPDK: the DH-HMAC-CHAP state of queues that authenticate.
+            if (auto a = cmd::auth_info_of(*q); a.state) {
+                e["auth"] = {{"state", a.state},
+                             {"digest", a.digest ? a.digest : "unknown"},
+                             {"dhgroup", a.dhgroup ? a.dhgroup : "unknown"}};
+            }
             if (q->owner) e["thread"] = "reactor_" + std::to_string(q->owner->index());
             out.push_back(std::move(e));
         }

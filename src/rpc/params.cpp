@@ -51,6 +51,26 @@ const json* params::find(const char* name, bool required) {
 
 bool params::ignore(const char* name) { return find(name, false) != nullptr; }
 
+bool params::strings(const char* name, std::vector<std::string>& out, bool required,
+                     size_t max_len) {
+    const json* v = find(name, required);
+    if (!v) return false;
+    if (!v->is_array()) {
+        fail("parameter " + quote(name) + " must be an array of strings, not " + show(*v));
+        return false;
+    }
+    std::vector<std::string> r;
+    for (const auto& e : *v) {
+        if (!e.is_string() || e.get_ref<const std::string&>().size() > max_len) {
+            fail("parameter " + quote(name) + " must be an array of strings, not " + show(*v));
+            return false;
+        }
+        r.push_back(e.get<std::string>());
+    }
+    out = std::move(r);
+    return true;
+}
+
 bool params::str(const char* name, std::string& out, bool required, size_t max_len) {
     const json* v = find(name, required);
     if (!v) return false;

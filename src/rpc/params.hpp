@@ -7,6 +7,7 @@
 #include <limits>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -48,6 +49,9 @@ public:
              uint64_t hi = std::numeric_limits<uint64_t>::max());
     bool u16(const char* name, uint16_t& out, bool required, uint16_t lo = 0, uint16_t hi = 0xffff);
     bool boolean(const char* name, bool& out, bool required);
+    // An array of strings.
+    bool strings(const char* name, std::vector<std::string>& out, bool required,
+                 size_t max_len = 4096);
     // A nested object; nullptr when absent or not an object (an error is recorded).
     const json* object(const char* name, bool required);
     // Accepts the name without reading it (a parameter that has no effect here).

@@ -186,6 +186,21 @@ def rpc_seeds():
                    b'"params":{"name":"\\u00e9\\ud83d\\ude00","num_blocks":1,"block_size":512}}',
         "parse-error": b'{"jsonrpc":"2.0","method":"save_config","id":1,}',
         "not-an-object": b'"hello"',
+        # Keys: a file that is no key, a missing one; DH-HMAC-CHAP settings.
+        "keyring-auth": b"\n".join(setup + [
+            rpc("keyring_file_add_key", {"name": "key0", "path": "/nonexistent/key0"}, 40),
+            rpc("keyring_file_add_key", {"name": "key1", "path": "relative"}, 41),
+            rpc("keyring_get_keys", None, 42),
+            rpc("keyring_file_remove_key", {"name": "key0"}, 43),
+            rpc("nvmf_subsystem_add_host", {"nqn": sub, "host": "nqn.2014-08.org.nvmexpress:uuid:2",
+                                            "dhchap_key": "key0", "dhchap_ctrlr_key": "key1"}, 44),
+            rpc("nvmf_subsystem_set_keys", {"nqn": sub, "host": "nqn.2014-08.org.nvmexpress:uuid:1",
+                                            "dhchap_key": "key0"}, 45),
+            rpc("nvmf_set_config", {"dhchap_digests": ["sha384", "sha512"],
+                                    "dhchap_dhgroups": ["null", "ffdhe3072"]}, 46),
+            rpc("nvmf_set_config", {"dhchap_digests": ["md5"]}, 47),
+            rpc("save_config", None, 48),
+        ]),
     }
 
 
@@ -218,6 +233,67 @@ def rdma_wire_seeds():
     }
 
 
+def auth_negotiate(tid=1, scc=0, hashes=(1, 2, 3), groups=(0, 1)):
+    desc = struct.pack("<BBBB", 1, 0, len(hashes), len(groups))
+    desc += bytes(hashes).ljust(30, b"\0") + bytes(groups).ljust(30, b"\0")
+    return struct.pack("<BBHHBB", 0, 0, 0, tid, scc, 1) + desc
+
+
+def auth_reply(tid=1, hl=32, cvalid=0, seq=0, dhv=b""):
+    return (struct.pack("<BBHHBBBBHI", 1, 2, 0, tid, hl, 0, cvalid, 0, len(dhv), seq) +
+            bytes(range(hl)) + bytes(hl) + dhv)
+
+
+def auth_challenge(tid=1, hash_id=1, hl=32, dhg=0, seq=7, dhv=b""):
+    return (struct.pack("<BBHHBBBBHI", 1, 1, 0, tid, hl, 0, hash_id, dhg, len(dhv), seq) +
+            bytes(range(0x40, 0x40 + hl)) + dhv)
+
+
+def auth_success1(tid=1, hl=32, rval=b""):
+    return struct.pack("<BBHHBBB7s", 1, 3, 0, tid, hl, 0, 1 if rval else 0, b"") + rval
+
+
+def auth_failure(aid, tid=1, rce=1):
+    return struct.pack("<BBHHBB", 0, aid, 0, tid, 1, rce)
+
+
+def auth_sqe(fctype, sgl, length):
+    # Fabrics 7Fh: FCTYPE at byte 4; SPSP0/SPSP1/SECP at 41..43, TL/AL at 44.
+    head = struct.pack("<BBHB19s", 0x7F, 0x40, 1, fctype, b"")
+    return head + sgl + struct.pack("<BBBBI16s", 0, 1, 1, 0xE9, length, b"")
+
+
+def auth_seeds():
+    def op_send(m):
+        return bytes([1]) + struct.pack("<H", len(m)) + m
+
+    def op_recv(al):
+        return bytes([0]) + struct.pack("<H", al)
+
+    neg = auth_negotiate()
+    return {
+        "parse-negotiate": bytes([0, 32]) + neg,
+        "parse-reply": bytes([0, 32]) + auth_reply(),
+        "parse-challenge": bytes([0, 48]) + auth_challenge(hash_id=2, hl=48),
+        "parse-success1": bytes([0, 64]) + auth_success1(hl=64, rval=bytes(64)),
+        "parse-failure": bytes([0, 0]) + auth_failure(0xF1),
+        "target-null": bytes([1]) + op_send(neg) + op_recv(4096) + op_send(auth_reply()) +
+        op_recv(4096),
+        "target-2048": bytes([1]) + op_send(auth_negotiate(groups=(1,))) + op_recv(4096) +
+        op_send(auth_reply(dhv=bytes(255) + b"\x02")) + op_recv(4096),
+        "target-short-alloc": bytes([1]) + op_send(neg) + op_recv(20) + op_recv(4096),
+        "target-failure2": bytes([1]) + op_send(auth_failure(0xF0)) + op_recv(8),
+        "host-null": bytes([2]) + struct.pack("<H", 48) + auth_challenge() + auth_success1(),
+        "host-2048": bytes([2]) + struct.pack("<H", 16 + 32 + 256) +
+        auth_challenge(dhg=1, dhv=bytes(255) + b"\x05") + auth_success1(rval=bytes(32)),
+        "host-failure1": bytes([2]) + struct.pack("<H", 8) + auth_failure(0xF1, rce=4),
+        "honest-sha256-null": bytes([3, 0, 0, 0]),
+        "honest-sha512-2048-two-way": bytes([3, 2, 1, 1]),
+        "honest-sha384-reply-bit": bytes([3, 1, 0, 0]) + bytes(20) + b"\x01",
+        "honest-truncated-reply": bytes([3, 0, 0, 0]) + bytes(16 + 64) + b"\xfe",
+    }
+
+
 def main():
     write_seeds("tcp_stream", {
         "admin": chunked(admin_session()),
@@ -242,10 +318,14 @@ def main():
         "get-features-kato": bytes([0]) + sqe(0x0A, 1, cdw10=0x0F),
         "set-features-hostid": bytes([0]) + sqe(0x09, 1, sgl=icd_sgl(16), cdw10=0x81, cdw11=1) + bytes(16),
         "aer": bytes([0]) + sqe(0x0C, 1),
+        # Authentication Send (AUTH_Negotiate) and Receive (SECP E9h, SPSP 1/1).
+        "auth-send": bytes([0]) + auth_sqe(0x05, icd_sgl(72), 72) + auth_negotiate(),
+        "auth-recv": bytes([1]) + auth_sqe(0x06, xport_sgl(4096), 4096),
     }
     write_seeds("commands", cmds)
     write_seeds("rpc", rpc_seeds())
     write_seeds("rdma_wire", rdma_wire_seeds())
+    write_seeds("auth_messages", auth_seeds())
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 // save_config round trip (load -> save -> load -> save is identical).
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -147,15 +148,69 @@ TEST_F(config_test, save_config_round_trip_is_identical) {
     const json saved2 = save_config(tgt2);
     EXPECT_EQ(saved.dump(2), saved2.dump(2));
 
-    // The saved form is SPDK's: bdev section, then nvmf, methods with params.
-    ASSERT_EQ(saved["subsystems"].size(), 2u);
-    EXPECT_EQ(saved["subsystems"][0]["subsystem"], "bdev");
-    EXPECT_EQ(saved["subsystems"][1]["subsystem"], "nvmf");
-    EXPECT_EQ(saved["subsystems"][0]["config"].size(), 3u);
-    for (const auto& e : saved["subsystems"][1]["config"]) {
+    // The saved form is SPDK's: keyring section, bdev, then nvmf, methods with params.
+    ASSERT_EQ(saved["subsystems"].size(), 3u);
+    EXPECT_EQ(saved["subsystems"][0]["subsystem"], "keyring");
+    EXPECT_EQ(saved["subsystems"][1]["subsystem"], "bdev");
+    EXPECT_EQ(saved["subsystems"][2]["subsystem"], "nvmf");
+    EXPECT_EQ(saved["subsystems"][0]["config"].size(), 0u);
+    EXPECT_EQ(saved["subsystems"][1]["config"].size(), 3u);
+    for (const auto& e : saved["subsystems"][2]["config"]) {
         EXPECT_TRUE(e["method"].is_string());
         EXPECT_TRUE(e["params"].is_object());
     }
+}
+
+// Keys, hosts that use them and DH-HMAC-CHAP settings survive the round trip,
+// by name: the saved config holds names and paths, never a secret.
+TEST_F(config_test, keyring_and_dhchap_round_trip) {
+    char dir[] = "/tmp/nvmf-cfgkey-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir), nullptr);
+    const std::string key = "DHHC-1:00:ia6zGodOr4SEG0Zzaw398rpY0wqipUWj4jWjUh4HWUz6aQ2n:";
+    const std::string path = std::string(dir) + "/key0";
+    std::ofstream(path) << key << "\n";
+    ::chmod(path.c_str(), 0600);
+    const std::string nqn = "nqn.2016-06.io.spdk:cnode9";
+    const std::string host = "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555";
+    const json cfg = {
+        {"subsystems",
+         json::array(
+             {json{{"subsystem", "nvmf"},
+                   {"config",
+                    json::array({entry("nvmf_set_config", {{"dhchap_digests", {"sha384"}},
+                                                           {"dhchap_dhgroups", {"ffdhe3072"}}}),
+                                 entry("nvmf_create_subsystem", {{"nqn", nqn}}),
+                                 entry("nvmf_subsystem_add_host",
+                                       {{"nqn", nqn},
+                                        {"host", host},
+                                        {"dhchap_key", "key0"},
+                                        {"dhchap_ctrlr_key", "key0"}})})}},
+              json{{"subsystem", "keyring"},
+                   {"config", json::array({entry("keyring_file_add_key",
+                                                 {{"name", "key0"}, {"path", path}})})}}})}};
+    auto r = load_config(tgt_, cfg);  // keyring applied first, wherever it is in the file
+    ASSERT_TRUE(r.ok()) << r.err().message;
+    auto s = tgt_.find_subsystem(nqn);
+    ASSERT_TRUE(s);
+    auto k = s->keys_of(host);
+    ASSERT_TRUE(k.dhchap_key && k.dhchap_ctrlr_key);
+    EXPECT_EQ(k.dhchap_key->name(), "key0");
+    const json saved = save_config(tgt_);
+    const std::string text = saved.dump();
+    EXPECT_EQ(text.find(key.substr(10, 20)), std::string::npos);
+    EXPECT_EQ(saved["subsystems"][0]["config"][0]["params"]["path"], path);
+    EXPECT_EQ(saved["subsystems"][2]["config"][0]["method"], "nvmf_set_config");
+    EXPECT_EQ(saved["subsystems"][2]["config"][0]["params"]["dhchap_digests"], json({"sha384"}));
+    tgt_.shutdown();
+    reactor_group reactors2{std::vector<int>{}};
+    target tgt2{reactors2};
+    auto r2 = load_config(tgt2, saved);
+    ASSERT_TRUE(r2.ok()) << r2.err().message;
+    EXPECT_EQ(save_config(tgt2).dump(2), saved.dump(2));
+    EXPECT_EQ(tgt2.dhchap_digests.load(), 1u << 2);
+    EXPECT_EQ(tgt2.dhchap_dhgroups.load(), 1u << 2);
+    std::remove(path.c_str());
+    ::rmdir(dir);
 }
 
 #ifdef NVMF_HAVE_RDMA

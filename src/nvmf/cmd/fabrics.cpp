@@ -89,7 +89,7 @@ void connect_admin(request& req, const spec::connect_cmd& cc, const spec::connec
     log::info("ctrlr {} of {} created for host {} hostid {} (kato {} ms) from {}", ctrlr->cntlid,
               sub->nqn, host_text(hostnqn), hostid_text(cd.hostid), cc.kato,
               q.peer_trid().to_string());
-    req.rsp.cdw0 = ctrlr->cntlid;
+    req.rsp.cdw0 = ctrlr->cntlid | auth_on_connect(req);
     complete_ok(req);
 }
 
@@ -152,7 +152,7 @@ void connect_io(request& req, const spec::connect_cmd& cc, const spec::connect_d
     ++q.stats->io_qpairs;
     ++q.stats->current_io_qpairs;
     req.rsp.sqid = q.qid;
-    req.rsp.cdw0 = ctrlr->cntlid;
+    req.rsp.cdw0 = ctrlr->cntlid | auth_on_connect(req);
     complete_ok(req);
 }
 
@@ -277,6 +277,12 @@ void fabrics(request& req) {
         return;
     case spec::fctype::disconnect:
         disconnect(req);
+        return;
+    case spec::fctype::auth_send:
+        auth_send(req);
+        return;
+    case spec::fctype::auth_recv:
+        auth_recv(req);
         return;
     default:
         complete(req, generic(spec::sc::invalid_opcode));

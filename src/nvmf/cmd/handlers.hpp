@@ -4,6 +4,7 @@
 // its opcode.
 #pragma once
 
+#include "nvmf/qpair.hpp"
 #include "nvmf/request.hpp"
 
 namespace nvmf::cmd {
@@ -11,6 +12,25 @@ namespace nvmf::cmd {
 void fabrics(request& req);  // fabrics.cpp: Connect, Property Get/Set, Disconnect
 void admin(request& req);    // admin.cpp: admin opcode table (NVM and discovery controllers)
 void io(request& req);       // io.cpp: NVM command set I/O opcode table
+
+// In-band authentication (auth.cpp): Authentication Send/Receive, and the
+// Connect hook that makes a queue authenticate (returns the AUTHREQ bits
+// for Connect's dword 0: ATR when the host has a DH-HMAC-CHAP key).
+void auth_send(request& req);
+void auth_recv(request& req);
+uint32_t auth_on_connect(request& connect);
+// A connected queue closes (controller::detach_qpair, its reactor): its
+// authentication timer goes with it.
+void auth_on_close(qpair& q);
+bool is_auth_command(const spec::sqe& cmd);
+// nvmf_subsystem_get_qpairs "auth" (any thread): null names when the queue
+// never authenticated.
+struct auth_info {
+    const char* state = nullptr;
+    const char* digest = nullptr;
+    const char* dhgroup = nullptr;
+};
+auth_info auth_info_of(const qpair& q);
 
 // Admin handlers living in their own files (called from admin.cpp's table).
 void identify(request& req);      // identify.cpp
