@@ -1,5 +1,6 @@
-// Method handlers, grouped by file (bdev_methods.cpp, nvmf_methods.cpp,
-// methods.cpp), and the JSON shapes they share with save_config.
+// Method handlers, grouped by file (bdev_methods.cpp, bdev_file_methods.cpp,
+// nvmf_methods.cpp, framework_methods.cpp, spdk_options_methods.cpp), and the
+// JSON shapes they share with save_config.
 #pragma once
 
 #include <memory>
@@ -41,6 +42,36 @@ result<json> nvmf_subsystem_allow_any_host(context& ctx, const json& p);
 result<json> nvmf_subsystem_get_controllers(context& ctx, const json& p);
 result<json> nvmf_subsystem_get_qpairs(context& ctx, const json& p);
 result<json> nvmf_get_stats(context& ctx, const json& p);
+result<json> nvmf_set_max_subsystems(context& ctx, const json& p);
+
+// rpc_get_methods, spdk_get_version, framework_*, save_config
+result<json> rpc_get_methods(context& ctx, const json& p);
+result<json> spdk_get_version(context& ctx, const json& p);
+result<json> framework_start_init(context& ctx, const json& p);
+result<json> framework_wait_init(context& ctx, const json& p);
+result<json> framework_get_subsystems(context& ctx, const json& p);
+result<json> framework_get_config(context& ctx, const json& p);
+result<json> framework_set_scheduler(context& ctx, const json& p);
+result<json> save_config_method(context& ctx, const json& p);
+
+// Options of SPDK libraries and modules this target has no counterpart of:
+// their defaults (what SPDK's save_config writes) are accepted, values that
+// would ask for something this target does not do are refused
+// (spdk_options_methods.cpp, docs/rpc.md).
+result<json> iobuf_set_options(context& ctx, const json& p);
+result<json> sock_set_default_impl(context& ctx, const json& p);
+result<json> sock_impl_set_options(context& ctx, const json& p);
+result<json> accel_set_options(context& ctx, const json& p);
+result<json> bdev_set_options(context& ctx, const json& p);
+result<json> bdev_raid_set_options(context& ctx, const json& p);
+result<json> bdev_nvme_set_options(context& ctx, const json& p);
+result<json> bdev_nvme_set_hotplug(context& ctx, const json& p);
+result<json> nvmf_set_config(context& ctx, const json& p);
+result<json> nvmf_set_crdt(context& ctx, const json& p);
+
+// framework_get_config arrays of the config subsystems (framework.cpp).
+json bdev_subsystem_config(target& tgt);
+json nvmf_subsystem_config(target& tgt);
 
 // Shapes.
 json bdev_to_json(const bdev::block_device& dev);
@@ -49,7 +80,8 @@ json bdev_config_entry(const bdev::block_device& dev);
 json file_bdev_config_entry(const bdev::block_device& dev);  // uring and aio
 json trid_to_json(const transport_id& t);
 json subsystem_to_json(const subsystem& s);
-json ns_to_json(const ns& n);  // nvmf_subsystem_add_ns "namespace" object
+// nvmf_subsystem_add_ns "namespace" object, as save_config writes it.
+json ns_to_json(const ns& n, bool ana_reporting);
 // nvmf_subsystem_get_listeners "ana_states": the groups that hold namespaces.
 json ana_states_to_json(const subsystem& s, const transport_id& listener);
 

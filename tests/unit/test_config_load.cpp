@@ -151,7 +151,7 @@ TEST_F(config_test, save_config_round_trip_is_identical) {
     ASSERT_EQ(saved["subsystems"].size(), 2u);
     EXPECT_EQ(saved["subsystems"][0]["subsystem"], "bdev");
     EXPECT_EQ(saved["subsystems"][1]["subsystem"], "nvmf");
-    EXPECT_EQ(saved["subsystems"][0]["config"].size(), 3u);
+    EXPECT_EQ(saved["subsystems"][0]["config"].size(), 4u);  // 3 bdevs, bdev_wait_for_examine
     for (const auto& e : saved["subsystems"][1]["config"]) {
         EXPECT_TRUE(e["method"].is_string());
         EXPECT_TRUE(e["params"].is_object());
