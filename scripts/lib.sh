@@ -12,12 +12,13 @@ NVMF_DEB_PACKAGES=(
     libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
     clang clang-format clang-tidy libclang-rt-14-dev libasan8 libubsan1 libtsan2
     libibverbs-dev librdmacm-dev ibverbs-providers
-    nvme-cli
+    nvme-cli python3
 )
 # (rdma-core: the NVMe/RDMA transport builds against libibverbs and librdmacm;
 # ibverbs-providers holds the user-space device drivers, rxe among them.
 # nvme-cli: its gen-dhchap-key/check-dhchap-key make the keys the DH-HMAC-CHAP
-# tests load into the keyring.)
+# tests load into the keyring. python3 runs SPDK's rpc.py from
+# ../shared/spdk-rpc in the integration tests.)
 
 nvmf_log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 nvmf_die() { echo "error: $*" >&2; exit 1; }

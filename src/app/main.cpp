@@ -14,6 +14,7 @@
 #include "nvmf/target.hpp"
 #include "reactor/reactor.hpp"
 #include "rpc/config.hpp"
+#include "rpc/framework.hpp"
 #include "rpc/server.hpp"
 #include "util/log.hpp"
 
@@ -42,6 +43,24 @@ std::string listening_summary(target& tgt) {
     return s.empty() ? "no listeners" : "listening on " + s;
 }
 
+// --wait-for-rpc: the RUNTIME half of the config, applied at framework_start_init.
+struct deferred_config {
+    target* tgt;
+    rpc::framework* fw;
+    nlohmann::json cfg;
+};
+
+result<void> apply_deferred(void* arg) {
+    auto* d = static_cast<deferred_config*>(arg);
+    auto r = rpc::load_config_runtime(*d->tgt, d->cfg, d->fw);
+    if (!r) {
+        log::error("framework_start_init: configuration failed: {}", r.err().message);
+        return r;
+    }
+    log::info("nvmf-target initialized: {}", listening_summary(*d->tgt));
+    return {};
+}
+
 int run(const app::options& o) {
     std::string why;
     const std::vector<int> cpus = parse_cpumask(o.cpumask, &why);
@@ -61,7 +80,10 @@ int run(const app::options& o) {
     target tgt(reactors);
     tgt.bdevs.set_ram_limit(o.mem_size_mb << 20);
     reactors.start();
-    rpc::server rpc_server(tgt, o.rpc_socket);
+    rpc::framework fw(o.wait_for_rpc ? rpc::state_startup : rpc::state_runtime);
+    deferred_config deferred{&tgt, &fw,
+                             nlohmann::json::object({{"subsystems", nlohmann::json::array()}})};
+    rpc::server rpc_server(tgt, o.rpc_socket, &fw);
     auto fail = [&](const std::string& msg) {
         log::error("{}", msg);
         rpc_server.stop();
@@ -70,14 +92,33 @@ int run(const app::options& o) {
         return 1;
     };
 
+    const bool builtin = o.json_config.empty() && !o.wait_for_rpc;
+    if (o.wait_for_rpc) {
+        // The STARTUP half before any client can call framework_start_init.
+        if (!o.json_config.empty()) {
+            auto cfg = rpc::read_config_file(o.json_config);
+            if (!cfg) return fail("configuration failed: " + cfg.err().message);
+            deferred.cfg = std::move(*cfg);
+            if (auto r = rpc::load_config_startup(tgt, deferred.cfg, &fw); !r) {
+                return fail("configuration failed: " + o.json_config + ": " + r.err().message);
+            }
+        }
+        fw.set_init_hook(apply_deferred, &deferred);
+    }
     if (auto r = rpc_server.start(); !r) return fail(r.err().message);
-    const bool builtin = o.json_config.empty();
-    auto loaded = builtin ? rpc::load_config(tgt, app::default_config())
-                          : rpc::load_config_file(tgt, o.json_config);
-    if (!loaded) return fail("configuration failed: " + loaded.err().message);
+    if (!o.wait_for_rpc) {
+        auto loaded = builtin ? rpc::load_config(tgt, app::default_config(), &fw)
+                              : rpc::load_config_file(tgt, o.json_config, &fw);
+        if (!loaded) return fail("configuration failed: " + loaded.err().message);
+    }
 
-    log::info("nvmf-target ready: {} reactor(s), {}; RPC on {}", reactors.size(),
-              listening_summary(tgt), rpc_server.path());
+    if (o.wait_for_rpc) {
+        log::info("nvmf-target waiting for framework_start_init: {} reactor(s); RPC on {}",
+                  reactors.size(), rpc_server.path());
+    } else {
+        log::info("nvmf-target ready: {} reactor(s), {}; RPC on {}", reactors.size(),
+                  listening_summary(tgt), rpc_server.path());
+    }
     if (builtin) {
         std::printf(
             "Exporting a 256 MiB RAM disk as %s.\n"

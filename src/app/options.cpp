@@ -33,6 +33,9 @@ std::optional<int> parse_options(int argc, char** argv, options* out) {
                    "fits the memory available")
         ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 40))
         ->capture_default_str();
+    cli.add_flag("-w,--wait-for-rpc", out->wait_for_rpc,
+                 "wait for framework_start_init before configuring (SPDK's -w): only STARTUP "
+                 "methods (options) run until then; without --json nothing is configured");
     cli.add_flag("--version", version, "print the version and exit");
     try {
         cli.parse(argc, argv);

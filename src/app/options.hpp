@@ -16,6 +16,10 @@ struct options {
     unsigned busy_poll_us = 100;
     // -s/--mem-size: MiB that RAM disks may use in all (0: what the machine has free).
     uint64_t mem_size_mb = 0;
+    // -w/--wait-for-rpc (SPDK's): start in the RPC STARTUP state; --json's
+    // STARTUP methods apply now, the rest (or nothing, without --json: no
+    // built-in default then) at framework_start_init.
+    bool wait_for_rpc = false;
 };
 
 // Parses argv. Returns the exit code when the process should stop now

@@ -79,7 +79,8 @@ public:
                      {{"filename", opts_.filename},
                       {"block_size_override", opts_.block_size != 0},
                       {"readonly", opts_.readonly},
-                      {"fallocate", opts_.fallocate}}}};
+                      {"fallocate", opts_.fallocate},
+                      {"nowait", false}}}};
         }
         return {{"uring", {{"filename", opts_.filename}}}};
     }

@@ -37,6 +37,12 @@ struct subsystem_params {
     uint16_t min_cntlid = 1;
     uint16_t max_cntlid = 0xffef;
     bool ana_reporting = false;
+    // SPDK's Dataset Management Range Size Limit (logical blocks) and Write
+    // Zeroes Size Limit (2^wzsl pages), with SPDK's defaults. Kept for the
+    // RPCs and save_config only: no I/O Command Set specific Identify
+    // Controller reports them, and no command is limited by them.
+    uint32_t dmrsl = 2097152;
+    uint8_t wzsl = 12;
 };
 
 struct ns_params {

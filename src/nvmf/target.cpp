@@ -82,6 +82,12 @@ result<std::shared_ptr<subsystem>> target::create_subsystem(const std::string& n
     }
     std::lock_guard lk(mtx_);
     if (subsystems_.count(nqn)) return make_error(-EEXIST, "subsystem " + nqn + " already exists");
+    if (subsystems_.size() >= max_subsystems_) {
+        return make_error(-ENOSPC, "the target has its maximum of " +
+                                       std::to_string(max_subsystems_) +
+                                       " subsystems (the discovery subsystem included; "
+                                       "nvmf_set_max_subsystems)");
+    }
     auto s = std::make_shared<subsystem>(*this, nqn, subsystem_type::nvme, p);
     subsystems_.emplace(nqn, s);
     return s;
@@ -115,6 +121,22 @@ std::shared_ptr<subsystem> target::find_subsystem(const std::string& nqn) {
     std::lock_guard lk(mtx_);
     auto it = subsystems_.find(nqn);
     return it == subsystems_.end() ? nullptr : it->second;
+}
+
+result<void> target::set_max_subsystems(uint32_t n) {
+    std::lock_guard lk(mtx_);
+    if (n < subsystems_.size()) {
+        return make_error(-EINVAL, "max_subsystems " + std::to_string(n) + " is below the " +
+                                       std::to_string(subsystems_.size()) +
+                                       " subsystems that exist (the discovery subsystem included)");
+    }
+    max_subsystems_ = n;
+    return {};
+}
+
+uint32_t target::max_subsystems() {
+    std::lock_guard lk(mtx_);
+    return max_subsystems_;
 }
 
 std::vector<std::shared_ptr<subsystem>> target::subsystems() {
@@ -235,7 +257,9 @@ result<void> target::stop_subsystem(const std::string& nqn) {
 namespace {
 void copy_field(char* dst, size_t cap, const std::string& s) {
     std::memset(dst, 0, cap);
-    std::memcpy(dst, s.data(), std::min(cap - 1, s.size()));
+    // At most cap - 1 bytes into a zeroed field: the NUL stays.
+    std::memcpy(dst, s.data(),  // NOLINT(bugprone-not-null-terminated-result)
+                std::min(cap - 1, s.size()));
 }
 
 spec::discovery_log_entry make_entry(const std::string& nqn, uint8_t subtype, const transport_id& t,

@@ -52,6 +52,12 @@ public:
     std::shared_ptr<subsystem> find_subsystem(const std::string& nqn);
     std::vector<std::shared_ptr<subsystem>> subsystems();  // discovery first
     std::shared_ptr<subsystem> discovery();
+    // SPDK's nvmf_set_max_subsystems: how many subsystems may exist at once,
+    // the discovery subsystem included. Lowering it below the current count
+    // is an error.
+    static constexpr uint32_t default_max_subsystems = 1024;
+    result<void> set_max_subsystems(uint32_t n);
+    uint32_t max_subsystems();
 
     // Listeners. add_listener allows the subsystem on trid and makes sure the
     // transport listens there; the socket closes when no subsystem uses it.
@@ -91,6 +97,7 @@ private:
     std::vector<std::unique_ptr<transport>> transports_;
     std::map<std::string, std::shared_ptr<subsystem>> subsystems_;
     std::shared_ptr<subsystem> discovery_;
+    uint32_t max_subsystems_ = default_max_subsystems;
     std::atomic<uint64_t> genctr_{0};
     std::vector<poll_group_stats> stats_;  // index: reactor
     bool shut_down_ = false;

@@ -85,24 +85,10 @@ result<json> nvmf_subsystem_set_keys(context& ctx, const json& j) {
     return json(true);
 }
 
-result<json> nvmf_set_config(context& ctx, const json& j) {
-    params p(j, false);
+void dhchap_settings(context& ctx, params& p, bool apply) {
     std::vector<std::string> digests, groups;
-    const bool set_digests = p.strings("dhchap_digests", digests, false, 32);
-    const bool set_groups = p.strings("dhchap_dhgroups", groups, false, 32);
-    std::string filter;
-    if (p.str("discovery_filter", filter, false, 64) && filter != "match_any") {
-        p.fail("parameter 'discovery_filter': only 'match_any' is supported, got '" + filter + "'");
-    }
-    if (const json* pt = p.object("admin_cmd_passthru", false)) {
-        params q(*pt, false);
-        bool identify = false;
-        if (q.boolean("identify_ctrlr", identify, false) && identify) {
-            q.fail("parameter 'identify_ctrlr': admin command passthrough is not supported");
-        }
-        if (auto r = q.finish(); !r)
-            return invalid_params("admin_cmd_passthru: " + r.err().message);
-    }
+    const bool set_digests = p.str_list("dhchap_digests", digests, false, 32);
+    const bool set_groups = p.str_list("dhchap_dhgroups", groups, false, 32);
     uint32_t dmask = 0, gmask = 0;
     for (const auto& d : digests) {
         auto id = auth::hash_from_name(d);
@@ -124,10 +110,9 @@ result<json> nvmf_set_config(context& ctx, const json& j) {
     }
     if (set_digests && digests.empty()) p.fail("parameter 'dhchap_digests' must not be empty");
     if (set_groups && groups.empty()) p.fail("parameter 'dhchap_dhgroups' must not be empty");
-    if (auto r = p.finish(); !r) return r.err();
+    if (!apply || p.failed()) return;
     if (set_digests) ctx.tgt.dhchap_digests.store(dmask);
     if (set_groups) ctx.tgt.dhchap_dhgroups.store(gmask);
-    return json(true);
 }
 
 json nvmf_config_entry(target& tgt) {

@@ -1,6 +1,7 @@
 // bdev_uring_* and bdev_aio_* methods: file and block device bdevs, with
-// SPDK's parameters (filename, name, block_size, uuid; aio also readonly and
-// fallocate). Both kinds run on the io_uring engine (src/bdev/uring.cpp).
+// SPDK's parameters (filename, name, block_size, uuid; aio also readonly,
+// fallocate and nowait, which must be false). Both kinds run on the io_uring
+// engine (src/bdev/uring.cpp).
 #include <string>
 
 #include "nvmf/target.hpp"
@@ -49,6 +50,10 @@ result<json> create(context& ctx, const json& j, kind k) {
     if (k == kind::aio) {
         p.boolean("readonly", o.readonly, false);
         p.boolean("fallocate", o.fallocate, false);
+        bool nowait = false;
+        if (p.boolean("nowait", nowait, false) && nowait) {
+            p.fail("parameter 'nowait': RWF_NOWAIT submission is not supported");
+        }
     }
     if (auto r = p.finish(); !r) return r.err();
     if (o.filename.empty()) return invalid_params("parameter 'filename' must not be empty");
@@ -102,7 +107,8 @@ json file_bdev_config_entry(const bdev::block_device& dev) {
                       {"block_size", dev.block_size()},
                       {"readonly", (*a)["readonly"]},
                       {"fallocate", (*a)["fallocate"]},
-                      {"uuid", bdev::uuid_to_string(dev.uuid())}}}};
+                      {"uuid", bdev::uuid_to_string(dev.uuid())},
+                      {"nowait", false}}}};
     }
     return nullptr;
 }

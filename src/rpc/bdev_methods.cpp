@@ -1,9 +1,11 @@
 // bdev_* methods: RAM (malloc) and null bdevs, listing and deletion.
+#include <limits>
 #include <string>
 
 #include "nvmf/target.hpp"
 #include "rpc/handlers.hpp"
 #include "rpc/params.hpp"
+#include "util/log.hpp"
 
 namespace nvmf::rpc {
 
@@ -23,21 +25,45 @@ bool valid_name(const std::string& n) {
     return true;
 }
 
-// SPDK's create parameters that describe metadata/DIF layouts: accepted so that
-// SPDK-written configs load, but only the no-metadata layout is supported.
-void metadata_params(params& p) {
-    uint32_t md_size = 0, dif_type = 0, phys = 0;
+// SPDK's create parameters for metadata/DIF layouts and reported geometry.
+// Their defaults (what SPDK's save_config writes for a plain bdev) are
+// accepted; values that ask for metadata, protection information, a separate
+// physical block size, I/O boundaries or NUMA placement are refused: no bdev
+// here has them.
+void layout_params(params& p, kind k) {
+    uint32_t md_size = 0, pi_format = 0, zero = 0;
+    int64_t dif_type = 0, numa_id = -1;
     bool b = false;
     if (p.u32("md_size", md_size, false) && md_size != 0) {
         p.fail("parameter 'md_size' must be 0: bdevs with metadata are not supported");
     }
-    if (p.u32("dif_type", dif_type, false) && dif_type != 0) {
+    if (p.i64("dif_type", dif_type, false) && dif_type != 0) {
         p.fail("parameter 'dif_type' must be 0: protection information is not supported");
     }
+    if (p.u32("dif_pi_format", pi_format, false) && pi_format != 0) {
+        p.fail("parameter 'dif_pi_format' must be 0: protection information is not supported");
+    }
+    // Where metadata would be, without any: no effect either way.
     p.boolean("md_interleave", b, false);
     p.boolean("dif_is_head_of_md", b, false);
-    p.u32("physical_block_size", phys, false);
-    p.ignore("optimal_io_boundary");
+    if (k == kind::malloc) {
+        if (p.u32("optimal_io_boundary", zero, false) && zero != 0) {
+            p.fail("parameter 'optimal_io_boundary' must be 0: I/O is not split on boundaries");
+        }
+        if (p.i64("numa_id", numa_id, false, -1, std::numeric_limits<int32_t>::max()) &&
+            numa_id != -1) {
+            p.fail("parameter 'numa_id' must be -1: RAM disks are not placed on a NUMA node");
+        }
+    } else {
+        for (const char* n :
+             {"preferred_write_granularity", "preferred_write_alignment", "optimal_write_size",
+              "preferred_unmap_granularity", "preferred_unmap_alignment"}) {
+            if (p.u32(n, zero, false) && zero != 0) {
+                p.fail(std::string("parameter '") + n +
+                       "' must be 0: namespaces report no preferred write or deallocate sizes");
+            }
+        }
+    }
 }
 
 result<json> create(context& ctx, const json& j, kind k) {
@@ -55,7 +81,16 @@ result<json> create(context& ctx, const json& j, kind k) {
     if (p.str("uuid", uuid_str, false) && !bdev::uuid_from_string(uuid_str, &uuid)) {
         p.fail("parameter 'uuid' is not a UUID: '" + uuid_str + "'");
     }
-    metadata_params(p);
+    layout_params(p, k);
+    // 0 (SPDK: the block size) or the block size itself: what hosts assume
+    // when a namespace reports no physical block size (NPWG).
+    uint32_t physical = 0;
+    if (p.u32("physical_block_size", physical, false) && physical != 0 && physical != block_size &&
+        !p.failed()) {
+        p.fail("parameter 'physical_block_size' must be 0 or block_size (" +
+               std::to_string(block_size) +
+               "): namespaces report no physical block size of their own");
+    }
     if (named && !valid_name(name)) p.fail("parameter 'name' must be printable and without spaces");
     if (auto r = p.finish(); !r) return r.err();
 
@@ -115,9 +150,11 @@ result<json> bdev_null_delete(context& ctx, const json& p) { return remove(ctx, 
 result<json> bdev_get_bdevs(context& ctx, const json& j) {
     params p(j);
     std::string name;
-    uint32_t timeout = 0;
+    uint64_t timeout = 0;
     const bool one = p.str("name", name, false, max_bdev_name);
-    p.u32("timeout", timeout, false);  // SPDK waits for the bdev to appear; ours exist or not
+    // SPDK waits this long for a bdev still being created (examined); ours
+    // exist once their create method returned, so there is nothing to wait for.
+    p.u64("timeout", timeout, false);
     if (auto r = p.finish(); !r) return r.err();
     json out = json::array();
     if (one) {
@@ -137,14 +174,34 @@ result<json> bdev_wait_for_examine(context&, const json& j) {
 }
 
 json bdev_to_json(const bdev::block_device& dev) {
+    // SPDK's rpc_dump_bdev_info (lib/bdev/bdev_rpc.c): every I/O type by its
+    // SPDK name, the optimal-performance hints (none here) and the claim.
     using bdev::io_type;
-    return json{
+    json io_types{{"read", dev.supports(io_type::read)},
+                  {"write", dev.supports(io_type::write)},
+                  {"unmap", dev.supports(io_type::unmap)},
+                  {"flush", dev.supports(io_type::flush)},
+                  {"write_zeroes", dev.supports(io_type::write_zeroes)},
+                  {"compare", dev.supports(io_type::compare)}};
+    for (const char* t :
+         {"reset", "nvme_admin", "nvme_io", "nvme_io_md", "zcopy", "get_zone_info",
+          "zone_management", "zone_append", "compare_and_write", "abort", "seek_hole", "seek_data",
+          "copy", "nvme_iov_md", "nvme_nssr", "write_uncorrectable"}) {
+        io_types[t] = false;
+    }
+    json j{
         {"name", dev.name()},
         {"aliases", json::array()},
         {"product_name", dev.product_name()},
         {"block_size", dev.block_size()},
         {"num_blocks", dev.num_blocks()},
+        {"preferred_write_alignment", 0},
+        {"preferred_write_granularity", 0},
+        {"optimal_write_size", 0},
+        {"preferred_unmap_alignment", 0},
+        {"preferred_unmap_granularity", 0},
         {"uuid", bdev::uuid_to_string(dev.uuid())},
+        {"numa_id", -1},  // SPDK's "any node": no bdev here is placed on one
         {"assigned_rate_limits",
          {{"rw_ios_per_sec", 0},
           {"rw_mbytes_per_sec", 0},
@@ -152,34 +209,57 @@ json bdev_to_json(const bdev::block_device& dev) {
           {"w_mbytes_per_sec", 0}}},
         {"claimed", dev.claims > 0},
         {"zoned", false},
-        {"supported_io_types",
-         {{"read", dev.supports(io_type::read)},
-          {"write", dev.supports(io_type::write)},
-          {"unmap", dev.supports(io_type::unmap)},
-          {"flush", dev.supports(io_type::flush)},
-          {"reset", false},
-          {"nvme_admin", false},
-          {"nvme_io", false},
-          {"write_zeroes", dev.supports(io_type::write_zeroes)},
-          {"compare", dev.supports(io_type::compare)},
-          {"compare_and_write", false},
-          {"abort", false}}},
+        {"supported_io_types", std::move(io_types)},
         {"driver_specific", dev.driver_specific()},
     };
+    // A namespace claims its bdev as SPDK's nvmf does (spdk_bdev_module_claim_bdev).
+    if (dev.claims > 0) j["claim_type"] = "exclusive_write";
+    return j;
 }
 
 json bdev_config_entry(const bdev::block_device& dev) {
     const std::string product = dev.product_name();
-    const char* method = product == "Malloc disk" ? "bdev_malloc_create"
-                         : product == "Null disk" ? "bdev_null_create"
-                                                  : nullptr;
-    if (!method) return file_bdev_config_entry(dev);
-    return json{{"method", method},
-                {"params",
-                 {{"name", dev.name()},
-                  {"num_blocks", dev.num_blocks()},
-                  {"block_size", dev.block_size()},
-                  {"uuid", bdev::uuid_to_string(dev.uuid())}}}};
+    // SPDK's bdev_malloc_write_json_config / bdev_null_write_config_json
+    // parameters, with the values every bdev here has.
+    json p{{"name", dev.name()},
+           {"num_blocks", dev.num_blocks()},
+           {"block_size", dev.block_size()},
+           {"physical_block_size", dev.block_size()},
+           {"uuid", bdev::uuid_to_string(dev.uuid())},
+           {"md_size", 0},
+           {"dif_type", 0},
+           {"dif_is_head_of_md", false},
+           {"dif_pi_format", 0}};
+    if (product == "Malloc disk") {
+        p["optimal_io_boundary"] = 0;
+        p["numa_id"] = -1;
+        return json{{"method", "bdev_malloc_create"}, {"params", std::move(p)}};
+    }
+    if (product == "Null disk") {
+        for (const char* n :
+             {"preferred_write_granularity", "preferred_write_alignment", "optimal_write_size",
+              "preferred_unmap_granularity", "preferred_unmap_alignment"}) {
+            p[n] = 0;
+        }
+        return json{{"method", "bdev_null_create"}, {"params", std::move(p)}};
+    }
+    return file_bdev_config_entry(dev);
+}
+
+json bdev_subsystem_config(target& tgt) {
+    json bdevs = json::array();
+    for (auto& dev : tgt.bdevs.list()) {
+        json e = bdev_config_entry(*dev);
+        if (e.is_null()) {
+            log::warn("save_config: bdev {} ({}) cannot be saved", dev->name(),
+                      dev->product_name());
+            continue;
+        }
+        bdevs.push_back(std::move(e));
+    }
+    // As SPDK ends its bdev section: namespaces are added once bdevs are ready.
+    bdevs.push_back({{"method", "bdev_wait_for_examine"}});
+    return bdevs;
 }
 
 }  // namespace nvmf::rpc

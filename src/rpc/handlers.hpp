@@ -1,5 +1,6 @@
-// Method handlers, grouped by file (bdev_methods.cpp, nvmf_methods.cpp,
-// methods.cpp), and the JSON shapes they share with save_config.
+// Method handlers, grouped by file (bdev_methods.cpp, bdev_file_methods.cpp,
+// nvmf_methods.cpp, framework_methods.cpp, spdk_options_methods.cpp), and the
+// JSON shapes they share with save_config.
 #pragma once
 
 #include <memory>
@@ -49,7 +50,6 @@ result<json> nvmf_subsystem_get_controllers(context& ctx, const json& p);
 result<json> nvmf_subsystem_get_qpairs(context& ctx, const json& p);
 result<json> nvmf_get_stats(context& ctx, const json& p);
 result<json> nvmf_subsystem_set_keys(context& ctx, const json& p);
-result<json> nvmf_set_config(context& ctx, const json& p);
 
 // DH-HMAC-CHAP host keys (auth_methods.cpp): reads "dhchap_key" and
 // "dhchap_ctrlr_key" (keyring names of DHHC-1 secrets) from p.
@@ -57,8 +57,41 @@ class params;
 result<host_keys> read_host_keys(context& ctx, params& p);
 // Adds the keys' names to a host object (nvmf_get_subsystems, save_config).
 void host_keys_to_json(const host_keys& k, json& out);
+// dhchap_digests / dhchap_dhgroups of nvmf_set_config, checked; applied to
+// the target when apply is set (auth_methods.cpp).
+void dhchap_settings(context& ctx, params& p, bool apply);
 // The nvmf_set_config entry save_config writes first in the nvmf section.
 json nvmf_config_entry(target& tgt);
+result<json> nvmf_set_max_subsystems(context& ctx, const json& p);
+
+// rpc_get_methods, spdk_get_version, framework_*, save_config
+result<json> rpc_get_methods(context& ctx, const json& p);
+result<json> spdk_get_version(context& ctx, const json& p);
+result<json> framework_start_init(context& ctx, const json& p);
+result<json> framework_wait_init(context& ctx, const json& p);
+result<json> framework_get_subsystems(context& ctx, const json& p);
+result<json> framework_get_config(context& ctx, const json& p);
+result<json> framework_set_scheduler(context& ctx, const json& p);
+result<json> save_config_method(context& ctx, const json& p);
+
+// Options of SPDK libraries and modules this target has no counterpart of:
+// their defaults (what SPDK's save_config writes) are accepted, values that
+// would ask for something this target does not do are refused
+// (spdk_options_methods.cpp, docs/rpc.md).
+result<json> iobuf_set_options(context& ctx, const json& p);
+result<json> sock_set_default_impl(context& ctx, const json& p);
+result<json> sock_impl_set_options(context& ctx, const json& p);
+result<json> accel_set_options(context& ctx, const json& p);
+result<json> bdev_set_options(context& ctx, const json& p);
+result<json> bdev_raid_set_options(context& ctx, const json& p);
+result<json> bdev_nvme_set_options(context& ctx, const json& p);
+result<json> bdev_nvme_set_hotplug(context& ctx, const json& p);
+result<json> nvmf_set_config(context& ctx, const json& p);
+result<json> nvmf_set_crdt(context& ctx, const json& p);
+
+// framework_get_config arrays of the config subsystems (framework.cpp).
+json bdev_subsystem_config(target& tgt);
+json nvmf_subsystem_config(target& tgt);
 
 // Shapes.
 json bdev_to_json(const bdev::block_device& dev);
@@ -67,7 +100,8 @@ json bdev_config_entry(const bdev::block_device& dev);
 json file_bdev_config_entry(const bdev::block_device& dev);  // uring and aio
 json trid_to_json(const transport_id& t);
 json subsystem_to_json(const subsystem& s);
-json ns_to_json(const ns& n);  // nvmf_subsystem_add_ns "namespace" object
+// nvmf_subsystem_add_ns "namespace" object, as save_config writes it.
+json ns_to_json(const ns& n, bool ana_reporting);
 // nvmf_subsystem_get_listeners "ana_states": the groups that hold namespaces.
 json ana_states_to_json(const subsystem& s, const transport_id& listener);
 

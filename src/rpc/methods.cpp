@@ -1,10 +1,7 @@
 #include "rpc/methods.hpp"
 
-#include <cstdio>
 #include <exception>
 
-#include "nvme/spec/fabrics.hpp"
-#include "nvmf/target.hpp"
 #include "rpc/handlers.hpp"
 #include "rpc/params.hpp"
 #include "util/log.hpp"
@@ -13,39 +10,10 @@ namespace nvmf::rpc {
 
 namespace {
 
-result<json> rpc_get_methods(context&, const json& j) {
-    params p(j);
-    bool b = false;
-    p.boolean("current", b, false);  // every method is allowed at every stage here
-    p.boolean("include_aliases", b, false);
-    if (auto r = p.finish(); !r) return r.err();
-    json out = json::array();
-    for (const auto& m : method_table()) out.push_back(std::string(m.name));
-    return out;
-}
-
-result<json> spdk_get_version(context&, const json& j) {
-    params p(j);
-    if (auto r = p.finish(); !r) return r.err();
-    static const std::string version = NVMF_VERSION;
-    unsigned major = 0, minor = 0, patch = 0;
-    std::sscanf(version.c_str(), "%u.%u.%u", &major, &minor, &patch);
-    return json{{"version", "nvmf-target v" + version},
-                {"fields", {{"major", major}, {"minor", minor}, {"patch", patch}, {"suffix", ""}}}};
-}
-
-result<json> save_config_method(context& ctx, const json& j) {
-    params p(j);
-    if (auto r = p.finish(); !r) return r.err();
-    return save_config(ctx.tgt);
-}
-
-result<json> framework_start_init(context&, const json& j) {
-    params p(j);
-    if (auto r = p.finish(); !r) return r.err();
-    return json(true);  // the framework is up before any config is applied
-}
-
+// SPDK's name and state mask for each method (SPDK_RPC_REGISTER): RUNTIME
+// unless marked. STARTUP methods set options that SPDK applies when the
+// framework initializes; with --wait-for-rpc they run before
+// framework_start_init, like SPDK's.
 constexpr method table[] = {
     {"bdev_malloc_create", bdev_malloc_create},
     {"bdev_malloc_delete", bdev_malloc_delete},
@@ -60,6 +28,15 @@ constexpr method table[] = {
     {"keyring_file_add_key", keyring_file_add_key},
     {"keyring_file_remove_key", keyring_file_remove_key},
     {"keyring_get_keys", keyring_get_keys},
+    {"bdev_set_options", bdev_set_options, state_startup},
+    {"bdev_raid_set_options", bdev_raid_set_options, state_any},
+    {"bdev_nvme_set_options", bdev_nvme_set_options, state_any},
+    {"bdev_nvme_set_hotplug", bdev_nvme_set_hotplug},
+    // SPDK takes it at start-up only; the DH-HMAC-CHAP sets it holds may
+    // change live here (the next authentication uses them).
+    {"nvmf_set_config", nvmf_set_config, state_any},
+    {"nvmf_set_max_subsystems", nvmf_set_max_subsystems, state_startup},
+    {"nvmf_set_crdt", nvmf_set_crdt, state_startup},
     {"nvmf_create_transport", nvmf_create_transport},
     {"nvmf_get_transports", nvmf_get_transports},
     {"nvmf_create_subsystem", nvmf_create_subsystem},
@@ -78,13 +55,19 @@ constexpr method table[] = {
     {"nvmf_subsystem_get_qpairs", nvmf_subsystem_get_qpairs},
     {"nvmf_get_stats", nvmf_get_stats},
     {"nvmf_subsystem_set_keys", nvmf_subsystem_set_keys},
-    {"nvmf_set_config", nvmf_set_config},
-    {"rpc_get_methods", rpc_get_methods},
-    {"spdk_get_version", spdk_get_version},
+    {"iobuf_set_options", iobuf_set_options, state_startup},
+    {"sock_set_default_impl", sock_set_default_impl, state_startup},
+    {"sock_impl_set_options", sock_impl_set_options, state_startup},
+    {"accel_set_options", accel_set_options, state_startup},
+    {"framework_set_scheduler", framework_set_scheduler, state_any},
+    {"rpc_get_methods", rpc_get_methods, state_any},
+    {"spdk_get_version", spdk_get_version, state_any},
+    {"framework_start_init", framework_start_init, state_startup},
+    {"framework_wait_init", framework_wait_init, state_any},
+    {"framework_get_subsystems", framework_get_subsystems},
+    {"framework_get_config", framework_get_config},
     {"save_config", save_config_method},
-    {"framework_start_init", framework_start_init},
 };
-
 }  // namespace
 
 std::span<const method> method_table() { return table; }
@@ -99,6 +82,20 @@ const method* find_method(std::string_view name) {
 result<json> call(context& ctx, std::string_view name, const json& params) {
     const method* m = find_method(name);
     if (!m) return make_error(err_method_not_found, "Method not found: " + std::string(name));
+    // SPDK's rule and messages (lib/rpc/rpc.c): the current state must be one
+    // the method allows.
+    const uint8_t now = ctx.state();
+    if ((m->states & now) != now) {
+        if (now == state_startup) {
+            return make_error(err_invalid_state,
+                              "Method may only be called after framework is initialized using "
+                              "framework_start_init RPC.");
+        }
+        return make_error(err_invalid_state,
+                          "Method may only be called before framework is initialized. Use "
+                          "--wait-for-rpc command line parameter and then issue this RPC before "
+                          "the framework_start_init RPC.");
+    }
     try {
         return m->fn(ctx, params);
     } catch (const std::exception& e) {
@@ -108,66 +105,11 @@ result<json> call(context& ctx, std::string_view name, const json& params) {
 }
 
 json save_config(target& tgt) {
-    json bdevs = json::array();
-    for (auto& dev : tgt.bdevs.list()) {
-        json e = bdev_config_entry(*dev);
-        if (e.is_null()) {
-            log::warn("save_config: bdev {} ({}) cannot be saved", dev->name(),
-                      dev->product_name());
-            continue;
-        }
-        bdevs.push_back(std::move(e));
+    json subsystems = json::array();
+    for (const auto& s : config_subsystems()) {
+        subsystems.push_back({{"subsystem", std::string(s.name)}, {"config", s.config(tgt)}});
     }
-
-    json nvmf = json::array();
-    auto entry = [&](const char* m, json p) {
-        nvmf.push_back({{"method", m}, {"params", std::move(p)}});
-    };
-    nvmf.push_back(nvmf_config_entry(tgt));
-    for (auto* t : tgt.transports()) entry("nvmf_create_transport", t->options().to_json());
-    for (auto& s : tgt.subsystems()) {
-        if (!s->is_discovery()) {
-            const auto p = s->params();
-            entry("nvmf_create_subsystem", {{"nqn", s->nqn},
-                                            {"serial_number", p.serial_number},
-                                            {"model_number", p.model_number},
-                                            {"allow_any_host", p.allow_any_host},
-                                            {"max_namespaces", p.max_namespaces},
-                                            {"min_cntlid", p.min_cntlid},
-                                            {"max_cntlid", p.max_cntlid},
-                                            {"ana_reporting", p.ana_reporting}});
-        }
-        for (auto& l : s->listeners()) {
-            entry("nvmf_subsystem_add_listener",
-                  {{"nqn", s->nqn}, {"listen_address", trid_to_json(l)}});
-        }
-        if (s->is_discovery()) continue;
-        for (auto& h : s->hosts()) {
-            json p{{"nqn", s->nqn}, {"host", h}};
-            host_keys_to_json(s->keys_of(h), p);  // key names, never key material
-            entry("nvmf_subsystem_add_host", std::move(p));
-        }
-        auto table = s->ns_snapshot();
-        for (auto& n : table->slots) {
-            if (n) entry("nvmf_subsystem_add_ns", {{"nqn", s->nqn}, {"namespace", ns_to_json(*n)}});
-        }
-        // Listener ANA states that differ from the default (optimized), per group.
-        for (auto& l : s->listeners()) {
-            auto ana = s->listener_ana(l);
-            for (uint32_t g = 1; ana && g <= ana->groups(); ++g) {
-                if (ana->get(g) == ana_state::optimized) continue;
-                entry("nvmf_subsystem_listener_set_ana_state",
-                      {{"nqn", s->nqn},
-                       {"listen_address", trid_to_json(l)},
-                       {"ana_state", to_string(ana->get(g))},
-                       {"anagrpid", g}});
-            }
-        }
-    }
-    return json{{"subsystems",
-                 {{{"subsystem", "keyring"}, {"config", keyring_config(tgt)}},
-                  {{"subsystem", "bdev"}, {"config", bdevs}},
-                  {{"subsystem", "nvmf"}, {"config", nvmf}}}}};
+    return json{{"subsystems", std::move(subsystems)}};
 }
 
 }  // namespace nvmf::rpc

@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -65,18 +66,39 @@ void ana_state_param(params& p, ana_state& out, bool required) {
 }
 
 // nvmf_subsystem_add_listener / _remove_listener: the address, and for adding
-// the ANA state every group starts in on it (SPDK's listener option).
+// the listener's options (SPDK's): the ANA state every group starts in on it,
+// and secure_channel, sock_impl and numa_id at values that ask for nothing
+// this target lacks.
 result<transport_id> listener_params(const json& j, std::string& nqn, ana_state* initial) {
     params p(j, false);
     nqn_param(p, nqn);
     const json* addr = p.object("listen_address", true);
-    bool secure = false;
-    if (p.boolean("secure_channel", secure, false) && secure) {
-        p.fail("parameter 'secure_channel': TLS is not supported by this target");
+    if (initial) {
+        bool secure = false;
+        if (p.boolean("secure_channel", secure, false) && secure) {
+            p.fail("parameter 'secure_channel': TLS (secure channels) is not supported yet");
+        }
+        ana_state_param(p, *initial, false);
+        std::string impl;
+        if (p.str("sock_impl", impl, false, 32) && impl != "posix") {
+            p.fail("parameter 'sock_impl': only the 'posix' socket implementation exists here" +
+                   std::string(impl == "ssl" ? " (TLS is not supported yet)" : "") + ", not '" +
+                   impl + "'");
+        }
+        // SPDK uses numa_id for VFIO-USER listeners only; any value means
+        // nothing for TCP and RDMA, there as here.
+        int64_t numa = -1;
+        p.i64("numa_id", numa, false, -1, std::numeric_limits<int32_t>::max());
     }
-    if (initial) ana_state_param(p, *initial, false);
     if (auto r = p.finish(); !r) return r.err();
     return read_trid(*addr);
+}
+
+// SPDK names its poll groups (and their threads) after their index.
+std::string poll_group_name(unsigned index) {
+    char name[48];
+    std::snprintf(name, sizeof(name), "nvmf_tgt_poll_group_%03u", index);
+    return name;
 }
 
 // Tells the subsystem's controllers that a namespace came or went (Changed
@@ -106,30 +128,30 @@ json trid_to_json(const transport_id& t) {
         {"trtype", t.trtype}, {"adrfam", t.adrfam}, {"traddr", t.traddr}, {"trsvcid", t.trsvcid}};
 }
 
-json ns_to_json(const ns& n) {
+json ns_to_json(const ns& n, bool ana_reporting) {
     json j{{"nsid", n.nsid}, {"bdev_name", n.dev->name()}, {"uuid", bdev::uuid_to_string(n.uuid)}};
     if (n.has_nguid) j["nguid"] = hex_upper(n.nguid.data(), n.nguid.size());
     if (n.has_eui64) j["eui64"] = hex_upper(n.eui64.data(), n.eui64.size());
-    if (n.anagrpid != n.nsid) j["anagrpid"] = n.anagrpid;
+    // SPDK writes the group with ANA reporting; ours is also kept when it is
+    // not the default (the NSID), so that it survives a save and load.
+    if (ana_reporting || n.anagrpid != n.nsid) j["anagrpid"] = n.anagrpid;
     return j;
 }
 
 json ana_states_to_json(const subsystem& s, const transport_id& listener) {
+    // As SPDK: every group from 1 to ANAGRPMAX, in order, so that
+    // ana_states[g - 1] is group g.
     json out = json::array();
     auto ana = s.listener_ana(listener);
     if (!ana || s.is_discovery()) return out;
-    std::set<uint32_t> groups;
-    auto table = s.ns_snapshot();
-    for (auto& n : table->slots) {
-        if (n) groups.insert(n->anagrpid);
-    }
-    for (uint32_t g : groups) {
+    for (uint32_t g = 1; g <= ana->groups(); ++g) {
         out.push_back({{"ana_group", g}, {"ana_state", to_string(ana->get(g))}});
     }
     return out;
 }
 
 json subsystem_to_json(const subsystem& s) {
+    // SPDK's dump_nvmf_subsystem (lib/nvmf/nvmf_rpc.c), plus ana_reporting.
     const auto prm = s.params();
     json listeners = json::array();
     for (auto& l : s.listeners()) listeners.push_back(trid_to_json(l));
@@ -148,15 +170,18 @@ json subsystem_to_json(const subsystem& s) {
     j["serial_number"] = prm.serial_number;
     j["model_number"] = prm.model_number;
     j["max_namespaces"] = prm.max_namespaces;
+    j["passthrough"] = false;
     j["min_cntlid"] = prm.min_cntlid;
     j["max_cntlid"] = prm.max_cntlid;
+    j["dmrsl"] = prm.dmrsl;
+    j["wzsl"] = prm.wzsl;
     j["ana_reporting"] = prm.ana_reporting;
     json nss = json::array();
     auto table = s.ns_snapshot();
     for (auto& n : table->slots) {
         if (!n) continue;
-        json e = ns_to_json(*n);
-        e["name"] = n->dev->name();
+        json e = ns_to_json(*n, prm.ana_reporting);
+        e["name"] = n->dev->name();  // SPDK's older name for bdev_name
         nss.push_back(std::move(e));
     }
     j["namespaces"] = nss;
@@ -193,8 +218,10 @@ result<json> nvmf_get_transports(context& ctx, const json& j) {
         if (one && strcasecmp(t->trtype().c_str(), trtype.c_str()) != 0) continue;
         out.push_back(t->options().to_json());
     }
-    if (one && out.empty())
-        return invalid_params("transport '" + trtype + "' has not been created");
+    if (one && out.empty()) {
+        // SPDK answers -ENODEV here.
+        return make_error(-ENODEV, "transport '" + trtype + "' has not been created");
+    }
     return out;
 }
 
@@ -213,6 +240,21 @@ result<json> nvmf_create_subsystem(context& ctx, const json& j) {
     p.u16("min_cntlid", sp.min_cntlid, false, spec::cntlid_min, spec::cntlid_max);
     p.u16("max_cntlid", sp.max_cntlid, false, spec::cntlid_min, spec::cntlid_max);
     p.boolean("ana_reporting", sp.ana_reporting, false);
+    // Kept and printed back; not reported to hosts (see docs/rpc.md).
+    p.u32("dmrsl", sp.dmrsl, false);
+    uint32_t wzsl = sp.wzsl;
+    if (p.u32("wzsl", wzsl, false, 0, 0xff)) sp.wzsl = static_cast<uint8_t>(wzsl);
+    bool passthrough = false, nssr = false;
+    if (p.boolean("passthrough", passthrough, false) && passthrough) {
+        p.fail("parameter 'passthrough': NVMe passthrough is not supported (no NVMe bdevs here)");
+    }
+    if (p.boolean("enable_nssr", nssr, false) && nssr) {
+        p.fail("parameter 'enable_nssr': NVM Subsystem Reset is not supported");
+    }
+    std::string label;
+    if (p.str("admin_label", label, false, 256)) {
+        p.fail("parameter 'admin_label': extended discovery log entries are not supported");
+    }
     if (!p.failed() && sp.min_cntlid > sp.max_cntlid) {
         p.fail("min_cntlid (" + std::to_string(sp.min_cntlid) + ") is above max_cntlid (" +
                std::to_string(sp.max_cntlid) + ")");
@@ -223,7 +265,14 @@ result<json> nvmf_create_subsystem(context& ctx, const json& j) {
                           "Unable to create subsystem " + nqn + ": it already exists");
     }
     auto s = ctx.tgt.create_subsystem(nqn, sp);
-    if (!s) return s.err().code == -EEXIST ? spdk_internal(s.err()) : from_core(s.err());
+    if (!s) {
+        const int code = s.err().code;
+        if (code == -EEXIST || code == -ENOSPC) {
+            return make_error(err_internal,
+                              "Unable to create subsystem " + nqn + ": " + s.err().message);
+        }
+        return from_core(s.err());
+    }
     if (ctx.deferred_start) {
         ctx.deferred_start->push_back(nqn);
     } else if (auto r = ctx.tgt.start_subsystem(nqn); !r) {
@@ -292,7 +341,10 @@ result<json> nvmf_subsystem_get_listeners(context& ctx, const json& j) {
     if (!s) return s.err();
     json out = json::array();
     for (auto& l : (*s)->listeners()) {
-        out.push_back({{"address", trid_to_json(l)}, {"ana_states", ana_states_to_json(**s, l)}});
+        json e{{"address", trid_to_json(l)}};
+        // As SPDK: the states only where the subsystem reports ANA.
+        if ((*s)->params().ana_reporting) e["ana_states"] = ana_states_to_json(**s, l);
+        out.push_back(std::move(e));
     }
     return out;
 }
@@ -356,10 +408,13 @@ result<json> nvmf_subsystem_add_ns(context& ctx, const json& j) {
     if (q.str("ptpl_file", ptpl, false) && !ptpl.empty()) {
         q.fail("parameter 'ptpl_file': persistent reservations are not supported");
     }
-    bool no_auto_visible = false;
+    bool no_auto_visible = false, hide_metadata = false;
     if (q.boolean("no_auto_visible", no_auto_visible, false) && no_auto_visible) {
         q.fail("parameter 'no_auto_visible': per-host namespace visibility is not supported");
     }
+    // No bdev here has metadata (md_size is always 0), so there is never any
+    // to hide: either value gives the same namespace.
+    q.boolean("hide_metadata", hide_metadata, false);
     if (auto r = q.finish(); !r) return invalid_params("namespace: " + r.err().message);
 
     auto s = lookup(ctx, nqn);
@@ -413,8 +468,13 @@ result<json> nvmf_subsystem_add_host(context& ctx, const json& j) {
 result<json> nvmf_subsystem_remove_host(context& ctx, const json& j) {
     params p(j, false);
     std::string nqn, host;
+    uint64_t timeout_ms = 0;
     nqn_param(p, nqn);
     p.str("host", host, true, spec::nqn_max_len);
+    // SPDK waits up to this long for the host's I/O before it disconnects;
+    // here the controllers go at once and their queues finish what they
+    // started, so there is nothing to wait for.
+    p.u64("timeout_ms", timeout_ms, false);
     if (auto r = p.finish(); !r) return r.err();
     auto s = lookup(ctx, nqn);
     if (!s) return s.err();
@@ -454,6 +514,7 @@ result<json> nvmf_subsystem_get_controllers(context& ctx, const json& j) {
     for (auto& c : (*s)->controllers()) {
         if (c->destroyed()) continue;
         out.push_back({{"cntlid", c->cntlid},
+                       {"cntrltype", c->is_discovery() ? "discovery" : "io"},
                        {"hostnqn", c->hostnqn},
                        {"hostid", bdev::uuid_to_string(c->hostid)},
                        {"num_io_qpairs", c->io_qpair_count()}});
@@ -472,9 +533,11 @@ result<json> nvmf_subsystem_get_qpairs(context& ctx, const json& j) {
     for (auto& c : (*s)->controllers()) {
         if (c->destroyed()) continue;
         for (auto& q : c->qpairs()) {
+            // SPDK's qpair states: "enabled" once its Connect succeeded.
             json e{{"cntlid", c->cntlid},
                    {"qid", q->qid},
-                   {"state", c->enabled() ? "active" : "connecting"},
+                   {"state", q->connected ? "enabled" : "connecting"},
+                   {"hostnqn", c->hostnqn},
                    {"listen_address", trid_to_json(q->listen_trid())},
                    {"peer_address", trid_to_json(q->peer_trid())}};
             // As SPDK: the DH-HMAC-CHAP state of queues that authenticate.
@@ -483,16 +546,21 @@ result<json> nvmf_subsystem_get_qpairs(context& ctx, const json& j) {
                              {"digest", a.digest ? a.digest : "unknown"},
                              {"dhgroup", a.dhgroup ? a.dhgroup : "unknown"}};
             }
-            if (q->owner) e["thread"] = "reactor_" + std::to_string(q->owner->index());
+            if (q->owner) e["thread"] = poll_group_name(q->owner->index());
             out.push_back(std::move(e));
         }
     }
     return out;
 }
 
-}  // namespace nvmf::rpc
-
-namespace nvmf::rpc {
+result<json> nvmf_set_max_subsystems(context& ctx, const json& j) {
+    params p(j, false);
+    uint32_t n = 0;
+    p.u32("max_subsystems", n, true, 1);
+    if (auto r = p.finish(); !r) return r.err();
+    if (auto r = ctx.tgt.set_max_subsystems(n); !r) return from_core(r.err());
+    return json(true);
+}
 
 result<json> nvmf_get_stats(context& ctx, const json& j) {
     params p(j);
@@ -518,18 +586,23 @@ result<json> nvmf_get_stats(context& ctx, const json& j) {
         poll_group_stats s;
         // Read on the owning reactor: the counters are plain, written only there.
         r.run_sync([&] { s = ctx.tgt.group_stats(r); });
-        char name[48];
-        std::snprintf(name, sizeof(name), "nvmf_tgt_poll_group_%03zu", i);
         auto tg = transport_groups.find(r.index());
-        groups.push_back(
-            {{"name", name},
-             {"admin_qpairs", s.admin_qpairs},
-             {"io_qpairs", s.io_qpairs},
-             {"current_admin_qpairs", s.current_admin_qpairs},
-             {"current_io_qpairs", s.current_io_qpairs},
-             {"pending_bdev_io", s.pending_bdev_io},
-             {"completed_nvme_io", s.completed_nvme_io},
-             {"transports", tg == transport_groups.end() ? json::array() : tg->second}});
+        const json transports = tg == transport_groups.end() ? json::array() : tg->second;
+        // SPDK's current_unassociated_qpairs: connections on this reactor
+        // whose Connect has not made them a controller's queue yet.
+        uint64_t connections = 0;
+        for (const auto& t : transports) connections += t.value("current_connections", 0ull);
+        const uint64_t associated = s.current_admin_qpairs + s.current_io_qpairs;
+        groups.push_back({{"name", poll_group_name(r.index())},
+                          {"admin_qpairs", s.admin_qpairs},
+                          {"io_qpairs", s.io_qpairs},
+                          {"current_admin_qpairs", s.current_admin_qpairs},
+                          {"current_io_qpairs", s.current_io_qpairs},
+                          {"current_unassociated_qpairs",
+                           connections > associated ? connections - associated : 0},
+                          {"pending_bdev_io", s.pending_bdev_io},
+                          {"completed_nvme_io", s.completed_nvme_io},
+                          {"transports", transports}});
     }
     // Ticks are nanoseconds of the steady clock.
     return json{{"tick_rate", 1000000000ull}, {"poll_groups", std::move(groups)}};

@@ -51,26 +51,6 @@ const json* params::find(const char* name, bool required) {
 
 bool params::ignore(const char* name) { return find(name, false) != nullptr; }
 
-bool params::strings(const char* name, std::vector<std::string>& out, bool required,
-                     size_t max_len) {
-    const json* v = find(name, required);
-    if (!v) return false;
-    if (!v->is_array()) {
-        fail("parameter " + quote(name) + " must be an array of strings, not " + show(*v));
-        return false;
-    }
-    std::vector<std::string> r;
-    for (const auto& e : *v) {
-        if (!e.is_string() || e.get_ref<const std::string&>().size() > max_len) {
-            fail("parameter " + quote(name) + " must be an array of strings, not " + show(*v));
-            return false;
-        }
-        r.push_back(e.get<std::string>());
-    }
-    out = std::move(r);
-    return true;
-}
-
 bool params::str(const char* name, std::string& out, bool required, size_t max_len) {
     const json* v = find(name, required);
     if (!v) return false;
@@ -117,6 +97,45 @@ bool params::u16(const char* name, uint16_t& out, bool required, uint16_t lo, ui
     uint64_t x = 0;
     if (!u64(name, x, required, lo, hi)) return false;
     out = static_cast<uint16_t>(x);
+    return true;
+}
+
+bool params::i64(const char* name, int64_t& out, bool required, int64_t lo, int64_t hi) {
+    const json* v = find(name, required);
+    if (!v) return false;
+    if (!v->is_number_integer() ||
+        (v->is_number_unsigned() &&
+         v->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))) {
+        fail("parameter " + quote(name) + " must be an integer, not " + show(*v));
+        return false;
+    }
+    const int64_t x = v->get<int64_t>();
+    if (x < lo || x > hi) {
+        fail("parameter " + quote(name) + " is out of range: must be " + std::to_string(lo) + ".." +
+             std::to_string(hi) + ", got " + show(*v));
+        return false;
+    }
+    out = x;
+    return true;
+}
+
+bool params::str_list(const char* name, std::vector<std::string>& out, bool required,
+                      size_t max_len) {
+    const json* v = find(name, required);
+    if (!v) return false;
+    if (!v->is_array()) {
+        fail("parameter " + quote(name) + " must be an array of strings, not " + show(*v));
+        return false;
+    }
+    std::vector<std::string> items;
+    for (const auto& e : *v) {
+        if (!e.is_string() || e.get_ref<const std::string&>().size() > max_len) {
+            fail("parameter " + quote(name) + " must be an array of strings, not " + show(*v));
+            return false;
+        }
+        items.push_back(e.get<std::string>());
+    }
+    out = std::move(items);
     return true;
 }
 

@@ -48,10 +48,13 @@ public:
     bool u64(const char* name, uint64_t& out, bool required, uint64_t lo = 0,
              uint64_t hi = std::numeric_limits<uint64_t>::max());
     bool u16(const char* name, uint16_t& out, bool required, uint16_t lo = 0, uint16_t hi = 0xffff);
+    bool i64(const char* name, int64_t& out, bool required,
+             int64_t lo = std::numeric_limits<int64_t>::min(),
+             int64_t hi = std::numeric_limits<int64_t>::max());
     bool boolean(const char* name, bool& out, bool required);
-    // An array of strings.
-    bool strings(const char* name, std::vector<std::string>& out, bool required,
-                 size_t max_len = 4096);
+    // An array of strings (SPDK's bitmask parameters, such as dhchap_digests).
+    bool str_list(const char* name, std::vector<std::string>& out, bool required,
+                  size_t max_len = 4096);
     // A nested object; nullptr when absent or not an object (an error is recorded).
     const json* object(const char* name, bool required);
     // Accepts the name without reading it (a parameter that has no effect here).

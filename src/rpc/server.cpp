@@ -29,6 +29,7 @@ constexpr size_t max_pending_output = 16u << 20;
 struct client {
     int fd = -1;
     stream_splitter in;
+    json parked;  // a framework_wait_init waiting for framework_start_init
     std::string out;
     size_t out_off = 0;
     bool closing = false;  // close once out is flushed
@@ -63,9 +64,52 @@ void queue_response(client& c, const json& resp) {
     c.out += '\n';
 }
 
+// True for a framework_wait_init request (not in a batch).
+bool waits_for_init(const json& msg) {
+    if (!msg.is_object()) return false;
+    auto m = msg.find("method");
+    return m != msg.end() && *m == "framework_wait_init";
+}
+
+// Answers the client's complete requests in order, up to one that must wait
+// for framework_start_init.
+void serve(context& ctx, client& c) {
+    std::string text, why;
+    while (!c.closing) {
+        json msg;
+        if (!c.parked.is_null()) {
+            if (ctx.state() != state_runtime) return;
+            msg = std::move(c.parked);
+            c.parked = nullptr;
+        } else {
+            const auto st = c.in.next(&text, &why);
+            if (st == stream_splitter::status::need_more) return;
+            if (st == stream_splitter::status::error) {
+                const int code = why.rfind("Parse", 0) == 0 ? err_parse : err_invalid_request;
+                queue_response(c, make_error_response(nullptr, code, why));
+                c.closing = true;
+                return;
+            }
+            msg = json::parse(text, nullptr, false);
+            if (msg.is_discarded()) {
+                queue_response(
+                    c, make_error_response(nullptr, err_parse, "Parse error: invalid JSON"));
+                c.closing = true;  // the stream cannot be trusted past bad JSON
+                return;
+            }
+            if (waits_for_init(msg) && ctx.state() != state_runtime) {
+                c.parked = std::move(msg);
+                return;
+            }
+        }
+        queue_response(c, handle_message(ctx, msg));
+    }
+}
+
 }  // namespace
 
-server::server(target& tgt, std::string path) : ctx_(tgt), path_(std::move(path)) {}
+server::server(target& tgt, std::string path, framework* fw)
+    : ctx_(tgt, fw), path_(std::move(path)) {}
 
 server::~server() { stop(); }
 
@@ -194,26 +238,7 @@ void server::run() {
                     c.eof = true;
                 }
                 // Every complete request now, in order.
-                std::string text, why;
-                while (!c.closing) {
-                    const auto st = c.in.next(&text, &why);
-                    if (st == stream_splitter::status::need_more) break;
-                    if (st == stream_splitter::status::error) {
-                        const int code =
-                            why.rfind("Parse", 0) == 0 ? err_parse : err_invalid_request;
-                        queue_response(c, make_error_response(nullptr, code, why));
-                        c.closing = true;
-                        break;
-                    }
-                    json msg = json::parse(text, nullptr, false);
-                    if (msg.is_discarded()) {
-                        queue_response(c, make_error_response(nullptr, err_parse,
-                                                              "Parse error: invalid JSON"));
-                        c.closing = true;  // the stream cannot be trusted past bad JSON
-                        break;
-                    }
-                    queue_response(c, handle_message(ctx_, msg));
-                }
+                serve(ctx_, c);
             }
             if (c.pending()) {
                 const ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.pending(), MSG_NOSIGNAL);
@@ -228,6 +253,13 @@ void server::run() {
                     c.out.clear();
                     c.out_off = 0;
                 }
+            }
+        }
+        // A framework_start_init just answered releases the parked
+        // framework_wait_init requests (their answers go out next round).
+        if (ctx_.state() == state_runtime) {
+            for (auto& c : clients) {
+                if (!c->parked.is_null()) serve(ctx_, *c);
             }
         }
         clients.remove_if([](const std::unique_ptr<client>& c) {

@@ -1,7 +1,9 @@
 // The JSON-RPC 2.0 server: a Unix stream socket served by one thread of its
 // own (never a reactor: methods block while reactors do the work). Clients
 // are served concurrently, each client's requests in order, one at a time
-// for the whole process, so methods never race each other.
+// for the whole process, so methods never race each other. A
+// framework_wait_init sent before framework_start_init is answered when
+// that comes (its client's later requests wait behind it), as in SPDK.
 #pragma once
 
 #include <atomic>
@@ -17,7 +19,8 @@ constexpr const char* default_socket_path = "/var/tmp/nvmf-target.sock";
 
 class server {
 public:
-    server(target& tgt, std::string path);
+    // fw: the daemon's RPC state (null: always RUNTIME).
+    server(target& tgt, std::string path, framework* fw = nullptr);
     ~server();
     server(const server&) = delete;
     server& operator=(const server&) = delete;

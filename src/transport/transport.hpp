@@ -32,6 +32,9 @@ struct transport_options {
     uint32_t max_aq_depth = 128;
     uint32_t num_shared_buffers = 511;
     uint32_t buf_cache_size = 32;
+    // SPDK's per-poll-group iobuf caches (UINT32_MAX: sized automatically).
+    uint32_t iobuf_small_cache_size = 0xffffffff;
+    uint32_t iobuf_large_cache_size = 0xffffffff;
     bool dif_insert_or_strip = false;
     bool c2h_success = true;
     uint32_t sock_priority = 0;
@@ -42,7 +45,11 @@ struct transport_options {
     uint32_t data_wr_pool_size = 0;
     uint32_t acceptor_poll_rate = 10000;
     bool disable_command_passthru = false;
-    uint32_t kas = 10;  // keep-alive granularity, 100 ms units (CAP-like hint)
+    // SPDK's keep-alive options: Identify KAS in 100 ms units and the least
+    // KATO a host gets. Kept and printed; this target reports KAS 1 and uses
+    // the host's KATO (docs/transport-options.md).
+    uint32_t kas = 100;
+    uint32_t min_kato = 10000;
     // RDMA only (SPDK's rdma transport_specific options).
     uint32_t max_srq_depth = 4096;
     bool no_srq = false;

@@ -42,6 +42,21 @@ constexpr std::string_view rdma_only[] = {"max_srq_depth", "no_srq", "acceptor_b
                                           "no_wr_batching", "num_cqe"};
 // SPDK's TCP transport_specific options, and c2h_success, which only NVMe/TCP has.
 constexpr std::string_view tcp_only[] = {"c2h_success", "sock_priority", "control_msg_num"};
+// VFIO-USER's options: no transport here has them.
+constexpr std::string_view vfio_user_only[] = {"disable_mappable_bar0", "disable_adaptive_irq",
+                                               "disable_shadow_doorbells"};
+
+// rpc.py sends these with every nvmf_create_transport, whatever the type
+// (apply_defaults and its store_true flags): at these values they ask for
+// nothing, so another transport's name is accepted there.
+bool rpc_py_default(std::string_view key, const nlohmann::json& v) {
+    if (key == "c2h_success") return v == true;
+    if (key == "no_srq" || key == "no_wr_batching") return v == false;
+    for (auto k : vfio_user_only) {
+        if (key == k) return v == false;
+    }
+    return false;
+}
 
 bool is_rdma(const std::string& trtype) { return strcasecmp(trtype.c_str(), "RDMA") == 0; }
 
@@ -102,13 +117,17 @@ nlohmann::json transport_options::to_json() const {
            {"max_aq_depth", max_aq_depth},
            {"num_shared_buffers", num_shared_buffers},
            {"buf_cache_size", buf_cache_size},
+           {"iobuf_small_cache_size", iobuf_small_cache_size},
+           {"iobuf_large_cache_size", iobuf_large_cache_size},
            {"dif_insert_or_strip", dif_insert_or_strip},
            {"abort_timeout_sec", abort_timeout_sec},
            {"zcopy", zcopy},
            {"ack_timeout", ack_timeout},
            {"data_wr_pool_size", data_wr_pool_size},
            {"acceptor_poll_rate", acceptor_poll_rate},
-           {"disable_command_passthru", disable_command_passthru}};
+           {"disable_command_passthru", disable_command_passthru},
+           {"kas", kas},
+           {"min_kato", min_kato}};
     if (is_rdma(trtype)) {
         j["max_srq_depth"] = max_srq_depth;
         j["no_srq"] = no_srq;
@@ -155,6 +174,10 @@ result<transport_options> transport_options::from_json(const nlohmann::json& par
                               {"max_aq_depth", &o.max_aq_depth},
                               {"num_shared_buffers", &o.num_shared_buffers},
                               {"buf_cache_size", &o.buf_cache_size},
+                              {"iobuf_small_cache_size", &o.iobuf_small_cache_size},
+                              {"iobuf_large_cache_size", &o.iobuf_large_cache_size},
+                              {"kas", &o.kas},
+                              {"min_kato", &o.min_kato},
                               {"sock_priority", &o.sock_priority},
                               {"abort_timeout_sec", &o.abort_timeout_sec},
                               {"control_msg_num", &o.control_msg_num},
@@ -179,15 +202,43 @@ result<transport_options> transport_options::from_json(const nlohmann::json& par
     std::optional<uint32_t> legacy_qpairs;
     for (const auto& [key, value] : params.items()) {
         if (key == "trtype") continue;
-        // Another transport's names are an error, not silently kept.
+        // Another transport's names are an error, not silently kept, except
+        // at the values rpc.py always sends.
         const std::span<const std::string_view> foreign =
             rdma ? std::span<const std::string_view>(tcp_only)
                  : std::span<const std::string_view>(rdma_only);
+        if (rpc_py_default(key, value)) {
+            bool other = false;
+            for (auto r : foreign) other = other || key == r;
+            for (auto r : vfio_user_only) other = other || key == r;
+            if (other) continue;
+        }
         for (auto r : foreign) {
             if (key == r) {
                 return invalid("'" + key + "' is " + (rdma ? "a TCP" : "an RDMA") +
                                " transport option; it is not valid for " + o.trtype);
             }
+        }
+        for (auto r : vfio_user_only) {
+            if (key == r) {
+                return invalid("'" + key +
+                               "' is a VFIO-USER transport option; it is not valid for " +
+                               o.trtype + " (only false is accepted)");
+            }
+        }
+        if (key == "masked_oncs" || key == "masked_fuses") {
+            // SPDK's lists of optional commands to hide from Identify: only
+            // an empty list (hide nothing) is accepted.
+            if (!value.is_array()) {
+                return invalid("'" + key + "' must be an array of feature names, not " +
+                               value.dump());
+            }
+            if (!value.empty()) {
+                return invalid("'" + key +
+                               "': masking Identify Controller ONCS/FUSES features is not "
+                               "supported (only an empty list)");
+            }
+            continue;
         }
         bool done = false;
         for (const auto& f : u32s) {
@@ -301,6 +352,12 @@ result<void> transport_options::validate() const {
                        ") must not exceed 'num_shared_buffers' (" +
                        std::to_string(num_shared_buffers) + ")");
     }
+    if (auto r =
+            range("kas", kas, 1, 0xffff, "Identify KAS is 16 bits; 0 would mean no keep-alive");
+        !r) {
+        return r;
+    }
+    if (auto r = range("min_kato", min_kato, 1, std::numeric_limits<uint32_t>::max()); !r) return r;
     if (auto r = range("sock_priority", sock_priority, 0, max_sock_priority,
                        "SO_PRIORITY above 6 needs CAP_NET_ADMIN");
         !r) {

@@ -3,7 +3,8 @@
 // every complete value through rpc::handle_message, the method table included,
 // against a real in-process target (a reactor thread, TCP transport, malloc
 // and null bdevs, subsystems, listeners). Each input gets a fresh target so
-// inputs do not depend on each other. Whatever arrives, the server must answer
+// inputs do not depend on each other; one that starts with a space runs in
+// the RPC STARTUP state. Whatever arrives, the server must answer
 // or drop that client: no crash, no leak, no hang.
 #include <cstddef>
 #include <cstdint>
@@ -71,7 +72,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // cannot make the process outgrow the fuzzer's RSS limit (-rss_limit_mb).
     tgt->bdevs.set_ram_limit(ram_limit_bytes);
     {
-        nvmf::rpc::context ctx(*tgt);
+        // A leading space runs the input in SPDK's STARTUP state (the daemon
+        // with --wait-for-rpc), where framework_start_init moves it on.
+        nvmf::rpc::framework fw(size > 0 && data[0] == ' ' ? nvmf::rpc::state_startup
+                                                           : nvmf::rpc::state_runtime);
+        nvmf::rpc::context ctx(*tgt, &fw);
         nvmf::rpc::stream_splitter in;
         const std::string_view bytes(reinterpret_cast<const char*>(data), size);
         size_t off = 0;

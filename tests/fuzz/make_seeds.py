@@ -201,6 +201,47 @@ def rpc_seeds():
             rpc("nvmf_set_config", {"dhchap_digests": ["md5"]}, 47),
             rpc("save_config", None, 48),
         ]),
+        # What SPDK's rpc.py sends, defaults included, and its save_config.
+        "rpc-py": b"\n".join([
+            rpc("nvmf_create_transport", {"trtype": "TCP", "no_srq": False, "c2h_success": True,
+                                          "zcopy": False, "dif_insert_or_strip": False,
+                                          "no_wr_batching": False, "disable_mappable_bar0": False,
+                                          "disable_adaptive_irq": False,
+                                          "disable_shadow_doorbells": False,
+                                          "disable_command_passthru": False, "kas": 100,
+                                          "min_kato": 10000, "masked_oncs": []}, 1),
+            rpc("bdev_malloc_create", {"num_blocks": 2048, "block_size": 512,
+                                       "md_interleave": False, "dif_is_head_of_md": False}, 2),
+            rpc("nvmf_create_subsystem", {"nqn": sub, "allow_any_host": False, "ana_reporting": True,
+                                          "passthrough": False, "enable_nssr": False,
+                                          "dmrsl": 1024, "wzsl": 6}, 3),
+            rpc("nvmf_subsystem_add_ns", {"nqn": sub, "namespace": {
+                "bdev_name": "Malloc0", "nsid": 2, "no_auto_visible": False,
+                "hide_metadata": False}}, 4),
+            rpc("nvmf_subsystem_add_listener", {"nqn": sub, "secure_channel": False,
+                                                "listen_address": addr, "numa_id": -1}, 5),
+            rpc("nvmf_subsystem_get_listeners", {"nqn": sub}, 6),
+            rpc("framework_get_subsystems", None, 7),
+            rpc("framework_get_config", {"name": "bdev", "with_batches": False}, 8),
+            rpc("framework_get_config", {"name": "nvmf", "with_batches": False}, 9),
+            rpc("bdev_nvme_set_hotplug", {"enable": False, "period_us": 1000}, 10),
+        ]),
+        # A leading space: the fuzzer runs it in SPDK's STARTUP state (--wait-for-rpc).
+        "startup": b" " + b"\n".join([
+            rpc("iobuf_set_options", {"small_pool_count": 8192, "enable_numa": False}, 1),
+            rpc("sock_impl_set_options", {"impl_name": "posix", "recv_buf_size": 2097152,
+                                          "enable_ktls": False}, 2),
+            rpc("nvmf_set_config", {"discovery_filters": [], "dhchap_digests": ["sha256"],
+                                    "admin_cmd_passthru": {"identify_ctrlr": False}}, 3),
+            rpc("nvmf_set_max_subsystems", {"max_subsystems": 2}, 4),
+            rpc("nvmf_set_crdt", {"crdt1": 0}, 5),
+            rpc("bdev_get_bdevs", None, 6),
+            rpc("rpc_get_methods", {"current": True}, 7),
+            rpc("framework_start_init", None, 8),
+            rpc("nvmf_create_subsystem", {"nqn": sub}, 9),
+            rpc("nvmf_create_subsystem", {"nqn": sub + "x"}, 10),
+            rpc("framework_wait_init", None, 11),
+        ]),
     }
 
 

@@ -112,7 +112,10 @@ TEST_F(rpc_methods_test, InformationalMethods) {
                              "rpc_get_methods",
                              "spdk_get_version",
                              "save_config",
-                             "framework_start_init"}) {
+                             "framework_start_init",
+                             "framework_wait_init",
+                             "framework_get_subsystems",
+                             "framework_get_config"}) {
         EXPECT_TRUE(names.count(want)) << want;
     }
     EXPECT_TRUE(is_error(tgt.rpc("rpc_get_methods", {{"current", 1}}), invalid_params,
@@ -125,9 +128,12 @@ TEST_F(rpc_methods_test, InformationalMethods) {
     EXPECT_TRUE(
         is_error(tgt.rpc("spdk_get_version", {{"x", 1}}), invalid_params, "unknown parameter 'x'"));
 
-    EXPECT_TRUE(is_ok(tgt.rpc("framework_start_init")));
+    // Started without --wait-for-rpc: initialized already, as SPDK's nvmf_tgt.
+    EXPECT_TRUE(is_error(tgt.rpc("framework_start_init"), -1,
+                         "Method may only be called before framework is initialized"));
+    EXPECT_TRUE(is_ok(tgt.rpc("framework_wait_init")));
     EXPECT_TRUE(is_ok(tgt.rpc("bdev_wait_for_examine")));
-    EXPECT_TRUE(is_error(tgt.rpc("framework_start_init", {{"x", 1}}), invalid_params, "'x'"));
+    EXPECT_TRUE(is_error(tgt.rpc("framework_wait_init", {{"x", 1}}), invalid_params, "'x'"));
 
     auto c = tgt.rpc("save_config");
     ASSERT_TRUE(is_ok(c));
@@ -193,7 +199,7 @@ TEST_F(rpc_methods_test, TransportMethods) {
     ASSERT_EQ(t["result"].size(), 1u);
     EXPECT_EQ(t["result"][0]["trtype"], "TCP");
     EXPECT_TRUE(is_ok(tgt.rpc("nvmf_get_transports", {{"trtype", "tcp"}})));
-    EXPECT_TRUE(is_error(tgt.rpc("nvmf_get_transports", {{"trtype", "RDMA"}}), invalid_params,
+    EXPECT_TRUE(is_error(tgt.rpc("nvmf_get_transports", {{"trtype", "RDMA"}}), -ENODEV,
                          "has not been created"));
     EXPECT_TRUE(is_error(tgt.rpc("nvmf_create_transport", {{"trtype", "TCP"}}), internal_error,
                          "Transport type 'TCP' already exists"));
@@ -527,6 +533,7 @@ TEST_F(rpc_methods_test, ConcurrentClientsAreServedInOrder) {
     // client gets all its responses, in its own order.
     constexpr int clients = 4, per_client = 25;
     std::vector<std::thread> ts;
+    ts.reserve(clients);
     std::vector<std::string> outs(clients);
     for (int c = 0; c < clients; ++c) {
         ts.emplace_back([&, c] {

@@ -154,7 +154,7 @@ TEST_F(config_test, save_config_round_trip_is_identical) {
     EXPECT_EQ(saved["subsystems"][1]["subsystem"], "bdev");
     EXPECT_EQ(saved["subsystems"][2]["subsystem"], "nvmf");
     EXPECT_EQ(saved["subsystems"][0]["config"].size(), 0u);
-    EXPECT_EQ(saved["subsystems"][1]["config"].size(), 3u);
+    EXPECT_EQ(saved["subsystems"][1]["config"].size(), 4u);  // 3 bdevs, bdev_wait_for_examine
     for (const auto& e : saved["subsystems"][2]["config"]) {
         EXPECT_TRUE(e["method"].is_string());
         EXPECT_TRUE(e["params"].is_object());

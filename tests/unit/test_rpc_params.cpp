@@ -173,12 +173,81 @@ TEST(rpc_transport_options, rdma_options_are_read_and_checked) {
     EXPECT_TRUE(parse(few).ok());
     expect_bad(with("io_unit_size", 4096), "at most 16");
     expect_bad(with("bogus", 1), "unknown transport parameter 'bogus'");
-    // TCP's own names are an error for RDMA, as RDMA's are for TCP.
+    // TCP's own names are an error for RDMA, as RDMA's are for TCP (except
+    // at the values rpc.py sends with every nvmf_create_transport).
     for (const char* name : {"c2h_success", "sock_priority", "control_msg_num"}) {
         expect_bad(
-            with(name, name == std::string("c2h_success") ? json(true) : json(1)),
+            with(name, name == std::string("c2h_success") ? json(false) : json(1)),
             std::string("'") + name + "' is a TCP transport option; it is not valid for RDMA");
     }
+}
+
+// What `rpc.py nvmf_create_transport -t T` sends whatever T is (its
+// apply_defaults and store_true flags).
+json rpc_py_defaults(const char* trtype) {
+    return {{"trtype", trtype},
+            {"no_srq", false},
+            {"c2h_success", true},
+            {"zcopy", false},
+            {"dif_insert_or_strip", false},
+            {"no_wr_batching", false},
+            {"disable_mappable_bar0", false},
+            {"disable_adaptive_irq", false},
+            {"disable_shadow_doorbells", false},
+            {"disable_command_passthru", false}};
+}
+
+TEST(rpc_transport_options, rpc_py_defaults_are_accepted_for_every_type) {
+    auto t = parse(rpc_py_defaults("TCP"));
+    ASSERT_TRUE(t.ok()) << t.err().message;
+    EXPECT_EQ(t->to_json(), parse({{"trtype", "TCP"}})->to_json());
+    auto r = parse(rpc_py_defaults("RDMA"));
+    ASSERT_TRUE(r.ok()) << r.err().message;
+    EXPECT_EQ(r->to_json(), parse({{"trtype", "RDMA"}})->to_json());
+    // Their other values ask for another transport's feature.
+    json tcp = rpc_py_defaults("TCP");
+    tcp["no_srq"] = true;
+    expect_bad(tcp, "'no_srq' is an RDMA transport option");
+    for (const char* vfio :
+         {"disable_mappable_bar0", "disable_adaptive_irq", "disable_shadow_doorbells"}) {
+        json j = rpc_py_defaults("TCP");
+        j[vfio] = true;
+        expect_bad(j, std::string("'") + vfio + "' is a VFIO-USER transport option");
+    }
+    json rdma = rpc_py_defaults("RDMA");
+    rdma["c2h_success"] = false;
+    expect_bad(rdma, "'c2h_success' is a TCP transport option");
+}
+
+TEST(rpc_transport_options, spdk_keep_alive_and_iobuf_options_are_kept) {
+    // SPDK's defaults, as its save_config writes them.
+    auto d = parse({{"trtype", "TCP"}});
+    ASSERT_TRUE(d.ok());
+    const json j = d->to_json();
+    EXPECT_EQ(j["kas"], 100);
+    EXPECT_EQ(j["min_kato"], 10000);
+    EXPECT_EQ(j["iobuf_small_cache_size"], 4294967295u);
+    EXPECT_EQ(j["iobuf_large_cache_size"], 4294967295u);
+    auto r = parse({{"trtype", "TCP"},
+                    {"kas", 20},
+                    {"min_kato", 3000},
+                    {"iobuf_small_cache_size", 64},
+                    {"iobuf_large_cache_size", 8},
+                    {"masked_oncs", json::array()},
+                    {"masked_fuses", json::array()}});
+    ASSERT_TRUE(r.ok()) << r.err().message;
+    EXPECT_EQ(r->to_json()["kas"], 20);
+    EXPECT_EQ(r->to_json()["min_kato"], 3000);
+    EXPECT_EQ(r->to_json()["iobuf_small_cache_size"], 64);
+    EXPECT_EQ(r->to_json()["iobuf_large_cache_size"], 8);
+    EXPECT_EQ(parse(r->to_json())->to_json(), r->to_json());
+    expect_bad({{"trtype", "TCP"}, {"kas", 0}}, "'kas' must be 1..65535");
+    expect_bad({{"trtype", "TCP"}, {"kas", 70000}}, "'kas'");
+    expect_bad({{"trtype", "TCP"}, {"min_kato", 0}}, "'min_kato'");
+    expect_bad({{"trtype", "TCP"}, {"masked_oncs", json::array({"nvmcmps"})}},
+               "masking Identify Controller ONCS/FUSES features is not supported");
+    expect_bad({{"trtype", "TCP"}, {"masked_fuses", json::array({"fcws"})}}, "'masked_fuses'");
+    expect_bad({{"trtype", "TCP"}, {"masked_oncs", "nvmcmps"}}, "must be an array");
 }
 
 TEST(rpc_transport_options, ranges) {
@@ -510,8 +579,8 @@ TEST_F(rpc_params_test, transport_methods) {
     ASSERT_EQ(t->size(), 1u);
     EXPECT_EQ((*t)[0]["trtype"], "TCP");
     EXPECT_EQ((*t)[0]["max_queue_depth"], 64);
-    expect_error("nvmf_get_transports", {{"trtype", "RDMA"}}, err_invalid_params,
-                 "has not been created");
+    // SPDK answers -ENODEV for a transport type that was not created.
+    expect_error("nvmf_get_transports", {{"trtype", "RDMA"}}, -ENODEV, "has not been created");
     expect_error("nvmf_get_transports", {{"foo", 1}}, err_invalid_params,
                  "unknown parameter 'foo'");
 }
@@ -584,7 +653,10 @@ TEST_F(rpc_params_test, misc_methods) {
     auto v = run("spdk_get_version", nullptr);
     ASSERT_TRUE(v.ok());
     EXPECT_NE((*v)["version"].get<std::string>().find("nvmf-target"), std::string::npos);
-    ok("framework_start_init", nullptr);
+    // Without a framework the context is RUNTIME: already initialized.
+    expect_error("framework_start_init", nullptr, err_invalid_state,
+                 "Method may only be called before framework is initialized");
+    expect_error("iobuf_set_options", nullptr, err_invalid_state, "--wait-for-rpc");
     expect_error("save_config", {{"x", 1}}, err_invalid_params, "unknown parameter 'x'");
     auto cfg = run("save_config", nullptr);
     ASSERT_TRUE(cfg.ok());
