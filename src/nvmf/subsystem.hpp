@@ -38,9 +38,9 @@ struct subsystem_params {
     uint16_t max_cntlid = 0xffef;
     bool ana_reporting = false;
     // SPDK's Dataset Management Range Size Limit (logical blocks) and Write
-    // Zeroes Size Limit (2^wzsl pages), with SPDK's defaults. Kept for the
-    // RPCs and save_config only: no I/O Command Set specific Identify
-    // Controller reports them, and no command is limited by them.
+    // Zeroes Size Limit (2^wzsl pages), with SPDK's defaults. Reported in the
+    // NVM Command Set's Identify Controller (CNS 06h), as SPDK does; hosts
+    // keep within them, commands beyond them are not refused.
     uint32_t dmrsl = 2097152;
     uint8_t wzsl = 12;
 };

@@ -367,7 +367,9 @@ TEST_F(identify_handler, io_command_set_controller_nvm_only) {
     auto c = run(spec::admin_opc::identify, 4096, spec::cns::io_command_set_ctrlr, 0, 0);
     EXPECT_EQ(last().status, 0);
     const auto id = c->as<spec::identify_ctrlr_nvm>();
-    EXPECT_EQ(id.wzsl, 0);
+    const auto p = subsys->params();  // SPDK's defaults unless set
+    EXPECT_EQ(id.wzsl, p.wzsl);
+    EXPECT_EQ(id.dmrsl, p.dmrsl);
     EXPECT_EQ(id.dmrl, 0);
     run(spec::admin_opc::identify, 4096, spec::cns::io_command_set_ctrlr, 2u << 24, 0);
     EXPECT_EQ(last().status, st(spec::sct::generic, spec::sc::invalid_field));

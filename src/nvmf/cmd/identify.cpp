@@ -136,14 +136,18 @@ void ns_descriptors_cmd(request& req, controller& c) {
 }
 
 // Hosts ask for it whatever VS says (spdk_nvme_identify does); the NVM
-// Command Set is the only one we have, and we set none of its limits.
-void io_command_set_ctrlr_cmd(request& req) {
+// Command Set is the only one we have. Its limits are the subsystem's
+// (nvmf_create_subsystem dmrsl, wzsl, as SPDK reports them).
+void io_command_set_ctrlr_cmd(request& req, controller& c) {
     const auto csi = static_cast<uint8_t>(req.cmd.cdw11 >> 24);
     if (csi != spec::csi_nvm) {
         complete(req, invalid_field());
         return;
     }
-    const spec::identify_ctrlr_nvm id{};
+    const auto p = c.subsys->params();
+    spec::identify_ctrlr_nvm id{};
+    id.wzsl = p.wzsl;
+    id.dmrsl = p.dmrsl;
     reply(req, &id, sizeof(id));
 }
 
@@ -170,7 +174,7 @@ void identify(request& req) {
         ns_descriptors_cmd(req, c);
         return;
     case spec::cns::io_command_set_ctrlr:
-        io_command_set_ctrlr_cmd(req);
+        io_command_set_ctrlr_cmd(req, c);
         return;
     default:
         complete(req, invalid_field());
