@@ -39,7 +39,7 @@ void secret_bytes::resize(size_t n) {
     // Growing may move the bytes: wipe the old place first.
     if (n > b_.capacity()) {
         std::vector<uint8_t> bigger(n);
-        std::memcpy(bigger.data(), b_.data(), b_.size());
+        if (!b_.empty()) std::memcpy(bigger.data(), b_.data(), b_.size());
         wipe();
         b_ = std::move(bigger);
         return;
