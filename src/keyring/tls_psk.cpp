@@ -343,4 +343,31 @@ result<tls_credentials> host_credentials(const configured_psk& psk, std::string_
     return out;
 }
 
+result<host_psk> make_host_psk(std::string key_name, std::string_view interchange,
+                               std::string_view hostnqn) {
+    auto psk = parse_interchange(interchange);
+    if (!psk) return make_error(psk.err().code, "key '" + key_name + "': " + psk.err().message);
+    auto retained = derive_retained_psk(*psk, hostnqn);
+    if (!retained) return retained.err();
+    host_psk out;
+    out.key_name = std::move(key_name);
+    out.cipher = psk->cipher();
+    out.retained = std::move(*retained);
+    return out;
+}
+
+result<secret_bytes> target_tls_psk(const psk_identity& id, std::string_view identity_text,
+                                    const host_psk& key) {
+    if (id.cipher != key.cipher) {
+        return make_error(-ENOKEY, std::string("the identity asks for ") + cipher_name(id.cipher) +
+                                       ", the host's key is for " + cipher_name(key.cipher));
+    }
+    if (id.version == 1) {
+        auto d = psk_digest(id.cipher, key.retained.span(), id.hostnqn, id.subnqn);
+        if (!d) return d.err();
+        if (*d != id.digest) return make_error(-ENOKEY, "the NVMe1R digest does not match the key");
+    }
+    return derive_tls_psk(id, identity_text, key.retained.span());
+}
+
 }  // namespace nvmf::keyring

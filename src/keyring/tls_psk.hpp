@@ -122,6 +122,24 @@ struct tls_credentials {
 result<tls_credentials> host_credentials(const configured_psk& psk, std::string_view hostnqn,
                                          std::string_view subnqn, int identity_version);
 
+// A host's PSK as the target keeps it (nvmf_subsystem_add_host --psk NAME):
+// the keyring name it came from, the cipher suite its length implies, and
+// the retained PSK for that host (the configured key is not kept).
+struct host_psk {
+    std::string key_name;
+    tls_cipher cipher = tls_cipher::aes_128_gcm_sha256;
+    secret_bytes retained;
+};
+result<host_psk> make_host_psk(std::string key_name, std::string_view interchange,
+                               std::string_view hostnqn);
+
+// The target's answer to an identity a host offers, given that host's PSK on
+// the subsystem the identity names: the TLS PSK, or an error when the
+// identity does not fit the key (its hash, or an NVMe1R digest made with
+// another key).
+result<secret_bytes> target_tls_psk(const psk_identity& id, std::string_view identity_text,
+                                    const host_psk& key);
+
 // Base64 (RFC 4648, with padding), used by the interchange format and the digest.
 std::string base64_encode(std::span<const uint8_t> in);
 // Decodes strict base64 (length a multiple of 4, padding only at the end).

@@ -14,8 +14,9 @@ namespace nvmf::rpc {
 
 namespace {
 
-// Sections this target applies, in this order.
-constexpr const char* applied[] = {"bdev", "nvmf"};
+// Sections this target applies, in this order: keys and socket options
+// before the listeners and hosts that use them.
+constexpr const char* applied[] = {"keyring", "sock", "bdev", "nvmf"};
 
 error config_error(std::string msg) { return make_error(-EINVAL, "config: " + std::move(msg)); }
 

@@ -42,6 +42,18 @@ result<json> nvmf_subsystem_get_controllers(context& ctx, const json& p);
 result<json> nvmf_subsystem_get_qpairs(context& ctx, const json& p);
 result<json> nvmf_get_stats(context& ctx, const json& p);
 
+// sock_* (sock_methods.cpp): SPDK's "ssl" options for TLS listeners.
+result<json> sock_impl_set_options(context& ctx, const json& p);
+result<json> sock_impl_get_options(context& ctx, const json& p);
+result<json> sock_set_default_impl(context& ctx, const json& p);
+json sock_config_entries(target& tgt);  // save_config "sock" section
+
+// keyring_* (keyring_interim.cpp, until the keyring lands).
+result<json> keyring_file_add_key(context& ctx, const json& p);
+result<json> keyring_file_remove_key(context& ctx, const json& p);
+result<json> keyring_get_keys(context& ctx, const json& p);
+json keyring_config_entries();  // save_config "keyring" section
+
 // Shapes.
 json bdev_to_json(const bdev::block_device& dev);
 // The save_config entry that recreates dev, or null for a bdev type that has none.

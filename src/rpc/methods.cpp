@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "keyring/tls_psk.hpp"
 #include "nvme/spec/fabrics.hpp"
 #include "nvmf/target.hpp"
 #include "rpc/handlers.hpp"
@@ -78,6 +79,13 @@ constexpr method table[] = {
     {"spdk_get_version", spdk_get_version},
     {"save_config", save_config_method},
     {"framework_start_init", framework_start_init},
+    {"sock_impl_set_options", sock_impl_set_options},
+    {"sock_impl_get_options", sock_impl_get_options},
+    {"sock_set_default_impl", sock_set_default_impl},
+    // Interim (keyring_interim.cpp): replaced by the keyring's own at merge.
+    {"keyring_file_add_key", keyring_file_add_key},
+    {"keyring_file_remove_key", keyring_file_remove_key},
+    {"keyring_get_keys", keyring_get_keys},
 };
 
 }  // namespace
@@ -132,11 +140,16 @@ json save_config(target& tgt) {
                                             {"ana_reporting", p.ana_reporting}});
         }
         for (auto& l : s->listeners()) {
-            entry("nvmf_subsystem_add_listener",
-                  {{"nqn", s->nqn}, {"listen_address", trid_to_json(l)}});
+            json p = {{"nqn", s->nqn}, {"listen_address", trid_to_json(l)}};
+            if (s->listener_secure(l)) p["secure_channel"] = true;
+            entry("nvmf_subsystem_add_listener", std::move(p));
         }
         if (s->is_discovery()) continue;
-        for (auto& h : s->hosts()) entry("nvmf_subsystem_add_host", {{"nqn", s->nqn}, {"host", h}});
+        for (auto& h : s->hosts()) {
+            json p = {{"nqn", s->nqn}, {"host", h}};
+            if (auto k = s->host_psk(h)) p["psk"] = k->key_name;
+            entry("nvmf_subsystem_add_host", std::move(p));
+        }
         auto table = s->ns_snapshot();
         for (auto& n : table->slots) {
             if (n) entry("nvmf_subsystem_add_ns", {{"nqn", s->nqn}, {"namespace", ns_to_json(*n)}});
@@ -154,9 +167,17 @@ json save_config(target& tgt) {
             }
         }
     }
-    return json{
-        {"subsystems",
-         {{{"subsystem", "bdev"}, {"config", bdevs}}, {{"subsystem", "nvmf"}, {"config", nvmf}}}}};
+    json sections = json::array();
+    // Keys and socket options before the listeners and hosts that use them.
+    if (json keys = keyring_config_entries(); !keys.empty()) {
+        sections.push_back({{"subsystem", "keyring"}, {"config", std::move(keys)}});
+    }
+    if (json sock = sock_config_entries(tgt); !sock.empty()) {
+        sections.push_back({{"subsystem", "sock"}, {"config", std::move(sock)}});
+    }
+    sections.push_back({{"subsystem", "bdev"}, {"config", bdevs}});
+    sections.push_back({{"subsystem", "nvmf"}, {"config", nvmf}});
+    return json{{"subsystems", std::move(sections)}};
 }
 
 }  // namespace nvmf::rpc

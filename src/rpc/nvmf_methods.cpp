@@ -7,6 +7,8 @@
 #include <set>
 #include <string>
 
+#include "keyring/key_source.hpp"
+#include "keyring/tls_psk.hpp"
 #include "nvme/spec/fabrics.hpp"
 #include "nvmf/controller.hpp"
 #include "nvmf/qpair.hpp"
@@ -64,17 +66,27 @@ void ana_state_param(params& p, ana_state& out, bool required) {
 }
 
 // nvmf_subsystem_add_listener / _remove_listener: the address, and for adding
-// the ANA state every group starts in on it (SPDK's listener option).
-result<transport_id> listener_params(const json& j, std::string& nqn, ana_state* initial) {
+// the ANA state every group starts in on it and whether it is a secure
+// channel (TLS): secure_channel, or SPDK's sock_impl "ssl" (SPDK's listener options).
+result<transport_id> listener_params(const json& j, std::string& nqn, ana_state* initial,
+                                     bool* secure) {
     params p(j, false);
     nqn_param(p, nqn);
     const json* addr = p.object("listen_address", true);
-    bool secure = false;
-    if (p.boolean("secure_channel", secure, false) && secure) {
-        p.fail("parameter 'secure_channel': TLS is not supported by this target");
+    bool secure_channel = false;
+    p.boolean("secure_channel", secure_channel, false);
+    std::string sock_impl;
+    if (p.str("sock_impl", sock_impl, false, 64)) {
+        if (sock_impl == "ssl") {
+            secure_channel = true;
+        } else if (secure_channel || sock_impl != "posix") {
+            p.fail("parameter 'sock_impl': '" + sock_impl +
+                   "' is not a socket implementation here (posix, or ssl for TLS)");
+        }
     }
     if (initial) ana_state_param(p, *initial, false);
     if (auto r = p.finish(); !r) return r.err();
+    if (secure) *secure = secure_channel;
     return read_trid(*addr);
 }
 
@@ -133,7 +145,11 @@ json subsystem_to_json(const subsystem& s) {
     json listeners = json::array();
     for (auto& l : s.listeners()) listeners.push_back(trid_to_json(l));
     json hosts = json::array();
-    for (auto& h : s.hosts()) hosts.push_back({{"nqn", h}});
+    for (auto& h : s.hosts()) {
+        json e{{"nqn", h}};
+        if (auto k = s.host_psk(h)) e["psk"] = k->key_name;  // the key's name, never its bytes
+        hosts.push_back(std::move(e));
+    }
     json j{{"nqn", s.nqn},
            {"subtype", subtype_of(s)},
            {"listen_addresses", listeners},
@@ -257,7 +273,8 @@ result<json> nvmf_get_subsystems(context& ctx, const json& j) {
 result<json> nvmf_subsystem_add_listener(context& ctx, const json& j) {
     std::string nqn;
     ana_state initial = ana_state::optimized;
-    auto trid = listener_params(j, nqn, &initial);
+    bool secure = false;
+    auto trid = listener_params(j, nqn, &initial, &secure);
     if (!trid) return trid.err();
     auto s = lookup(ctx, nqn);
     if (!s) return s.err();
@@ -265,13 +282,19 @@ result<json> nvmf_subsystem_add_listener(context& ctx, const json& j) {
         return invalid_params("parameter 'ana_state': ANA reporting is not enabled on " + nqn +
                               " (nvmf_create_subsystem ana_reporting)");
     }
-    if (auto r = ctx.tgt.add_listener(nqn, *trid, initial); !r) return spdk_invalid(r.err());
+    // SPDK's rule: a secure channel is for the hosts that hold a PSK.
+    if (secure && (*s)->params().allow_any_host) {
+        return make_error(err_internal,
+                          "Cannot establish secure channel, when 'allow_any_host' is set");
+    }
+    if (auto r = ctx.tgt.add_listener(nqn, *trid, initial, secure); !r)
+        return spdk_invalid(r.err());
     return json(true);
 }
 
 result<json> nvmf_subsystem_remove_listener(context& ctx, const json& j) {
     std::string nqn;
-    auto trid = listener_params(j, nqn, nullptr);
+    auto trid = listener_params(j, nqn, nullptr, nullptr);
     if (!trid) return trid.err();
     if (auto s = lookup(ctx, nqn); !s) return s.err();
     if (auto r = ctx.tgt.remove_listener(nqn, *trid); !r) return spdk_invalid(r.err());
@@ -287,7 +310,9 @@ result<json> nvmf_subsystem_get_listeners(context& ctx, const json& j) {
     if (!s) return s.err();
     json out = json::array();
     for (auto& l : (*s)->listeners()) {
-        out.push_back({{"address", trid_to_json(l)}, {"ana_states", ana_states_to_json(**s, l)}});
+        out.push_back({{"address", trid_to_json(l)},
+                       {"ana_states", ana_states_to_json(**s, l)},
+                       {"secure_channel", (*s)->listener_secure(l)}});
     }
     return out;
 }
@@ -383,20 +408,36 @@ result<json> nvmf_subsystem_remove_ns(context& ctx, const json& j) {
 
 result<json> nvmf_subsystem_add_host(context& ctx, const json& j) {
     params p(j, false);
-    std::string nqn, host, key;
+    std::string nqn, host, key, psk_name;
     nqn_param(p, nqn);
     p.str("host", host, true, spec::nqn_max_len);
-    for (const char* k : {"psk", "dhchap_key", "dhchap_ctrlr_key"}) {
+    p.str("psk", psk_name, false, 255);
+    for (const char* k : {"dhchap_key", "dhchap_ctrlr_key"}) {
         if (p.str(k, key, false) && !key.empty()) {
-            p.fail(std::string("parameter '") + k + "': authentication and TLS are not supported");
+            p.fail(std::string("parameter '") + k + "': authentication is not supported");
         }
     }
     if (auto r = p.finish(); !r) return r.err();
     auto s = lookup(ctx, nqn);
     if (!s) return s.err();
+    // The TLS PSK: a keyring key in the interchange format; what is kept is
+    // the retained PSK for this host (SPDK's transport does the same).
+    std::shared_ptr<const keyring::host_psk> psk;
+    if (!psk_name.empty()) {
+        if ((*s)->is_discovery()) {
+            return invalid_params("parameter 'psk': the discovery subsystem takes no PSK");
+        }
+        auto text = keyring::get_key(psk_name);
+        if (!text) return invalid_params("parameter 'psk': " + text.err().message);
+        auto k = keyring::make_host_psk(
+            psk_name, {reinterpret_cast<const char*>(text->data()), text->size()}, host);
+        if (!k) return invalid_params("parameter 'psk': " + k.err().message);
+        psk = std::make_shared<const keyring::host_psk>(std::move(*k));
+    }
     if (auto r = (*s)->add_host(host); !r) {
         return r.err().code == -EEXIST ? spdk_internal(r.err()) : from_core(r.err());
     }
+    if (psk) (*s)->set_host_psk(host, std::move(psk));
     ctx.tgt.discovery_changed();
     return json(true);
 }
