@@ -12,6 +12,7 @@
 #include "host/ana_log.hpp"
 #include "host/controller.hpp"
 #include "host/discovery.hpp"
+#include "host/tls_args.hpp"
 #include "nvme/spec/fabrics.hpp"
 #include "nvme/spec/identify.hpp"
 
@@ -174,6 +175,16 @@ int main(int argc, char** argv) {
     app.add_flag("--hdgst", hdgst, "enable header digests");
     app.add_flag("--ddgst", ddgst, "enable data digests");
     app.add_option("--timeout-ms", timeout_ms, "per-command timeout");
+    std::string psk;
+    int psk_identity_version = 0;
+    bool no_ktls = false;
+    app.add_option("--psk", psk,
+                   "TLS 1.3 with this PSK (NVMeTLSkey-1:HH:...: or a file holding it), for a "
+                   "secure channel listener");
+    app.add_option("--psk-identity-version", psk_identity_version,
+                   "PSK identity to offer: 0 (NVMe0R, SPDK's) or 1 (NVMe1R with digest)")
+        ->check(CLI::Range(0, 1));
+    app.add_flag("--no-ktls", no_ktls, "keep the TLS record layer in OpenSSL (no kTLS)");
     CLI11_PARSE(app, argc, argv);
 
     auto trid = host::parse_trid(trid_str);
@@ -192,6 +203,16 @@ int main(int argc, char** argv) {
     o.num_io_queues = 0;
     const bool discovery = o.subnqn == spec::discovery_nqn;
     if (discovery) o.kato_ms = 0;
+    if (!psk.empty()) {
+        auto key = host::read_psk_argument(psk);
+        if (!key) {
+            std::fprintf(stderr, "nvmf-identify: %s\n", key.err().message.c_str());
+            return 2;
+        }
+        o.psk = *key;
+        o.psk_identity_version = psk_identity_version;
+        o.ktls = !no_ktls;
+    }
 
     auto c = host::controller::create(o);
     if (!c) {
@@ -200,6 +221,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     auto& ctrlr = **c;
+    if (ctrlr.tls()) std::printf("%s\n", host::tls_summary(ctrlr).c_str());
     int rc = 0;
     if (discovery) {
         auto log = host::get_discovery_log(ctrlr);

@@ -40,6 +40,12 @@ struct controller_options {
     uint32_t admin_icd_size = 8192;  // NVMe/TCP admin queues take 8 KiB in-capsule
     uint32_t io_icd_size = 0;        // 0: from IOCCSZ in Identify Controller
     int timeout_ms = 10000;
+    // TLS (a secure channel listener): the PSK in the interchange format
+    // (NVMeTLSkey-1:HH:...:); empty: plain TCP. The identity offered is
+    // NVMe0R (SPDK's) or, with psk_identity_version 1, NVMe1R with its digest.
+    std::string psk;
+    int psk_identity_version = 0;
+    bool ktls = true;  // the record layer may go to the kernel
 };
 
 // The fabrics Connect exchange on an initialized queue.
@@ -117,8 +123,13 @@ public:
     result<completion> deallocate(uint32_t nsid, std::span<const cmd::dsm_range> ranges,
                                   size_t qi = 0);
 
+    // TLS settings for this controller's queues (null: plain TCP).
+    const std::shared_ptr<const tls_options>& tls() const { return tls_; }
+
 private:
     controller_options opts_;
+    std::shared_ptr<const tls_options> tls_;
+    error tls_error_;  // a psk that could not be used
     std::unique_ptr<queue> admin_;
     std::vector<std::unique_ptr<queue>> io_;
     std::unique_ptr<spec::identify_ctrlr> id_;

@@ -47,7 +47,9 @@ result<void> queue::open(const std::string& traddr, const std::string& trsvcid) 
 }
 
 result<void> queue::connect_tcp(const std::string& traddr, const std::string& trsvcid) {
-    return sock_.connect(traddr, trsvcid, opts_.timeout_ms);
+    if (auto r = sock_.connect(traddr, trsvcid, opts_.timeout_ms); !r) return r;
+    if (opts_.tls) return sock_.start_tls(*opts_.tls, opts_.timeout_ms);
+    return {};
 }
 
 void queue::attach(int fd) { sock_.adopt(fd); }
