@@ -213,6 +213,15 @@ result<void> tcp_socket::send_iov(iovec* iov, int iovcnt) {
             iov->iov_len -= left;
         }
     }
+    // Records TLS encrypted but the socket did not take yet: out before we return.
+    while (tls_ && tls_->send_pending()) {
+        if (tls_->flush_pending() == 0) break;
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+            if (auto r = wait_writable(); !r) return r;
+            continue;
+        }
+        return sys_error("send");
+    }
     return {};
 }
 

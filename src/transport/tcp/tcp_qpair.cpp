@@ -728,7 +728,9 @@ void tcp_qpair::flush() {
             if (send_head_ == nullptr) send_tail_ = nullptr;
             if (p->terminates) {
                 // The host has our C2HTermReq: stop sending, wait for it to close.
-                ::shutdown(fd_, SHUT_WR);
+                // (Records TLS still holds would be lost to SHUT_WR: then the
+                // linger timer closes instead.)
+                if (!tls_ || tls_->flush_pending() == 0) ::shutdown(fd_, SHUT_WR);
                 send_head_ = send_tail_ = nullptr;
                 left = 0;
                 break;
@@ -736,6 +738,15 @@ void tcp_qpair::flush() {
             if (p->completes_request) release_request(*p->owner);
         }
         send_off_ = left;
+    }
+    // TLS records encrypted but not on the socket yet: wait until it takes them.
+    if (!closed_ && tls_ && tls_->send_pending() && tls_->flush_pending() < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            close_now(std::strerror(errno));
+            return;
+        }
+        want_write(true);
+        return;
     }
     want_write(false);
 }

@@ -33,6 +33,9 @@ constexpr unsigned char record_handshake = 22;
 constexpr unsigned char record_application_data = 23;
 constexpr size_t max_identity = 1024;
 constexpr size_t stage_size = 64 * 1024;
+// OpenSSL's receive buffer after the handshake (read ahead): several records
+// per recv instead of two system calls per record.
+constexpr long read_buffer_size = 128 * 1024;
 
 // The cipher suites NVMe/TCP names, by their TLS 1.3 code points.
 const unsigned char aes128_id[2] = {0x13, 0x01};
@@ -207,16 +210,41 @@ result<std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)>> base_context(const SSL_METH
     SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
     SSL_CTX_set_num_tickets(ctx.get(), 0);
     SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET);
-    // Partial writes let one SSL_write return after each record, as a
-    // non-blocking sendmsg would; the staging buffer moves between retries.
-    SSL_CTX_set_mode(ctx.get(),
-                     SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // Room for many records per recv once read ahead is on (after the handshake).
+    SSL_CTX_set_default_read_buffer_len(ctx.get(), read_buffer_size);
     return ctx;
 }
 
 }  // namespace
 
 // ---------------------------------------------------------------- callbacks
+
+// The write BIO of OpenSSL's record layer after the handshake: records are
+// appended to the channel's out_ (never blocks), then sent in batches.
+struct tls_collector {
+    static int write(BIO* b, const char* data, int len) {
+        auto* ch = static_cast<tls_channel*>(BIO_get_data(b));
+        if (ch->out_off_ == ch->out_.size()) {
+            ch->out_.clear();
+            ch->out_off_ = 0;
+        }
+        const size_t at = ch->out_.size();
+        ch->out_.resize(at + static_cast<size_t>(len));
+        std::memcpy(ch->out_.data() + at, data, static_cast<size_t>(len));
+        return len;
+    }
+    static long ctrl(BIO*, int cmd, long, void*) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
+    static const BIO_METHOD* method() {
+        static const BIO_METHOD* m = [] {
+            BIO_METHOD* bm = BIO_meth_new(BIO_TYPE_SOURCE_SINK | BIO_get_new_index(), "nvmf-out");
+            if (bm == nullptr) return static_cast<BIO_METHOD*>(nullptr);
+            BIO_meth_set_write(bm, write);
+            BIO_meth_set_ctrl(bm, ctrl);
+            return bm;
+        }();
+        return m;
+    }
+};
 
 struct tls_callbacks {
     static tls_channel* of(const SSL* ssl) {
@@ -481,6 +509,19 @@ void tls_channel::finish(bool want_kernel) {
     }
     client_secret_ = kr::secret_bytes();
     server_secret_ = kr::secret_bytes();
+    if (!krx_) {
+        // No kernel to hand records to any more: read as much as arrived.
+        SSL_set_read_ahead(ssl_, 1);
+    }
+    if (!ktx_) {
+        // Writes go to out_ and leave in batches (send_openssl).
+        BIO* out = tls_collector::method() ? BIO_new(tls_collector::method()) : nullptr;
+        if (out != nullptr) {
+            BIO_set_data(out, this);
+            BIO_set_init(out, 1);
+            SSL_set0_wbio(ssl_, out);  // the socket BIO stays the read BIO
+        }
+    }
 }
 
 ssize_t tls_channel::recv(const iovec* iov, int iovcnt) {
@@ -577,31 +618,40 @@ ssize_t tls_channel::send(const iovec* iov, int iovcnt) {
     return send_openssl(iov, iovcnt);
 }
 
+int tls_channel::flush_pending() {
+    while (out_off_ < out_.size()) {
+        const ssize_t n = ::send(fd_, out_.data() + out_off_, out_.size() - out_off_,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;  // EAGAIN: the socket is full
+        }
+        out_off_ += static_cast<size_t>(n);
+    }
+    out_.clear();
+    out_off_ = 0;
+    return 0;
+}
+
 ssize_t tls_channel::send_openssl(const iovec* iov, int iovcnt) {
+    // Records from the last call go first; new plaintext waits until the
+    // socket took them, so out_ holds one call's worth at most.
+    if (flush_pending() < 0) return -1;
     if (stage_.empty()) stage_.resize(stage_size);
-    // One SSL_write per call: a retry after WANT_WRITE starts with the same
-    // bytes (the caller resends from where the last success left off), which
-    // is what OpenSSL requires of a retried write.
     const size_t n = gather(iov, iovcnt, stage_.data(), stage_.size());
     if (n == 0) return 0;
+    // The write BIO never blocks: every byte becomes records in out_.
     ERR_clear_error();
     errno = 0;
     size_t written = 0;
-    const int rc = SSL_write_ex(ssl_, stage_.data(), n, &written);
-    if (rc == 1) return static_cast<ssize_t>(written);
-    switch (SSL_get_error(ssl_, rc)) {
-    case SSL_ERROR_WANT_WRITE:
-    case SSL_ERROR_WANT_READ:
-        errno = EAGAIN;
-        return -1;
-    case SSL_ERROR_SYSCALL:
-        if (errno == 0) errno = EPIPE;
-        return -1;
-    default:
-        ssl_failure("TLS send", rc);
+    if (SSL_write_ex(ssl_, stage_.data(), n, &written) != 1 || written != n) {
+        ssl_failure("TLS send", 0);
         errno = EPROTO;
         return -1;
     }
+    // Accepted: what the socket does not take now stays in out_ for later.
+    if (flush_pending() < 0 && errno != EAGAIN) return -1;
+    return static_cast<ssize_t>(n);
 }
 
 void tls_channel::close_notify() {
@@ -626,6 +676,7 @@ void tls_channel::close_notify() {
     ERR_clear_error();
     (void)SSL_shutdown(ssl_);
     ERR_clear_error();
+    (void)flush_pending();
 }
 
 }  // namespace nvmf::tcp

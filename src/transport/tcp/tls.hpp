@@ -101,11 +101,19 @@ public:
     // less than asked only when nothing more is available now.
     ssize_t recv(const iovec* iov, int iovcnt);
     ssize_t send(const iovec* iov, int iovcnt);
+    // OpenSSL's record layer encrypts a whole send into records held here and
+    // writes them with as few system calls as the socket allows: what the
+    // socket did not take yet waits (as it would in a kernel socket buffer).
+    // While send_pending(), the owner waits for the socket to be writable and
+    // calls flush_pending() (0: all out, -1 with errno, EAGAIN: not yet).
+    bool send_pending() const { return out_off_ < out_.size(); }
+    int flush_pending();
     // Best effort close_notify before the socket closes.
     void close_notify();
 
 private:
     friend struct tls_callbacks;  // OpenSSL's callbacks (tls.cpp)
+    friend struct tls_collector;  // the write BIO of OpenSSL's record layer (tls.cpp)
     tls_channel(SSL* ssl, int fd, bool server);
     void ssl_failure(const char* what, int ret);
     bool install_kernel(int direction, const keyring::secret_bytes& secret);
@@ -129,6 +137,8 @@ private:
     bool finished_ = false;
     std::string ktls_note_;
     std::vector<uint8_t> stage_;  // OpenSSL send path: iovecs gathered for one SSL_write
+    std::vector<uint8_t> out_;    // records encrypted and not yet on the socket
+    size_t out_off_ = 0;
 };
 
 }  // namespace nvmf::tcp
