@@ -222,6 +222,26 @@ INSTANTIATE_TEST_SUITE_P(SuitesAndRecordLayers, TlsChannel,
                                             ::testing::Values(false, true),
                                             ::testing::Values(0, 1)));
 
+// A server that sends session tickets after the handshake (SPDK's target
+// does): the host's receive side skips them, in the kernel (kTLS hands them
+// up as handshake records) as in OpenSSL, and the data that follows is intact.
+TEST(TlsChannelTickets, HostSkipsSessionTickets) {
+    for (bool kernel : {false, true}) {
+        session s(key32, key32);
+        s.sctx = std::move(*tls_context::server(true));
+        s.server = std::move(*tls_channel::accept(*s.sctx, s.sockets.b, lookup, &s.keys));
+        auto r = run_handshake(*s.server, *s.client);
+        ASSERT_EQ(r.server, tls_channel::step::done) << s.server->failure();
+        ASSERT_EQ(r.client, tls_channel::step::done) << s.client->failure();
+        s.server->finish(false);  // its tickets used record numbers the kernel would not know
+        s.client->finish(kernel);
+        EXPECT_EQ(s.client->kernel_rx(), kernel && nvmf::tcp::kernel_tls_available());
+        const auto data = pattern(300000);
+        EXPECT_EQ(transfer(*s.server, *s.client, data, 65536), data) << s.client->failure();
+        EXPECT_EQ(transfer(*s.client, *s.server, data, 65536), data) << s.server->failure();
+    }
+}
+
 TEST(TlsChannelRefusals, WrongKeyFailsBothEnds) {
     session s(key32, other32);
     auto r = run_handshake(*s.server, *s.client);

@@ -316,10 +316,14 @@ struct tls_callbacks {
 
 tls_context::~tls_context() { SSL_CTX_free(ctx_); }
 
-result<std::unique_ptr<tls_context>> tls_context::server() {
+result<std::unique_ptr<tls_context>> tls_context::server(bool session_tickets) {
     // SPDK's target offers the same two, SHA-384 first.
     auto ctx = base_context(TLS_server_method(), "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256");
     if (!ctx) return ctx.err();
+    if (session_tickets) {
+        SSL_CTX_clear_options(ctx->get(), SSL_OP_NO_TICKET);
+        SSL_CTX_set_num_tickets(ctx->get(), 2);
+    }
     SSL_CTX_set_psk_find_session_callback(ctx->get(), tls_callbacks::find_session);
     SSL_CTX_set_keylog_callback(ctx->get(), tls_callbacks::keylog);
     return std::unique_ptr<tls_context>(new tls_context(ctx->release()));

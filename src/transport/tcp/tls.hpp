@@ -47,7 +47,10 @@ public:
     tls_context(const tls_context&) = delete;
     tls_context& operator=(const tls_context&) = delete;
 
-    static result<std::unique_ptr<tls_context>> server();
+    // session_tickets: send two NewSessionTickets after the handshake, as
+    // SPDK's target does; only tests ask for it (our target never sends
+    // one: a ticket is a record written before the kernel could take over).
+    static result<std::unique_ptr<tls_context>> server(bool session_tickets = false);
     // A client offering one cipher suite: the one its key goes with.
     static result<std::unique_ptr<tls_context>> client(keyring::tls_cipher c);
 
