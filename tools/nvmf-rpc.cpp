@@ -226,10 +226,14 @@ std::map<std::string, method_cli> methods() {
                                     };
                                 }};
     for (const char* name : {"nvmf_subsystem_add_listener", "nvmf_subsystem_remove_listener"}) {
-        m[name] = {"NQN -t TRTYPE -a TRADDR -s TRSVCID [-f ADRFAM]", [](CLI::App& app) {
+        const bool add = std::strcmp(name, "nvmf_subsystem_add_listener") == 0;
+        m[name] = {add ? "NQN -t TRTYPE -a TRADDR -s TRSVCID [-f ADRFAM] [-k]"
+                       : "NQN -t TRTYPE -a TRADDR -s TRSVCID [-f ADRFAM]",
+                   [add](CLI::App& app) {
                        struct s {
                            std::string nqn, trtype, traddr;
                            std::optional<std::string> trsvcid, adrfam;
+                           bool secure = false;
                        };
                        auto v = std::make_shared<s>();
                        app.add_option("nqn", v->nqn, "subsystem NQN")->required();
@@ -237,10 +241,16 @@ std::map<std::string, method_cli> methods() {
                        app.add_option("-a,--traddr", v->traddr, "address")->required();
                        app.add_option("-s,--trsvcid", v->trsvcid, "port");
                        app.add_option("-f,--adrfam", v->adrfam, "ipv4 or ipv6");
+                       if (add) {
+                           app.add_flag("-k,--secure-channel", v->secure,
+                                        "TLS 1.3 only on this listener (secure_channel)");
+                       }
                        return [v] {
-                           return json{{"nqn", v->nqn},
-                                       {"listen_address", listen_address(v->trtype, v->traddr,
-                                                                         v->trsvcid, v->adrfam)}};
+                           json p{{"nqn", v->nqn},
+                                  {"listen_address",
+                                   listen_address(v->trtype, v->traddr, v->trsvcid, v->adrfam)}};
+                           if (v->secure) p["secure_channel"] = true;
+                           return p;
                        };
                    }};
     }
@@ -311,14 +321,61 @@ std::map<std::string, method_cli> methods() {
                                          };
                                      }};
     for (const char* name : {"nvmf_subsystem_add_host", "nvmf_subsystem_remove_host"}) {
-        m[name] = {"NQN HOSTNQN", [](CLI::App& app) {
+        const bool add = std::strcmp(name, "nvmf_subsystem_add_host") == 0;
+        m[name] = {add ? "NQN HOSTNQN [--psk KEYNAME]" : "NQN HOSTNQN", [add](CLI::App& app) {
                        auto nqn = std::make_shared<std::string>();
                        auto host = std::make_shared<std::string>();
+                       auto psk = std::make_shared<std::optional<std::string>>();
                        app.add_option("nqn", *nqn, "subsystem NQN")->required();
                        app.add_option("host", *host, "host NQN")->required();
-                       return [nqn, host] { return json{{"nqn", *nqn}, {"host", *host}}; };
+                       if (add) app.add_option("--psk", *psk, "keyring key: the host's TLS PSK");
+                       return [nqn, host, psk] {
+                           json p{{"nqn", *nqn}, {"host", *host}};
+                           put(p, "psk", *psk);
+                           return p;
+                       };
                    }};
     }
+    m["keyring_file_add_key"] = {"add a key: NAME PATH (a 0600 file)", [](CLI::App& app) {
+                                     auto name = std::make_shared<std::string>();
+                                     auto path = std::make_shared<std::string>();
+                                     app.add_option("name", *name, "key name")->required();
+                                     app.add_option("path", *path, "absolute path")->required();
+                                     return [name, path] {
+                                         return json{{"name", *name}, {"path", *path}};
+                                     };
+                                 }};
+    m["keyring_file_remove_key"] = {"remove a key: NAME", [](CLI::App& app) {
+                                        auto name = std::make_shared<std::string>();
+                                        app.add_option("name", *name, "key name")->required();
+                                        return [name] { return json{{"name", *name}}; };
+                                    }};
+    simple("keyring_get_keys", "list the keys (names and paths)");
+    m["sock_impl_get_options"] = {
+        "-i IMPL (ssl: TLS options)", [](CLI::App& app) {
+            auto impl = std::make_shared<std::string>();
+            app.add_option("-i,--impl", *impl, "posix or ssl")->required();
+            return [impl] { return json{{"impl_name", *impl}}; };
+        }};
+    m["sock_impl_set_options"] = {
+        "-i IMPL [--ktls | --no-ktls] [--tls-version N]", [](CLI::App& app) {
+            struct s {
+                std::string impl;
+                bool ktls = false, no_ktls = false;
+                std::optional<uint32_t> version;
+            };
+            auto v = std::make_shared<s>();
+            app.add_option("-i,--impl", v->impl, "posix or ssl")->required();
+            app.add_flag("--ktls", v->ktls, "kernel TLS for the record layer (ssl)");
+            app.add_flag("--no-ktls", v->no_ktls, "OpenSSL's record layer (ssl)");
+            app.add_option("--tls-version", v->version, "0 or 13 (ssl)");
+            return [v] {
+                json p{{"impl_name", v->impl}};
+                if (v->ktls || v->no_ktls) p["enable_ktls"] = v->ktls;
+                put(p, "tls_version", v->version);
+                return p;
+            };
+        }};
     m["nvmf_subsystem_allow_any_host"] = {
         "NQN (-e | -d)", [](CLI::App& app) {
             auto nqn = std::make_shared<std::string>();

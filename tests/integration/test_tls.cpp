@@ -440,6 +440,32 @@ TEST_F(tls_test, RpcRulesAndSaveConfig) {
     EXPECT_EQ(tgt.rpc("save_config")["result"], cfg);
 }
 
+TEST_F(tls_test, NvmfRpcSetsUpTls) {
+    // The rpc.py-style arguments of nvmf-rpc for the same set-up, live.
+    const std::string tool = std::string(NVMF_BUILD_DIR) + "/nvmf-rpc -s " + tgt.rpc_path() + " ";
+    const std::string nqn = "nqn.2016-06.io.spdk:cnode9";
+    write_key("k9", key_other);
+    int rc = -1;
+    const std::vector<std::string> steps = {
+        "keyring_file_add_key k9 " + key_path("k9"),
+        "nvmf_create_subsystem " + nqn + " -s SN9",
+        "nvmf_subsystem_add_ns " + nqn + " Malloc1",
+        "nvmf_subsystem_add_host " + nqn + " " + host2 + " --psk k9",
+        "nvmf_subsystem_add_listener " + nqn + " -t tcp -a 127.0.0.1 -s " + tgt.port() + " -k",
+        "sock_impl_set_options -i ssl --no-ktls"};
+    for (const auto& args : steps) {
+        const auto out = run_command(tool + args + " 2>&1", &rc);
+        ASSERT_EQ(rc, 0) << args << ": " << out;
+    }
+    const auto keys = run_command(tool + "keyring_get_keys 2>&1", &rc);
+    EXPECT_NE(keys.find("\"k9\""), std::string::npos) << keys;
+    const auto ssl = run_command(tool + "sock_impl_get_options -i ssl 2>&1", &rc);
+    EXPECT_NE(ssl.find("\"enable_ktls\": false"), std::string::npos) << ssl;
+    auto c = connect(opts(host2, key_other, nqn));
+    ASSERT_TRUE(c);
+    verify_io(*c, 12);
+}
+
 // The same with enable_ktls off on the target from the start.
 class tls_no_ktls_test : public tls_test {
 protected:
