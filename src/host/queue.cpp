@@ -25,10 +25,11 @@ std::string hex(uint32_t v) {
 
 }  // namespace
 
-queue::queue(queue_options opts) : opts_(opts), slots_(std::max<uint16_t>(opts.depth, 1)) {
+queue::queue(queue_options opts)
+    : opts_(std::move(opts)), slots_(std::max<uint16_t>(opts_.depth, 1)) {
     params_.hdgst = false;
     params_.ddgst = false;
-    params_.hpda = opts.hpda;
+    params_.hpda = opts_.hpda;
 }
 
 error queue::fail(int code, std::string msg) {

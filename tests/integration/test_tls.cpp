@@ -184,7 +184,11 @@ protected:
         verify_io(*c, 99);
     }
 
-    daemon tgt;
+public:
+    // As target_test's: the tests use it by this name.
+    daemon tgt;  // NOLINT(readability-identifier-naming)
+
+protected:
     std::string keys_;
     std::string plain_port_;
     bool ktls_ = true;
@@ -300,6 +304,7 @@ TEST_F(tls_test, GarbageInsteadOfHandshakeIsDropped) {
 TEST_F(tls_test, StalledHandshakeTimesOutAndFreesTheSocket) {
     // handshake_timeout_ms is 1500 in this config.
     std::vector<int> fds;
+    fds.reserve(5);
     for (int i = 0; i < 5; ++i) fds.push_back(raw_connect());
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     EXPECT_EQ(tls_counters()["tls_handshakes_in_progress"].get<uint64_t>(), 5u);

@@ -202,9 +202,9 @@ void exchange(session& s, bool kernel) {
 
 }  // namespace
 
-class TlsChannel : public ::testing::TestWithParam<std::tuple<const char*, bool, int>> {};
+class tls_channel_param : public ::testing::TestWithParam<std::tuple<const char*, bool, int>> {};
 
-TEST_P(TlsChannel, HandshakeAndDataBothWays) {
+TEST_P(tls_channel_param, HandshakeAndDataBothWays) {
     const auto [key, kernel, version] = GetParam();
     session s(key, key, version);
     auto r = run_handshake(*s.server, *s.client);
@@ -217,7 +217,7 @@ TEST_P(TlsChannel, HandshakeAndDataBothWays) {
     exchange(s, kernel);
 }
 
-INSTANTIATE_TEST_SUITE_P(SuitesAndRecordLayers, TlsChannel,
+INSTANTIATE_TEST_SUITE_P(TlsChannel, tls_channel_param,
                          ::testing::Combine(::testing::Values(key32, key48),
                                             ::testing::Values(false, true),
                                             ::testing::Values(0, 1)));

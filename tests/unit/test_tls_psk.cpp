@@ -295,6 +295,6 @@ TEST(TlsPsk, SecretBytesCompareAndResize) {
     EXPECT_FALSE(a == b);
     EXPECT_EQ(b.size(), 2u);
     kr::secret_bytes c = std::move(a);
-    EXPECT_TRUE(a.empty());
+    EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): moved-from holds no key bytes
     EXPECT_EQ(c.size(), 4u);
 }

@@ -109,6 +109,13 @@ tcp_transport::tcp_transport(target& tgt, transport_options opts)
         groups_.push_back(
             std::make_unique<poll_group>(tgt.reactors.at(i), opts_.max_io_size, per_group));
     }
+    // Made now, before any thread can see the transport: reactors read it
+    // when they accept on a secure channel listener.
+    if (auto ctx = tls_context::server()) {
+        tls_server_ = std::move(*ctx);
+    } else {
+        log::error("TCP transport: no TLS: {}", ctx.err().message);
+    }
 }
 
 tcp_transport::~tcp_transport() { shutdown(); }
@@ -186,9 +193,8 @@ result<void> tcp_transport::listen(const transport_id& trid, bool secure_channel
                                        " a secure channel (TLS)");
     }
     if (secure_channel && !tls_server_) {
-        auto ctx = tls_context::server();
-        if (!ctx) return ctx.err();
-        tls_server_ = std::move(*ctx);
+        return make_error(-ENOTSUP,
+                          "secure_channel: no TLS server context (OpenSSL set-up failed)");
     }
     auto fd = open_listen_socket(trid);
     if (!fd) return fd.err();

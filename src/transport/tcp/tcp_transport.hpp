@@ -66,7 +66,7 @@ public:
     void start_connection(poll_group& g, int fd, const transport_id& listen_trid,
                           const transport_id& peer, std::unique_ptr<tls_channel> channel,
                           const std::string& hostnqn, const std::string& subnqn);
-    // The TLS server context of secure channel listeners (set up with the first).
+    // The TLS server context of secure channel listeners.
     const tls_context& tls_server() const { return *tls_server_; }
 
 private:
@@ -74,7 +74,7 @@ private:
     mutable std::mutex mtx_;
     std::vector<std::unique_ptr<listener>> listeners_;
     std::vector<std::unique_ptr<poll_group>> groups_;
-    std::unique_ptr<tls_context> tls_server_;  // written under mtx_ before any secure listener
+    std::unique_ptr<tls_context> tls_server_;  // set by the constructor, then read-only
     // Written under mtx_; also read by connections being placed on a reactor,
     // which do not take mtx_.
     std::atomic<bool> shut_down_ = false;

@@ -25,8 +25,9 @@
 #include "keyring/tls_psk.hpp"
 #include "util/result.hpp"
 
-using SSL_CTX = struct ssl_ctx_st;
-using SSL = struct ssl_st;
+// OpenSSL's SSL_CTX and SSL, without its headers here.
+struct ssl_ctx_st;
+struct ssl_st;
 
 namespace nvmf::tcp {
 
@@ -54,11 +55,11 @@ public:
     // A client offering one cipher suite: the one its key goes with.
     static result<std::unique_ptr<tls_context>> client(keyring::tls_cipher c);
 
-    SSL_CTX* get() const { return ctx_; }
+    ssl_ctx_st* get() const { return ctx_; }
 
 private:
-    explicit tls_context(SSL_CTX* c) : ctx_(c) {}
-    SSL_CTX* ctx_;
+    explicit tls_context(ssl_ctx_st* c) : ctx_(c) {}
+    ssl_ctx_st* ctx_;
 };
 
 // Whether this kernel can take a TLS record layer (the "tls" TCP ULP): tried
@@ -117,14 +118,14 @@ public:
 private:
     friend struct tls_callbacks;  // OpenSSL's callbacks (tls.cpp)
     friend struct tls_collector;  // the write BIO of OpenSSL's record layer (tls.cpp)
-    tls_channel(SSL* ssl, int fd, bool server);
+    tls_channel(ssl_st* ssl, int fd, bool server);
     void ssl_failure(const char* what, int ret);
     bool install_kernel(int direction, const keyring::secret_bytes& secret);
     ssize_t recv_kernel(const iovec* iov, int iovcnt);
     ssize_t recv_openssl(const iovec* iov, int iovcnt);
     ssize_t send_openssl(const iovec* iov, int iovcnt);
 
-    SSL* ssl_;
+    ssl_st* ssl_;
     int fd_;
     bool server_;
     tls_psk_lookup lookup_ = nullptr;
