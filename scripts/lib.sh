@@ -12,9 +12,11 @@ NVMF_DEB_PACKAGES=(
     libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
     clang clang-format clang-tidy libclang-rt-14-dev libasan8 libubsan1 libtsan2
     libibverbs-dev librdmacm-dev ibverbs-providers
+    nvme-cli
 )
 # (rdma-core: the NVMe/RDMA transport builds against libibverbs and librdmacm;
-# ibverbs-providers holds the user-space device drivers, rxe among them.)
+# ibverbs-providers holds the user-space device drivers, rxe among them.
+# nvme-cli: its gen-tls-key/check-tls-key judge our TLS key handling in the tests.)
 
 nvmf_log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 nvmf_die() { echo "error: $*" >&2; exit 1; }

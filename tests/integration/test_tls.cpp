@@ -471,6 +471,45 @@ TEST_F(tls_test, NvmfRpcSetsUpTls) {
     verify_io(*c, 12);
 }
 
+TEST_F(tls_test, NvmeCliKeysLoadAndConnect) {
+    int rc = -1;
+    run_command("command -v nvme", &rc);
+    if (rc != 0) GTEST_SKIP() << "nvme-cli is not installed (scripts/deps installs it)";
+    for (int hmac : {1, 2}) {
+        // nvme-cli makes the key and says what it holds...
+        std::string key = run_command("nvme gen-tls-key --hmac=" + std::to_string(hmac), &rc);
+        ASSERT_EQ(rc, 0) << key;
+        while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+        const auto check = run_command("nvme check-tls-key --key='" + key + "' 2>&1", &rc);
+        ASSERT_EQ(rc, 0) << check;
+        unsigned got_hmac = 0, got_len = 0, got_crc = 0;
+        ASSERT_EQ(std::sscanf(check.c_str(), "Key is valid (HMAC %u, length %u, CRC %x)", &got_hmac,
+                              &got_len, &got_crc),
+                  3)
+            << check;
+        // ...and we read the same from it.
+        auto psk = keyring::parse_interchange(key);
+        ASSERT_TRUE(psk) << psk.err().message;
+        EXPECT_EQ(static_cast<unsigned>(psk->hash), got_hmac);
+        EXPECT_EQ(psk->key.size(), got_len);
+        EXPECT_EQ(keyring::interchange_crc(psk->key.span()), got_crc);
+        // The file as nvme-cli printed it (a newline at the end) loads into the keyring.
+        const std::string name = "nvmecli" + std::to_string(hmac);
+        write_key(name, key);
+        auto r = tgt.rpc("keyring_file_add_key", {{"name", name}, {"path", key_path(name)}});
+        ASSERT_TRUE(r.contains("result")) << r.dump();
+        const std::string host = "nqn.2016-06.io.spdk:nvmecli" + std::to_string(hmac);
+        r = tgt.rpc("nvmf_subsystem_add_host",
+                    {{"nqn", default_nqn}, {"host", host}, {"psk", name}});
+        ASSERT_TRUE(r.contains("result")) << r.dump();
+        auto c = connect(opts(host, key));
+        ASSERT_TRUE(c);
+        EXPECT_EQ(c->tls()->creds.cipher, hmac == 1 ? keyring::tls_cipher::aes_128_gcm_sha256
+                                                    : keyring::tls_cipher::aes_256_gcm_sha384);
+        verify_io(*c, 20 + static_cast<uint32_t>(hmac));
+    }
+}
+
 // The same with enable_ktls off on the target from the start.
 class tls_no_ktls_test : public tls_test {
 protected:
