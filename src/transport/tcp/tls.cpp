@@ -210,8 +210,6 @@ result<std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)>> base_context(const SSL_METH
     SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
     SSL_CTX_set_num_tickets(ctx.get(), 0);
     SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET);
-    // Room for many records per recv once read ahead is on (after the handshake).
-    SSL_CTX_set_default_read_buffer_len(ctx.get(), read_buffer_size);
     return ctx;
 }
 
@@ -514,7 +512,10 @@ void tls_channel::finish(bool want_kernel) {
     client_secret_ = kr::secret_bytes();
     server_secret_ = kr::secret_bytes();
     if (!krx_) {
-        // No kernel to hand records to any more: read as much as arrived.
+        // No kernel to hand records to any more: read as much as arrived,
+        // into a buffer with room for many records (the handshake's is
+        // dropped; the next read allocates this one, once).
+        SSL_set_default_read_buffer_len(ssl_, read_buffer_size);
         SSL_set_read_ahead(ssl_, 1);
     }
     if (!ktx_) {
@@ -526,6 +527,9 @@ void tls_channel::finish(bool want_kernel) {
             SSL_set0_wbio(ssl_, out);  // the socket BIO stays the read BIO
         }
     }
+    // The handshake's buffers (unused from here in kTLS, regrown as needed
+    // otherwise): not kept for the life of the connection.
+    (void)SSL_free_buffers(ssl_);
 }
 
 ssize_t tls_channel::recv(const iovec* iov, int iovcnt) {
