@@ -16,9 +16,10 @@ NVMF_DEB_PACKAGES=(
 )
 # (rdma-core: the NVMe/RDMA transport builds against libibverbs and librdmacm;
 # ibverbs-providers holds the user-space device drivers, rxe among them.
-# nvme-cli: its gen-dhchap-key/check-dhchap-key make the keys the DH-HMAC-CHAP
-# tests load into the keyring. python3 runs SPDK's rpc.py from
-# ../shared/spdk-rpc in the integration tests.)
+# nvme-cli: its gen-dhchap-key/check-dhchap-key and gen-tls-key/check-tls-key
+# make and check the keys the DH-HMAC-CHAP and TLS tests load into the
+# keyring. python3 runs SPDK's rpc.py from ../shared/spdk-rpc in the
+# integration tests.)
 
 nvmf_log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 nvmf_die() { echo "error: $*" >&2; exit 1; }

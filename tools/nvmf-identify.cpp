@@ -12,6 +12,7 @@
 #include "host/ana_log.hpp"
 #include "host/controller.hpp"
 #include "host/discovery.hpp"
+#include "host/tls_args.hpp"
 #include "nvme/spec/fabrics.hpp"
 #include "nvme/spec/identify.hpp"
 
@@ -185,6 +186,16 @@ int main(int argc, char** argv) {
                    "digests to offer, e.g. sha256,sha384 (default: all)");
     app.add_option("--dhchap-dhgroups", dhchap_dhgroups,
                    "DH groups to offer, e.g. null,ffdhe2048 (default: all)");
+    std::string psk;
+    int psk_identity_version = 0;
+    bool no_ktls = false;
+    app.add_option("--psk", psk,
+                   "TLS 1.3 with this PSK (NVMeTLSkey-1:HH:...: or a file holding it), for a "
+                   "secure channel listener");
+    app.add_option("--psk-identity-version", psk_identity_version,
+                   "PSK identity to offer: 0 (NVMe0R, SPDK's) or 1 (NVMe1R with digest)")
+        ->check(CLI::Range(0, 1));
+    app.add_flag("--no-ktls", no_ktls, "keep the TLS record layer in OpenSSL (no kTLS)");
     CLI11_PARSE(app, argc, argv);
 
     auto trid = host::parse_trid(trid_str);
@@ -209,6 +220,16 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "nvmf-identify: %s\n", r.err().message.c_str());
         return 2;
     }
+    if (!psk.empty()) {
+        auto key = host::read_psk_argument(psk);
+        if (!key) {
+            std::fprintf(stderr, "nvmf-identify: %s\n", key.err().message.c_str());
+            return 2;
+        }
+        o.psk = *key;
+        o.psk_identity_version = psk_identity_version;
+        o.ktls = !no_ktls;
+    }
 
     auto c = host::controller::create(o);
     if (!c) {
@@ -221,6 +242,7 @@ int main(int argc, char** argv) {
         std::printf("DH-HMAC-CHAP: authenticated (%s)\n",
                     host::describe(*ctrlr.admin_auth()).c_str());
     }
+    if (ctrlr.tls()) std::printf("%s\n", host::tls_summary(ctrlr).c_str());
     int rc = 0;
     if (discovery) {
         auto log = host::get_discovery_log(ctrlr);

@@ -31,6 +31,7 @@
 
 #include "host/commands.hpp"
 #include "host/controller.hpp"
+#include "host/tls_args.hpp"
 #include "reactor/reactor.hpp"
 
 namespace {
@@ -58,7 +59,10 @@ struct options {
     std::string hostnqn;
     std::string dhchap_key, dhchap_ctrlr_key, dhchap_digests, dhchap_dhgroups;
     uint32_t busy_poll_us = 1000;
-    int batch = -1;  // capsules per write; -1: a quarter of the depth
+    int batch = -1;   // capsules per write; -1: a quarter of the depth
+    std::string psk;  // TLS: an interchange key or a file holding one
+    int psk_identity_version = 0;
+    bool no_ktls = false;
 };
 
 // Latency histogram: 1 us buckets to 10 ms, then 100 us buckets to 1 s.
@@ -363,6 +367,13 @@ int main(int argc, char** argv) {
                    "capsules sent per write (0: all that are ready when the queue must wait; "
                    "default: a quarter of -q)")
         ->check(CLI::Range(0, 1024));
+    app.add_option("--psk", o.psk,
+                   "TLS 1.3 with this PSK (NVMeTLSkey-1:HH:...: or a file holding it), for a "
+                   "secure channel listener");
+    app.add_option("--psk-identity-version", o.psk_identity_version,
+                   "PSK identity to offer: 0 (NVMe0R, SPDK's) or 1 (NVMe1R with digest)")
+        ->check(CLI::Range(0, 1));
+    app.add_flag("--no-ktls", o.no_ktls, "keep the TLS record layer in OpenSSL (no kTLS)");
     CLI11_PARSE(app, argc, argv);
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
@@ -393,6 +404,16 @@ int main(int argc, char** argv) {
         std::cerr << "nvmf-perf: " << r.err().message << "\n";
         return 2;
     }
+    if (!o.psk.empty()) {
+        auto key = nvmf::host::read_psk_argument(o.psk);
+        if (!key) {
+            std::cerr << "nvmf-perf: " << key.err().message << "\n";
+            return 2;
+        }
+        co.psk = *key;
+        co.psk_identity_version = o.psk_identity_version;
+        co.ktls = !o.no_ktls;
+    }
     auto ctrl = nvmf::host::controller::create(co);
     if (!ctrl) {
         std::cerr << "nvmf-perf: connect: " << ctrl.err().message << "\n";
@@ -403,6 +424,7 @@ int main(int argc, char** argv) {
         std::cerr << "nvmf-perf: DH-HMAC-CHAP authenticated (" << describe(*c.admin_auth())
                   << ")\n";
     }
+    if (c.tls()) std::cerr << "nvmf-perf: " << nvmf::host::tls_summary(c) << "\n";
     if (c.max_transfer() && o.io_size > c.max_transfer()) {
         std::cerr << "nvmf-perf: -o " << o.io_size << " exceeds the target's MDTS ("
                   << c.max_transfer() << ")\n";

@@ -226,10 +226,14 @@ std::map<std::string, method_cli> methods() {
                                     };
                                 }};
     for (const char* name : {"nvmf_subsystem_add_listener", "nvmf_subsystem_remove_listener"}) {
-        m[name] = {"NQN -t TRTYPE -a TRADDR -s TRSVCID [-f ADRFAM]", [](CLI::App& app) {
+        const bool add = std::strcmp(name, "nvmf_subsystem_add_listener") == 0;
+        m[name] = {add ? "NQN -t TRTYPE -a TRADDR -s TRSVCID [-f ADRFAM] [-k]"
+                       : "NQN -t TRTYPE -a TRADDR -s TRSVCID [-f ADRFAM]",
+                   [add](CLI::App& app) {
                        struct s {
                            std::string nqn, trtype, traddr;
                            std::optional<std::string> trsvcid, adrfam;
+                           bool secure = false;
                        };
                        auto v = std::make_shared<s>();
                        app.add_option("nqn", v->nqn, "subsystem NQN")->required();
@@ -237,10 +241,16 @@ std::map<std::string, method_cli> methods() {
                        app.add_option("-a,--traddr", v->traddr, "address")->required();
                        app.add_option("-s,--trsvcid", v->trsvcid, "port");
                        app.add_option("-f,--adrfam", v->adrfam, "ipv4 or ipv6");
+                       if (add) {
+                           app.add_flag("-k,--secure-channel", v->secure,
+                                        "TLS 1.3 only on this listener (secure_channel)");
+                       }
                        return [v] {
-                           return json{{"nqn", v->nqn},
-                                       {"listen_address", listen_address(v->trtype, v->traddr,
-                                                                         v->trsvcid, v->adrfam)}};
+                           json p{{"nqn", v->nqn},
+                                  {"listen_address",
+                                   listen_address(v->trtype, v->traddr, v->trsvcid, v->adrfam)}};
+                           if (v->secure) p["secure_channel"] = true;
+                           return p;
                        };
                    }};
     }
@@ -319,12 +329,15 @@ std::map<std::string, method_cli> methods() {
                                                return json{{"nqn", *nqn}, {"host", *host}};
                                            };
                                        }};
-    // DH-HMAC-CHAP keys are keyring names (keyring_file_add_key), as in rpc.py.
+    // Keys are keyring names (keyring_file_add_key), as in rpc.py.
     for (const char* name : {"nvmf_subsystem_add_host", "nvmf_subsystem_set_keys"}) {
-        m[name] = {"NQN HOSTNQN [--dhchap-key KEY] [--dhchap-ctrlr-key KEY]", [](CLI::App& app) {
+        const bool add = std::strcmp(name, "nvmf_subsystem_add_host") == 0;
+        m[name] = {add ? "NQN HOSTNQN [--dhchap-key KEY] [--dhchap-ctrlr-key KEY] [--psk KEY]"
+                       : "NQN HOSTNQN [--dhchap-key KEY] [--dhchap-ctrlr-key KEY]",
+                   [add](CLI::App& app) {
                        struct s {
                            std::string nqn, host;
-                           std::optional<std::string> key, ckey;
+                           std::optional<std::string> key, ckey, psk;
                        };
                        auto a = std::make_shared<s>();
                        app.add_option("nqn", a->nqn, "subsystem NQN")->required();
@@ -332,10 +345,13 @@ std::map<std::string, method_cli> methods() {
                        app.add_option("--dhchap-key", a->key, "DH-HMAC-CHAP key (keyring name)");
                        app.add_option("--dhchap-ctrlr-key", a->ckey,
                                       "DH-HMAC-CHAP controller key (keyring name)");
+                       if (add)
+                           app.add_option("--psk", a->psk, "the host's TLS PSK (keyring name)");
                        return [a] {
                            json p{{"nqn", a->nqn}, {"host", a->host}};
                            put(p, "dhchap_key", a->key);
                            put(p, "dhchap_ctrlr_key", a->ckey);
+                           put(p, "psk", a->psk);
                            return p;
                        };
                    }};
@@ -377,6 +393,32 @@ std::map<std::string, method_cli> methods() {
                 json p = json::object();
                 if (a->digests) p["dhchap_digests"] = split(*a->digests);
                 if (a->groups) p["dhchap_dhgroups"] = split(*a->groups);
+                return p;
+            };
+        }};
+    simple("keyring_get_keys", "list the keys (names and paths)");
+    m["sock_impl_get_options"] = {
+        "-i IMPL (ssl: TLS options)", [](CLI::App& app) {
+            auto impl = std::make_shared<std::string>();
+            app.add_option("-i,--impl", *impl, "posix or ssl")->required();
+            return [impl] { return json{{"impl_name", *impl}}; };
+        }};
+    m["sock_impl_set_options"] = {
+        "-i IMPL [--ktls | --no-ktls] [--tls-version N]", [](CLI::App& app) {
+            struct s {
+                std::string impl;
+                bool ktls = false, no_ktls = false;
+                std::optional<uint32_t> version;
+            };
+            auto v = std::make_shared<s>();
+            app.add_option("-i,--impl", v->impl, "posix or ssl")->required();
+            app.add_flag("--ktls", v->ktls, "kernel TLS for the record layer (ssl)");
+            app.add_flag("--no-ktls", v->no_ktls, "OpenSSL's record layer (ssl)");
+            app.add_option("--tls-version", v->version, "0 or 13 (ssl)");
+            return [v] {
+                json p{{"impl_name", v->impl}};
+                if (v->ktls || v->no_ktls) p["enable_ktls"] = v->ktls;
+                put(p, "tls_version", v->version);
                 return p;
             };
         }};

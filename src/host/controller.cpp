@@ -59,6 +59,21 @@ controller::controller(controller_options opts) : opts_(std::move(opts)) {
     if (opts_.hostnqn.empty() && !opts_.empty_hostnqn) {
         opts_.hostnqn = "nqn.2014-08.org.nvmexpress:uuid:" + uuid_string(opts_.hostid);
     }
+    if (!opts_.psk.empty()) {
+        // The identity and TLS PSK are the same for every queue: derive once.
+        auto psk = keyring::parse_interchange(opts_.psk);
+        auto creds = psk ? keyring::host_credentials(*psk, opts_.hostnqn, opts_.subnqn,
+                                                     opts_.psk_identity_version)
+                         : result<keyring::tls_credentials>(psk.err());
+        if (creds) {
+            auto t = std::make_shared<tls_options>();
+            t->creds = std::move(*creds);
+            t->ktls = opts_.ktls;
+            tls_ = std::move(t);
+        } else {
+            tls_error_ = creds.err();
+        }
+    }
 }
 
 result<std::unique_ptr<controller>> controller::create(const controller_options& opts) {
@@ -85,6 +100,8 @@ result<std::unique_ptr<queue>> controller::open_queue(uint16_t depth, uint32_t i
     qo.icd_size = icd_size;
     qo.depth = depth;
     qo.timeout_ms = opts_.timeout_ms;
+    if (!opts_.psk.empty() && !tls_) return tls_error_;
+    qo.tls = tls_;
     auto q = std::make_unique<queue>(qo);
     if (auto r = q->open(opts_.traddr, opts_.trsvcid); !r) return r.err();
     return q;

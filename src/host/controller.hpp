@@ -49,6 +49,12 @@ struct controller_options {
     // anything else. skip_auth leaves it unauthenticated (refusal tests).
     auth_options auth;
     bool skip_auth = false;
+    // TLS (a secure channel listener): the PSK in the interchange format
+    // (NVMeTLSkey-1:HH:...:); empty: plain TCP. The identity offered is
+    // NVMe0R (SPDK's) or, with psk_identity_version 1, NVMe1R with its digest.
+    std::string psk;
+    int psk_identity_version = 0;
+    bool ktls = true;  // the record layer may go to the kernel
 };
 
 // The fabrics Connect exchange on an initialized queue.
@@ -133,8 +139,13 @@ public:
     result<completion> deallocate(uint32_t nsid, std::span<const cmd::dsm_range> ranges,
                                   size_t qi = 0);
 
+    // TLS settings for this controller's queues (null: plain TCP).
+    const std::shared_ptr<const tls_options>& tls() const { return tls_; }
+
 private:
     controller_options opts_;
+    std::shared_ptr<const tls_options> tls_;
+    error tls_error_;  // a psk that could not be used
     std::unique_ptr<queue> admin_;
     std::vector<std::unique_ptr<queue>> io_;
     std::unique_ptr<spec::identify_ctrlr> id_;

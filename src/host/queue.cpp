@@ -25,10 +25,11 @@ std::string hex(uint32_t v) {
 
 }  // namespace
 
-queue::queue(queue_options opts) : opts_(opts), slots_(std::max<uint16_t>(opts.depth, 1)) {
+queue::queue(queue_options opts)
+    : opts_(std::move(opts)), slots_(std::max<uint16_t>(opts_.depth, 1)) {
     params_.hdgst = false;
     params_.ddgst = false;
-    params_.hpda = opts.hpda;
+    params_.hpda = opts_.hpda;
 }
 
 error queue::fail(int code, std::string msg) {
@@ -47,7 +48,9 @@ result<void> queue::open(const std::string& traddr, const std::string& trsvcid) 
 }
 
 result<void> queue::connect_tcp(const std::string& traddr, const std::string& trsvcid) {
-    return sock_.connect(traddr, trsvcid, opts_.timeout_ms);
+    if (auto r = sock_.connect(traddr, trsvcid, opts_.timeout_ms); !r) return r;
+    if (opts_.tls) return sock_.start_tls(*opts_.tls, opts_.timeout_ms);
+    return {};
 }
 
 void queue::attach(int fd) { sock_.adopt(fd); }

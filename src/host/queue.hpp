@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -32,6 +33,8 @@ struct queue_options {
     uint16_t depth = 128;      // command slots; cids are 0..depth-1
     int timeout_ms = 10000;    // default deadline for connect and wait
     uint32_t h2c_chunk = 0;    // largest H2CData payload we send (0: MAXH2CDATA)
+    // TLS before ICReq (a secure channel listener); null: plain TCP.
+    std::shared_ptr<const tls_options> tls;
 };
 
 struct completion {
@@ -76,8 +79,9 @@ public:
     queue(const queue&) = delete;
     queue& operator=(const queue&) = delete;
 
-    // TCP connect, then ICReq/ICResp.
+    // TCP connect (then the TLS handshake with options().tls), then ICReq/ICResp.
     result<void> open(const std::string& traddr, const std::string& trsvcid);
+    // TCP connect, and the TLS handshake when options().tls is set.
     result<void> connect_tcp(const std::string& traddr, const std::string& trsvcid);
     void attach(int fd);  // an already connected socket (tests)
     result<void> initialize();

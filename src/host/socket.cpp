@@ -13,6 +13,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "transport/tcp/tls.hpp"
+
 namespace nvmf::host {
 
 namespace {
@@ -41,9 +43,14 @@ result<bool> wait_readable(int fd, int timeout_ms) {
 
 }  // namespace
 
+tcp_socket::tcp_socket() = default;
+
 tcp_socket::~tcp_socket() { close(); }
 
 void tcp_socket::close() {
+    if (tls_ && fd_ >= 0) tls_->close_notify();
+    tls_.reset();
+    tls_ctx_.reset();
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
     head_ = tail_ = 0;
@@ -98,6 +105,56 @@ result<void> tcp_socket::connect(const std::string& traddr, const std::string& t
     return {};
 }
 
+result<void> tcp_socket::start_tls(const tls_options& tls, int timeout_ms) {
+    if (fd_ < 0) return make_error(-ENOTCONN, "not connected");
+    auto ctx = tcp::tls_context::client(tls.creds.cipher);
+    if (!ctx) return ctx.err();
+    tls_ctx_ = std::move(*ctx);
+    // Non-blocking for good: TLS reads and writes wait in poll() as plain ones do.
+    ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+    auto ch = tcp::tls_channel::connect(*tls_ctx_, fd_, tls.creds);
+    if (!ch) return ch.err();
+    const int64_t deadline = now_ms() + timeout_ms;
+    for (;;) {
+        const auto st = (*ch)->handshake();
+        if (st == tcp::tls_channel::step::done) break;
+        if (st == tcp::tls_channel::step::failed) {
+            return make_error(-ECONNREFUSED,
+                              "TLS handshake with the target failed: " + (*ch)->failure());
+        }
+        const int left = static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
+        pollfd p{fd_,
+                 static_cast<short>(st == tcp::tls_channel::step::want_read ? POLLIN : POLLOUT), 0};
+        const int rc = ::poll(&p, 1, left);
+        if (rc == 0) return make_error(-ETIMEDOUT, "TLS handshake timed out");
+        if (rc < 0 && errno != EINTR) return sys_error("poll");
+    }
+    (*ch)->finish(tls.ktls);
+    tls_ = std::move(*ch);
+    return {};
+}
+
+bool tcp_socket::tls_kernel() const { return tls_ && tls_->kernel_tx() && tls_->kernel_rx(); }
+
+std::string tcp_socket::tls_note() const { return tls_ ? tls_->kernel_note() : std::string(); }
+
+ssize_t tcp_socket::recv_once(void* dst, size_t len) {
+    if (tls_) {
+        iovec v{dst, len};
+        return tls_->recv(&v, 1);
+    }
+    return ::recv(fd_, dst, len, MSG_DONTWAIT);
+}
+
+result<void> tcp_socket::wait_writable() {
+    pollfd p{fd_, POLLOUT, 0};
+    for (;;) {
+        const int rc = ::poll(&p, 1, -1);
+        if (rc > 0) return {};
+        if (rc < 0 && errno != EINTR) return sys_error("poll");
+    }
+}
+
 result<void> tcp_socket::send_all(const void* data, size_t len) {
     iovec iov{const_cast<void*>(data), len};
     return sendv_all(&iov, 1);
@@ -132,9 +189,17 @@ result<void> tcp_socket::send_iov(iovec* iov, int iovcnt) {
         msghdr msg{};
         msg.msg_iov = iov;
         msg.msg_iovlen = static_cast<size_t>(std::min(iovcnt, 1024));
-        const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+        const ssize_t n = tls_ ? tls_->send(iov, static_cast<int>(msg.msg_iovlen))
+                               : ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR) continue;
+            if (tls_ && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                if (auto r = wait_writable(); !r) return r;
+                continue;
+            }
+            if (tls_ && !tls_->failure().empty()) {
+                return make_error(-errno, "TLS send: " + tls_->failure());
+            }
             return sys_error("send");
         }
         size_t left = static_cast<size_t>(n);
@@ -147,6 +212,15 @@ result<void> tcp_socket::send_iov(iovec* iov, int iovcnt) {
             iov->iov_base = static_cast<uint8_t*>(iov->iov_base) + left;
             iov->iov_len -= left;
         }
+    }
+    // Records TLS encrypted but the socket did not take yet: out before we return.
+    while (tls_ && tls_->send_pending()) {
+        if (tls_->flush_pending() == 0) break;
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+            if (auto r = wait_writable(); !r) return r;
+            continue;
+        }
+        return sys_error("send");
     }
     return {};
 }
@@ -173,12 +247,17 @@ result<size_t> tcp_socket::recv_ready(void* dst, size_t len, int timeout_ms) {
                                 ? clock::now() + std::chrono::microseconds(busy_poll_us_)
                                 : clock::time_point{};
     for (;;) {
-        const ssize_t n = ::recv(fd_, dst, len, MSG_DONTWAIT);
+        const ssize_t n = recv_once(dst, len);
         if (n > 0) return static_cast<size_t>(n);
         if (n == 0) return make_error(-ECONNRESET, "connection closed by the target");
         if (errno == EINTR) continue;
         if (errno == ECONNRESET) return make_error(-ECONNRESET, "connection reset by the target");
-        if (errno != EAGAIN && errno != EWOULDBLOCK) return sys_error("recv");
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            if (tls_ && !tls_->failure().empty()) {
+                return make_error(-errno, "TLS receive: " + tls_->failure());
+            }
+            return sys_error("recv");
+        }
         // About to wait for the peer: what we deferred may be what it waits for.
         if (!deferred_.empty()) {
             if (auto r = flush(); !r) return r.err();

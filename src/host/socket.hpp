@@ -10,18 +10,39 @@
 #include <string>
 #include <vector>
 
+#include "keyring/tls_psk.hpp"
 #include "util/result.hpp"
+
+namespace nvmf::tcp {
+class tls_channel;
+class tls_context;
+}  // namespace nvmf::tcp
 
 namespace nvmf::host {
 
+// TLS for a connection (NVMe/TCP secure channel): the PSK identity and TLS
+// PSK to offer, and whether the record layer may go to the kernel (kTLS).
+struct tls_options {
+    keyring::tls_credentials creds;
+    bool ktls = true;
+};
+
 class tcp_socket {
 public:
-    tcp_socket() = default;
+    tcp_socket();
     ~tcp_socket();
     tcp_socket(const tcp_socket&) = delete;
     tcp_socket& operator=(const tcp_socket&) = delete;
 
     result<void> connect(const std::string& traddr, const std::string& trsvcid, int timeout_ms);
+    // TLS 1.3 handshake on the connected socket; from then on every byte
+    // goes through it (kTLS, or OpenSSL's record layer).
+    result<void> start_tls(const tls_options& tls, int timeout_ms);
+    bool tls() const { return tls_ != nullptr; }
+    // Both directions of the record layer in the kernel.
+    bool tls_kernel() const;
+    // Why kTLS is not used (empty when it is, or without TLS).
+    std::string tls_note() const;
     // Takes ownership of an already connected socket (socketpair in tests).
     void adopt(int fd) {
         close();
@@ -66,7 +87,14 @@ private:
     result<size_t> recv_ready(void* dst, size_t len, int timeout_ms);
     result<void> send_iov(iovec* iov, int iovcnt);
 
+    // One receive (recv with MSG_DONTWAIT semantics), through TLS when on.
+    ssize_t recv_once(void* dst, size_t len);
+    // Waits until the socket can take more (TLS sends on a non-blocking socket).
+    result<void> wait_writable();
+
     int fd_ = -1;
+    std::unique_ptr<tcp::tls_context> tls_ctx_;
+    std::unique_ptr<tcp::tls_channel> tls_;
     std::unique_ptr<uint8_t[]> buf_ = std::make_unique<uint8_t[]>(buf_size);
     size_t head_ = 0;
     size_t tail_ = 0;

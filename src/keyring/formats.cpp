@@ -7,14 +7,21 @@
 #include <string>
 
 #include "keyring/dhchap_secret.hpp"
+#include "keyring/tls_psk.hpp"
 
 namespace nvmf::keyring {
 
 namespace {
 
+result<void> validate_tls_psk(std::span<const uint8_t> contents) {
+    auto k = parse_interchange({reinterpret_cast<const char*>(contents.data()), contents.size()});
+    if (!k) return k.err();
+    return {};
+}
+
 const key_format formats[] = {
     {"DHHC-1", dhchap_prefix, validate_dhchap_secret},
-    // NVMeTLSkey-1 (TLS PSK interchange format): keyring/tls_psk.*.
+    {"NVMeTLSkey-1", "NVMeTLSkey-1:", validate_tls_psk},
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "nvmf/transport_id.hpp"
 
@@ -50,6 +51,11 @@ public:
     // a C2HData carrying SUCCESS instead of a CapsuleResp.
     bool sq_flow_control_disabled = false;
     std::shared_ptr<controller> ctrlr;
+    // Set when a TLS secure channel carries this connection (NVMe/TCP): the
+    // host and subsystem NQNs of the PSK identity it was opened with, which
+    // Connect must repeat. Empty on a plain connection.
+    std::string tls_hostnqn;
+    std::string tls_subnqn;
     // Namespace table as last seen by this queue (refreshed by generation).
     std::shared_ptr<const ns_table> ns_cache;
     uint64_t ns_cache_gen = ~0ull;

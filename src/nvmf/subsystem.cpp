@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "keyring/tls_psk.hpp"
 #include "nvme/spec/fabrics.hpp"
 #include "nvmf/controller.hpp"
 
@@ -201,7 +202,24 @@ result<void> subsystem::remove_host(const std::string& hostnqn) {
         return make_error(-ENOENT, "host " + hostnqn + " is not allowed on " + nqn);
     }
     host_keys_.erase(hostnqn);
+    host_psks_.erase(hostnqn);
     return {};
+}
+
+void subsystem::set_host_psk(const std::string& hostnqn,
+                             std::shared_ptr<const keyring::host_psk> psk) {
+    std::lock_guard lk(mtx_);
+    if (psk) {
+        host_psks_[hostnqn] = std::move(psk);
+    } else {
+        host_psks_.erase(hostnqn);
+    }
+}
+
+std::shared_ptr<const keyring::host_psk> subsystem::host_psk(const std::string& hostnqn) const {
+    std::lock_guard lk(mtx_);
+    auto it = host_psks_.find(hostnqn);
+    return it == host_psks_.end() ? nullptr : it->second;
 }
 
 std::set<std::string> subsystem::hosts() const {
@@ -220,13 +238,15 @@ bool subsystem::host_allowed(const std::string& hostnqn) const {
     return params_.allow_any_host || (!hostnqn.empty() && hosts_.count(hostnqn) != 0);
 }
 
-result<void> subsystem::add_listener(const transport_id& trid, ana_state initial) {
+result<void> subsystem::add_listener(const transport_id& trid, ana_state initial,
+                                     bool secure_channel) {
     std::lock_guard lk(mtx_);
     auto same = [&](const listener& l) { return l.trid == trid; };
     if (std::any_of(listeners_.begin(), listeners_.end(), same)) {
         return make_error(-EEXIST, "listener " + trid.to_string() + " already exists on " + nqn);
     }
-    listeners_.push_back({trid, std::make_shared<ana_states>(params_.max_namespaces, initial)});
+    listeners_.push_back(
+        {trid, std::make_shared<ana_states>(params_.max_namespaces, initial), secure_channel});
     return {};
 }
 
@@ -250,6 +270,14 @@ std::vector<transport_id> subsystem::listeners() const {
 
 bool subsystem::listener_allowed(const transport_id& trid) const {
     return listener_ana(trid) != nullptr;
+}
+
+bool subsystem::listener_secure(const transport_id& trid) const {
+    std::lock_guard lk(mtx_);
+    for (const auto& l : listeners_) {
+        if (l.trid == trid) return l.secure_channel;
+    }
+    return false;
 }
 
 uint32_t subsystem::anagrpmax() const {

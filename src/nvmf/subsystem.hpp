@@ -21,6 +21,9 @@
 #include "util/result.hpp"
 
 namespace nvmf {
+namespace keyring {
+struct host_psk;
+}
 
 class controller;
 class target;
@@ -95,12 +98,20 @@ public:
     std::set<std::string> hosts() const;
     void set_allow_any_host(bool allow);
     bool host_allowed(const std::string& hostnqn) const;
+    // The TLS PSK of an allowed host (nvmf_subsystem_add_host --psk); it goes
+    // with the host (remove_host drops it). Null: none.
+    void set_host_psk(const std::string& hostnqn, std::shared_ptr<const keyring::host_psk> psk);
+    std::shared_ptr<const keyring::host_psk> host_psk(const std::string& hostnqn) const;
 
-    // A listener starts with every ANA group in `initial`.
-    result<void> add_listener(const transport_id& trid, ana_state initial = ana_state::optimized);
+    // A listener starts with every ANA group in `initial`. A secure channel
+    // listener takes only TLS connections (NVMe/TCP).
+    result<void> add_listener(const transport_id& trid, ana_state initial = ana_state::optimized,
+                              bool secure_channel = false);
     result<void> remove_listener(const transport_id& trid);
     std::vector<transport_id> listeners() const;
     bool listener_allowed(const transport_id& trid) const;
+    // Whether trid is a listener of this subsystem with secure_channel.
+    bool listener_secure(const transport_id& trid) const;
 
     // ANA. Groups are 1..anagrpmax() (ANAGRPMAX = NANAGRPID = max_namespaces).
     uint32_t anagrpmax() const;
@@ -141,9 +152,11 @@ private:
     std::atomic<uint64_t> ns_gen_{0};
     std::set<std::string> hosts_;
     std::map<std::string, host_keys> host_keys_;  // hosts that have keys
+    std::map<std::string, std::shared_ptr<const keyring::host_psk>> host_psks_;
     struct listener {
         transport_id trid;
         std::shared_ptr<ana_states> ana;
+        bool secure_channel = false;
     };
     std::vector<listener> listeners_;
     std::atomic<uint64_t> ana_chgcnt_{0};

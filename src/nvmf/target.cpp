@@ -150,14 +150,21 @@ std::vector<std::shared_ptr<subsystem>> target::subsystems() {
 
 std::shared_ptr<subsystem> target::discovery() { return discovery_; }
 
-result<void> target::listen(const transport_id& trid) {
+result<void> target::listen(const transport_id& trid, bool secure_channel) {
     transport* t = find_transport(trid.trtype);
     if (!t) return make_error(-EINVAL, "transport " + trid.trtype + " has not been created");
-    return t->listen(trid);
+    return t->listen(trid, secure_channel);
+}
+
+bool target::address_secure(const transport_id& trid) {
+    for (auto& s : subsystems()) {
+        if (s->listener_secure(trid)) return true;
+    }
+    return false;
 }
 
 result<void> target::add_listener(const std::string& nqn, const transport_id& raw,
-                                  ana_state initial) {
+                                  ana_state initial, bool secure_channel) {
     auto trid = normalize_trid(raw);
     if (!trid) return trid.err();
     auto s = find_subsystem(nqn);
@@ -165,12 +172,22 @@ result<void> target::add_listener(const std::string& nqn, const transport_id& ra
     if (!find_transport(trid->trtype)) {
         return make_error(-EINVAL, "transport " + trid->trtype + " has not been created");
     }
-    if (auto r = s->add_listener(*trid, initial); !r) return r;
+    // One socket per address: TLS or plain for every subsystem on it.
+    for (auto& other : subsystems()) {
+        if (other != s && other->listener_allowed(*trid) &&
+            other->listener_secure(*trid) != secure_channel) {
+            return make_error(-EINVAL, trid->to_string() + " already serves " + other->nqn +
+                                           (secure_channel ? " without" : " with") +
+                                           " a secure channel (TLS): an address is one or the "
+                                           "other for every subsystem on it");
+        }
+    }
+    if (auto r = s->add_listener(*trid, initial, secure_channel); !r) return r;
     if (listen_held_.load()) {
         discovery_changed();
         return {};
     }
-    if (auto r = listen(*trid); !r) {
+    if (auto r = listen(*trid, secure_channel); !r) {
         (void)s->remove_listener(*trid);
         return r;
     }
@@ -198,7 +215,7 @@ void target::hold_listen(bool held) { listen_held_.store(held); }
 result<void> target::listen_all() {
     for (auto& s : subsystems()) {
         for (auto& l : s->listeners()) {
-            if (auto r = listen(l); !r) {
+            if (auto r = listen(l, s->listener_secure(l)); !r) {
                 return make_error(r.err().code,
                                   "listening on " + l.to_string() + ": " + r.err().message);
             }
@@ -263,7 +280,7 @@ void copy_field(char* dst, size_t cap, const std::string& s) {
 }
 
 spec::discovery_log_entry make_entry(const std::string& nqn, uint8_t subtype, const transport_id& t,
-                                     uint16_t portid) {
+                                     uint16_t portid, bool secure_channel) {
     spec::discovery_log_entry e{};
     e.trtype = trtype_code(t.trtype);
     e.adrfam = adrfam_code(t.adrfam);
@@ -279,6 +296,12 @@ spec::discovery_log_entry make_entry(const std::string& nqn, uint8_t subtype, co
     copy_field(e.subnqn, sizeof(e.subnqn), nqn);
     copy_field(e.traddr, sizeof(e.traddr), t.traddr);
     if (t.trtype == "TCP") e.tsas[0] = spec::tcp_sectype::none;
+    if (secure_channel) {
+        // A TLS listener: TLS 1.3 required (NVMe/TCP TSAS SECTYPE, TREQ bits 1:0).
+        e.treq = static_cast<uint8_t>(spec::treq::secure_channel_required |
+                                      spec::treq::sq_flow_control_disable_supported);
+        e.tsas[0] = spec::tcp_sectype::tls13;
+    }
     if (t.trtype == "RDMA") {
         // Reliable connected QPs set up through the RDMA CM, any provider.
         spec::rdma::tsas r{};
@@ -308,11 +331,12 @@ std::vector<spec::discovery_log_entry> target::discovery_log(const std::string& 
         if (s->is_discovery()) continue;
         if (s->state() != subsystem_state::active || !s->host_allowed(hostnqn)) continue;
         for (auto& l : s->listeners())
-            out.push_back(make_entry(s->nqn, spec::subtype::nvme, l, portid(l)));
+            out.push_back(
+                make_entry(s->nqn, spec::subtype::nvme, l, portid(l), s->listener_secure(l)));
     }
     // The discovery controller describes itself on the address it was reached on.
-    out.push_back(
-        make_entry(spec::discovery_nqn, spec::subtype::discovery_current, via, portid(via)));
+    out.push_back(make_entry(spec::discovery_nqn, spec::subtype::discovery_current, via,
+                             portid(via), address_secure(via)));
     return out;
 }
 

@@ -16,6 +16,7 @@
 #include "nvme/spec/fabrics.hpp"
 #include "nvmf/stats.hpp"
 #include "nvmf/subsystem.hpp"
+#include "nvmf/tls_sock_options.hpp"
 #include "reactor/reactor.hpp"
 #include "transport/transport.hpp"
 
@@ -61,10 +62,15 @@ public:
 
     // Listeners. add_listener allows the subsystem on trid and makes sure the
     // transport listens there; the socket closes when no subsystem uses it.
+    // A secure_channel listener takes TLS connections only (NVMe/TCP); every
+    // subsystem on one address must agree on it.
     result<void> add_listener(const std::string& nqn, const transport_id& trid,
-                              ana_state initial = ana_state::optimized);
+                              ana_state initial = ana_state::optimized,
+                              bool secure_channel = false);
     result<void> remove_listener(const std::string& nqn, const transport_id& trid);
-    result<void> listen(const transport_id& trid);
+    result<void> listen(const transport_id& trid, bool secure_channel = false);
+    // Whether some subsystem listens on trid with secure_channel.
+    bool address_secure(const transport_id& trid);
     // While listening is held (start-up configuration), add_listener records
     // the listener but opens no socket; listen_all() then opens every listener
     // of every subsystem, so no host reaches a half-configured target.
@@ -86,6 +92,9 @@ public:
     uint64_t discovery_genctr() const { return genctr_.load(); }
     // Bumps the generation and tells discovery controllers (AEN).
     void discovery_changed();
+
+    // SPDK's sock_impl_set_options for the "ssl" implementation (TLS listeners).
+    tls_sock_options tls_opts;
 
     // This reactor's nvmf_get_stats counters; only that reactor touches them.
     poll_group_stats& group_stats(const reactor& r) { return stats_[r.index()]; }

@@ -25,14 +25,15 @@ result<void> framework::start_init() {
 namespace {
 
 // SPDK's dependencies among the subsystems this target has (SPDK's bdev
-// and nvmf also depend on sock, accel and iobuf, which have no configuration
-// of their own here). The table is in dependency order: the order sections
+// and nvmf also depend on accel and iobuf, which have no configuration of
+// their own here). The table is in dependency order: the order sections
 // are applied and saved.
-constexpr std::string_view bdev_deps[] = {"keyring"};
-constexpr std::string_view nvmf_deps[] = {"bdev", "keyring"};
+constexpr std::string_view bdev_deps[] = {"keyring", "sock"};
+constexpr std::string_view nvmf_deps[] = {"bdev", "keyring", "sock"};
 
 constexpr config_subsystem table[] = {
     {"keyring", {}, keyring_config},
+    {"sock", {}, sock_config},
     {"bdev", bdev_deps, bdev_subsystem_config},
     {"nvmf", nvmf_deps, nvmf_subsystem_config},
 };

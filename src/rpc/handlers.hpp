@@ -79,8 +79,6 @@ result<json> save_config_method(context& ctx, const json& p);
 // would ask for something this target does not do are refused
 // (spdk_options_methods.cpp, docs/rpc.md).
 result<json> iobuf_set_options(context& ctx, const json& p);
-result<json> sock_set_default_impl(context& ctx, const json& p);
-result<json> sock_impl_set_options(context& ctx, const json& p);
 result<json> accel_set_options(context& ctx, const json& p);
 result<json> bdev_set_options(context& ctx, const json& p);
 result<json> bdev_raid_set_options(context& ctx, const json& p);
@@ -92,6 +90,13 @@ result<json> nvmf_set_crdt(context& ctx, const json& p);
 // framework_get_config arrays of the config subsystems (framework.cpp).
 json bdev_subsystem_config(target& tgt);
 json nvmf_subsystem_config(target& tgt);
+
+// sock_* (sock_methods.cpp): SPDK's "ssl" options for TLS listeners.
+result<json> sock_impl_set_options(context& ctx, const json& p);
+result<json> sock_impl_get_options(context& ctx, const json& p);
+result<json> sock_set_default_impl(context& ctx, const json& p);
+// The "sock" subsystem of save_config: the "ssl" options when not the defaults.
+json sock_config(target& tgt);
 
 // Shapes.
 json bdev_to_json(const bdev::block_device& dev);

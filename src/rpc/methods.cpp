@@ -57,7 +57,10 @@ constexpr method table[] = {
     {"nvmf_subsystem_set_keys", nvmf_subsystem_set_keys},
     {"iobuf_set_options", iobuf_set_options, state_startup},
     {"sock_set_default_impl", sock_set_default_impl, state_startup},
-    {"sock_impl_set_options", sock_impl_set_options, state_startup},
+    // SPDK takes both at start-up only; the "ssl" options (TLS listeners) may
+    // change live here and apply to the connections that come next.
+    {"sock_impl_set_options", sock_impl_set_options, state_any},
+    {"sock_impl_get_options", sock_impl_get_options, state_any},
     {"accel_set_options", accel_set_options, state_startup},
     {"framework_set_scheduler", framework_set_scheduler, state_any},
     {"rpc_get_methods", rpc_get_methods, state_any},

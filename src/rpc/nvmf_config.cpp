@@ -2,6 +2,7 @@
 // transports, subsystems, listeners, hosts, namespaces and ANA states, with
 // the parameters SPDK's own save_config writes (lib/nvmf/nvmf.c), so that
 // either target loads what the other saved.
+#include "keyring/tls_psk.hpp"
 #include "nvmf/target.hpp"
 #include "rpc/handlers.hpp"
 #include "transport/transport.hpp"
@@ -38,14 +39,15 @@ json nvmf_subsystem_config(target& tgt) {
                                             {"enable_nssr", false}});
         }
         for (auto& l : s->listeners()) {
-            entry(
-                "nvmf_subsystem_add_listener",
-                {{"nqn", s->nqn}, {"listen_address", trid_to_json(l)}, {"secure_channel", false}});
+            entry("nvmf_subsystem_add_listener", {{"nqn", s->nqn},
+                                                  {"listen_address", trid_to_json(l)},
+                                                  {"secure_channel", s->listener_secure(l)}});
         }
         if (s->is_discovery()) continue;
         for (auto& h : s->hosts()) {
             json p{{"nqn", s->nqn}, {"host", h}};
             host_keys_to_json(s->keys_of(h), p);  // key names, never key material
+            if (auto k = s->host_psk(h)) p["psk"] = k->key_name;
             entry("nvmf_subsystem_add_host", std::move(p));
         }
         const bool ana_reporting = s->params().ana_reporting;

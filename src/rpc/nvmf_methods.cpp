@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "keyring/tls_psk.hpp"
 #include "nvme/spec/fabrics.hpp"
 #include "nvmf/cmd/handlers.hpp"
 #include "nvmf/controller.hpp"
@@ -66,31 +67,34 @@ void ana_state_param(params& p, ana_state& out, bool required) {
 }
 
 // nvmf_subsystem_add_listener / _remove_listener: the address, and for adding
-// the listener's options (SPDK's): the ANA state every group starts in on it,
-// and secure_channel, sock_impl and numa_id at values that ask for nothing
-// this target lacks.
-result<transport_id> listener_params(const json& j, std::string& nqn, ana_state* initial) {
+// the listener's options (SPDK's): the ANA state every group starts in on
+// it, whether it is a secure channel (TLS: secure_channel, or SPDK's
+// sock_impl "ssl"), and numa_id, which asks for nothing here.
+result<transport_id> listener_params(const json& j, std::string& nqn, ana_state* initial,
+                                     bool* secure) {
     params p(j, false);
     nqn_param(p, nqn);
     const json* addr = p.object("listen_address", true);
+    bool secure_channel = false;
+    p.boolean("secure_channel", secure_channel, false);
+    std::string sock_impl;
+    if (p.str("sock_impl", sock_impl, false, 64)) {
+        if (sock_impl == "ssl") {
+            secure_channel = true;
+        } else if (secure_channel || sock_impl != "posix") {
+            p.fail("parameter 'sock_impl': '" + sock_impl +
+                   "' is not a socket implementation here (posix, or ssl for TLS)");
+        }
+    }
     if (initial) {
-        bool secure = false;
-        if (p.boolean("secure_channel", secure, false) && secure) {
-            p.fail("parameter 'secure_channel': TLS (secure channels) is not supported yet");
-        }
         ana_state_param(p, *initial, false);
-        std::string impl;
-        if (p.str("sock_impl", impl, false, 32) && impl != "posix") {
-            p.fail("parameter 'sock_impl': only the 'posix' socket implementation exists here" +
-                   std::string(impl == "ssl" ? " (TLS is not supported yet)" : "") + ", not '" +
-                   impl + "'");
-        }
         // SPDK uses numa_id for VFIO-USER listeners only; any value means
         // nothing for TCP and RDMA, there as here.
         int64_t numa = -1;
         p.i64("numa_id", numa, false, -1, std::numeric_limits<int32_t>::max());
     }
     if (auto r = p.finish(); !r) return r.err();
+    if (secure) *secure = secure_channel;
     return read_trid(*addr);
 }
 
@@ -159,6 +163,7 @@ json subsystem_to_json(const subsystem& s) {
     for (auto& h : s.hosts()) {
         json e{{"nqn", h}};
         host_keys_to_json(s.keys_of(h), e);
+        if (auto k = s.host_psk(h)) e["psk"] = k->key_name;  // the key's name, never its bytes
         hosts.push_back(std::move(e));
     }
     json j{{"nqn", s.nqn},
@@ -311,7 +316,8 @@ result<json> nvmf_get_subsystems(context& ctx, const json& j) {
 result<json> nvmf_subsystem_add_listener(context& ctx, const json& j) {
     std::string nqn;
     ana_state initial = ana_state::optimized;
-    auto trid = listener_params(j, nqn, &initial);
+    bool secure = false;
+    auto trid = listener_params(j, nqn, &initial, &secure);
     if (!trid) return trid.err();
     auto s = lookup(ctx, nqn);
     if (!s) return s.err();
@@ -319,13 +325,19 @@ result<json> nvmf_subsystem_add_listener(context& ctx, const json& j) {
         return invalid_params("parameter 'ana_state': ANA reporting is not enabled on " + nqn +
                               " (nvmf_create_subsystem ana_reporting)");
     }
-    if (auto r = ctx.tgt.add_listener(nqn, *trid, initial); !r) return spdk_invalid(r.err());
+    // SPDK's rule: a secure channel is for the hosts that hold a PSK.
+    if (secure && (*s)->params().allow_any_host) {
+        return make_error(err_internal,
+                          "Cannot establish secure channel, when 'allow_any_host' is set");
+    }
+    if (auto r = ctx.tgt.add_listener(nqn, *trid, initial, secure); !r)
+        return spdk_invalid(r.err());
     return json(true);
 }
 
 result<json> nvmf_subsystem_remove_listener(context& ctx, const json& j) {
     std::string nqn;
-    auto trid = listener_params(j, nqn, nullptr);
+    auto trid = listener_params(j, nqn, nullptr, nullptr);
     if (!trid) return trid.err();
     if (auto s = lookup(ctx, nqn); !s) return s.err();
     if (auto r = ctx.tgt.remove_listener(nqn, *trid); !r) return spdk_invalid(r.err());
@@ -341,7 +353,7 @@ result<json> nvmf_subsystem_get_listeners(context& ctx, const json& j) {
     if (!s) return s.err();
     json out = json::array();
     for (auto& l : (*s)->listeners()) {
-        json e{{"address", trid_to_json(l)}};
+        json e{{"address", trid_to_json(l)}, {"secure_channel", (*s)->listener_secure(l)}};
         // As SPDK: the states only where the subsystem reports ANA.
         if ((*s)->params().ana_reporting) e["ana_states"] = ana_states_to_json(**s, l);
         out.push_back(std::move(e));
@@ -443,12 +455,10 @@ result<json> nvmf_subsystem_remove_ns(context& ctx, const json& j) {
 
 result<json> nvmf_subsystem_add_host(context& ctx, const json& j) {
     params p(j, false);
-    std::string nqn, host, key;
+    std::string nqn, host, psk_name;
     nqn_param(p, nqn);
     p.str("host", host, true, spec::nqn_max_len);
-    if (p.str("psk", key, false) && !key.empty()) {
-        p.fail("parameter 'psk': TLS is not supported");
-    }
+    p.str("psk", psk_name, false, 255);
     auto keys = read_host_keys(ctx, p);
     if (auto r = p.finish(); !r) return r.err();
     if (!keys) return keys.err();
@@ -458,9 +468,27 @@ result<json> nvmf_subsystem_add_host(context& ctx, const json& j) {
         // SPDK: -32603 for a controller key without a host key.
         return make_error(err_internal, "DH-HMAC-CHAP controller key requires host key to be set");
     }
+    // The TLS PSK: a keyring key in the interchange format; what is kept is
+    // the retained PSK for this host (SPDK's transport does the same).
+    std::shared_ptr<const keyring::host_psk> psk;
+    if (!psk_name.empty()) {
+        if ((*s)->is_discovery()) {
+            return invalid_params("parameter 'psk': the discovery subsystem takes no PSK");
+        }
+        const keyring::key_ptr k = ctx.tgt.keys.find(psk_name);
+        if (!k || !k->usable()) {
+            return invalid_params("parameter 'psk': Key '" + psk_name + "' does not exist");
+        }
+        const auto text = k->data();
+        auto hp = keyring::make_host_psk(
+            psk_name, {reinterpret_cast<const char*>(text.data()), text.size()}, host);
+        if (!hp) return invalid_params("parameter 'psk': " + hp.err().message);
+        psk = std::make_shared<const keyring::host_psk>(std::move(*hp));
+    }
     if (auto r = (*s)->add_host(host, *keys); !r) {
         return r.err().code == -EEXIST ? spdk_internal(r.err()) : from_core(r.err());
     }
+    if (psk) (*s)->set_host_psk(host, std::move(psk));
     ctx.tgt.discovery_changed();
     return json(true);
 }

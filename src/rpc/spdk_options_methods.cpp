@@ -80,48 +80,6 @@ result<json> iobuf_set_options(context&, const json& j) {
     return json(true);
 }
 
-result<json> sock_set_default_impl(context&, const json& j) {
-    params p(j, false);
-    std::string impl;
-    p.str("impl_name", impl, true, 32);
-    if (!p.failed() && impl != "posix") {
-        p.fail("parameter 'impl_name': only the 'posix' socket implementation exists here" +
-               std::string(impl == "ssl" ? " (TLS is not supported yet)" : "") + ", not '" + impl +
-               "'");
-    }
-    if (auto r = p.finish(); !r) return r.err();
-    return json(true);
-}
-
-result<json> sock_impl_set_options(context&, const json& j) {
-    params p(j, false);
-    std::string impl;
-    uint32_t placement = 0, tls_version = 0;
-    p.str("impl_name", impl, true, 32);
-    // "ssl" is accepted too: SPDK writes its options into every config, and
-    // they only matter for TLS connections, which this target refuses.
-    if (!p.failed() && impl != "posix" && impl != "ssl") {
-        p.fail("parameter 'impl_name': unknown socket implementation '" + impl +
-               "' (posix and ssl are known)");
-    }
-    // Kernel socket tunables of SPDK's sock layer: this target's sockets use
-    // the kernel's defaults (docs/rpc.md).
-    no_effect_u64(p, {"recv_buf_size", "send_buf_size", "zerocopy_threshold"});
-    no_effect_bool(p, {"enable_recv_pipe", "enable_quickack", "enable_zerocopy_send_server",
-                       "enable_zerocopy_send_client"});
-    if (p.u32("enable_placement_id", placement, false, 0, 2) && placement != 0) {
-        p.fail(
-            "parameter 'enable_placement_id': placing connections by NAPI ID or CPU is not "
-            "supported (only 0)");
-    }
-    if (p.u32("tls_version", tls_version, false) && tls_version != 0) {
-        p.fail("parameter 'tls_version': TLS is not supported yet (only 0)");
-    }
-    only_default(p, "enable_ktls", false, "TLS is not supported yet");
-    if (auto r = p.finish(); !r) return r.err();
-    return json(true);
-}
-
 result<json> accel_set_options(context&, const json& j) {
     params p(j);
     // The accel framework's caches and pools: CRC32C for digests is computed

@@ -77,6 +77,16 @@ public:
 
     // Opens the socket for trid (idempotent per address).
     virtual result<void> listen(const transport_id& trid) = 0;
+    // The same for a secure channel listener (TLS before anything else):
+    // only transports with one (TCP) accept it. An address is secure or not
+    // for every subsystem on it.
+    virtual result<void> listen(const transport_id& trid, bool secure_channel) {
+        if (secure_channel) {
+            return make_error(-EOPNOTSUPP,
+                              "secure_channel: transport " + trtype() + " has no secure channel");
+        }
+        return listen(trid);
+    }
     // Closes the listening socket; established connections stay.
     virtual result<void> stop_listen(const transport_id& trid) = 0;
     virtual std::vector<transport_id> listening() const = 0;

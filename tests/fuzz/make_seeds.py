@@ -59,11 +59,11 @@ def xport_sgl(n):
     return struct.pack("<QI3sB", 0, n, b"\0\0\0", 0x5A)
 
 
-def connect(cid, qid, sqsize, cntlid=0xFFFF, kato=0):
+def connect(cid, qid, sqsize, cntlid=0xFFFF, kato=0, subnqn=NQN, hostnqn=HOSTNQN):
     fabric = struct.pack("<HHHBBI", 0, qid, sqsize, 0, 0, kato) + bytes(12)
     cmd = struct.pack("<BBHB", 0x7F, 0x40, cid, 0x01) + bytes(19) + icd_sgl(1024) + fabric
     data = bytes(16) + struct.pack("<H", cntlid) + bytes(238)
-    data += NQN.ljust(256, b"\0") + HOSTNQN.ljust(256, b"\0") + bytes(256)
+    data += subnqn.ljust(256, b"\0") + hostnqn.ljust(256, b"\0") + bytes(256)
     return cmd, data
 
 
@@ -87,9 +87,9 @@ def chunked(stream):
     return out
 
 
-def admin_session(hd=False, dd=False):
+def admin_session(hd=False, dd=False, subnqn=NQN, hostnqn=HOSTNQN):
     s = icreq((1 if hd else 0) | (2 if dd else 0))
-    cmd, data = connect(1, 0, 31, kato=5000)
+    cmd, data = connect(1, 0, 31, kato=5000, subnqn=subnqn, hostnqn=hostnqn)
     s += capsule(cmd, data, hd, dd)
     s += capsule(prop_get(2, 0x0, True), hd=hd, dd=dd)
     s += capsule(prop_set(3, 0x14, 0x460001), hd=hd, dd=dd)
@@ -118,6 +118,55 @@ def discovery_session():
     s += capsule(sqe(0x02, 4, sgl=xport_sgl(1024), cdw10=(255 << 16) | 0x70))
     s += capsule(sqe(0x02, 5, sgl=xport_sgl(4096), cdw10=(1023 << 16) | 0x70))
     return s
+
+
+TLS_NQN = b"nqn.2026-11.io.nvmf-target:fuzz-tls"
+TLS_HOST = b"nqn.2026-11.io.nvmf-target:fuzz-host"
+
+
+def client_hello(identity, suite=0x1301):
+    """A TLS 1.3 ClientHello offering one external PSK (identity, a binder of
+    zeros): enough for the target to look the identity up before the binder
+    check fails."""
+    def ext(t, body):
+        return struct.pack(">HH", t, len(body)) + body
+    exts = ext(43, b"\x02\x03\x04")                                   # supported_versions: 1.3
+    exts += ext(10, b"\x00\x02\x00\x1d")                               # supported_groups: x25519
+    exts += ext(51, struct.pack(">HHH", 36, 0x1d, 32) + bytes(range(32)))  # key_share
+    exts += ext(13, b"\x00\x02\x08\x04")                               # signature_algorithms
+    exts += ext(45, b"\x01\x01")                                       # psk_dhe_ke
+    hlen = 32 if suite == 0x1301 else 48
+    ids = struct.pack(">H", len(identity)) + identity + struct.pack(">I", 0)
+    binders = bytes([hlen]) + bytes(hlen)
+    exts += ext(41, struct.pack(">H", len(ids)) + ids + struct.pack(">H", len(binders)) + binders)
+    body = b"\x03\x03" + bytes(32) + b"\x20" + bytes(32)                 # version, random, session id
+    body += struct.pack(">HH", 2, suite) + b"\x01\x00"                   # one suite, no compression
+    body += struct.pack(">H", len(exts)) + exts
+    hs = b"\x01" + struct.pack(">I", len(body))[1:] + body
+    return b"\x16\x03\x01" + struct.pack(">H", len(hs)) + hs
+
+
+def tls_seeds():
+    # First byte: the mode (0 raw, 1 TLS then PDUs, 2 TLS then raw, 3 parsers);
+    # modes 1 and 2 then take an option byte (bit 0: the 48-byte key and its
+    # host, fuzz-host2; bit 1: NVMe1R; bit 2: a host the target does not know).
+    session = chunked(admin_session(subnqn=TLS_NQN, hostnqn=TLS_HOST))
+    session2 = chunked(admin_session(subnqn=TLS_NQN, hostnqn=TLS_HOST + b"2"))
+    v0 = b"NVMe0R01 " + TLS_HOST + b" " + TLS_NQN
+    return {
+        "tls-admin": bytes([1, 0]) + session,
+        "tls-admin-sha384-v1": bytes([1, 3]) + session2,
+        "tls-stranger": bytes([1, 4]) + session,
+        "tls-then-forged-record": bytes([2, 0]) + chunked(b"\x17\x03\x03\x00\x20" + bytes(32)),
+        "raw-client-hello": bytes([0]) + chunked(client_hello(v0)),
+        "raw-client-hello-sha384": bytes([0]) + chunked(
+            client_hello(b"NVMe0R02 " + TLS_HOST + b"2 " + TLS_NQN, 0x1302)),
+        "raw-client-hello-unknown": bytes([0]) + chunked(client_hello(b"NVMe0R01 a b")),
+        "raw-icreq": bytes([0]) + chunked(icreq()),
+        "identity-v0": bytes([3]) + v0,
+        "identity-v1": bytes([3]) + b"NVMe1R01 " + TLS_HOST + b" " + TLS_NQN + b" AAAA",
+        "interchange": bytes([3]) + b"NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:",
+    }
 
 
 def write_seeds(name, seeds):
@@ -367,6 +416,7 @@ def main():
     write_seeds("rpc", rpc_seeds())
     write_seeds("rdma_wire", rdma_wire_seeds())
     write_seeds("auth_messages", auth_seeds())
+    write_seeds("tls_stream", tls_seeds())
 
 
 if __name__ == "__main__":

@@ -467,7 +467,12 @@ TEST_F(auth_test, rpcs_keys_by_name_never_material) {
     EXPECT_EQ(cfg["result"]["subsystems"][0]["subsystem"], "keyring");
     EXPECT_EQ(cfg["result"]["subsystems"][0]["config"].size(), 2u);
     bool host_entry = false, set_config = false;
-    for (const auto& e : cfg["result"]["subsystems"][2]["config"]) {
+    json nvmf_section;
+    for (const auto& sec : cfg["result"]["subsystems"]) {
+        if (sec["subsystem"] == "nvmf") nvmf_section = sec["config"];
+    }
+    ASSERT_TRUE(nvmf_section.is_array()) << cfg.dump(1);
+    for (const auto& e : nvmf_section) {
         if (e["method"] == "nvmf_subsystem_add_host" && e["params"]["host"] == hostnqn) {
             host_entry = true;
             EXPECT_EQ(e["params"]["dhchap_key"], "key0");

@@ -137,8 +137,8 @@ TEST_F(rpc_methods_test, InformationalMethods) {
 
     auto c = tgt.rpc("save_config");
     ASSERT_TRUE(is_ok(c));
-    // keyring, bdev, nvmf: SPDK's sections, in its order.
-    EXPECT_EQ(c["result"]["subsystems"].size(), 3u);
+    // keyring, sock, bdev, nvmf: SPDK's sections, in its order.
+    EXPECT_EQ(c["result"]["subsystems"].size(), 4u);
     EXPECT_TRUE(is_error(tgt.rpc("save_config", {{"x", 1}}), invalid_params, "'x'"));
 
     EXPECT_TRUE(is_error(tgt.rpc("no_such_method"), -32601, "Method not found"));

@@ -57,7 +57,7 @@ std::vector<rpc_case> startup_cases() {
         no("iobuf_set_options --small-pool-count 10", "small_pool_count"),
         no("iobuf_set_options --enable-numa", "NUMA"),
         ok("sock_set_default_impl -i posix"),
-        no("sock_set_default_impl -i ssl", "TLS"),
+        no("sock_set_default_impl -i ssl", "secure_channel"),
         ok("sock_impl_set_options -i posix"),
         ok("sock_impl_set_options -i posix -r 2097152 -s 2097152 -p 0 --recv-pipe --quickack "
            "--zerocopy-send-server --zerocopy-send-client --zerocopy-threshold 0 --tls-version 0 "
@@ -65,9 +65,13 @@ std::vector<rpc_case> startup_cases() {
         ok("sock_impl_set_options -i ssl --no-recv-pipe --no-quickack --no-zerocopy-send-server "
            "--no-zerocopy-send-client"),
         no("sock_impl_set_options -i posix -p 1", "enable_placement_id"),
-        no("sock_impl_set_options -i ssl --tls-version 13", "TLS"),
-        no("sock_impl_set_options -i ssl --ktls", "TLS"),
+        ok("sock_impl_set_options -i ssl --tls-version 13 --ktls"),
+        no("sock_impl_set_options -i ssl --tls-version 12", "TLS 1.3"),
+        ok("sock_impl_set_options -i ssl --tls-version 0 --no-ktls"),
         no("sock_impl_set_options -i uring", "unknown socket implementation"),
+        ok("sock_impl_get_options -i ssl"),
+        ok("sock_impl_get_options --impl posix"),
+        no("sock_impl_get_options -i uring", "unknown socket implementation"),
         ok("accel_set_options"),
         ok("accel_set_options --small-cache-size 128 --large-cache-size 16 --task-count 2048 "
            "--sequence-count 2048 --buf-count 2048"),
@@ -111,10 +115,13 @@ std::vector<rpc_case> startup_cases() {
 // After framework_start_init: everything else, in an order that builds a
 // target and takes it apart again.
 std::vector<rpc_case> runtime_cases(const std::string& port, const std::string& file,
-                                    const std::string& key0, const std::string& key1) {
+                                    const std::string& key0, const std::string& key1,
+                                    const std::string& psk0) {
     const std::string l1 = " -t tcp -a 127.0.0.1 -s " + port;
     const std::string n1 = std::string(" ") + nqn1;
     const std::string n2 = std::string(" ") + nqn2;
+    const std::string host3 =
+        "nqn.2014-08.org.nvmexpress:uuid:33333333-3333-4333-8333-333333333333";
     return {
         ok("framework_wait_init"),
         no("framework_start_init", after_init),
@@ -194,10 +201,12 @@ std::vector<rpc_case> runtime_cases(const std::string& port, const std::string& 
         ok("nvmf_subsystem_add_listener" + n2 + l1 +
            " -f ipv4 -p nvmf_tgt -n non_optimized -S posix --numa-id -1"),
         ok("nvmf_subsystem_add_listener discovery" + l1),
-        no("nvmf_subsystem_add_listener" + n1 + " -t tcp -a 127.0.0.2 -s " + port + " -k",
-           "secure_channel"),
-        no("nvmf_subsystem_add_listener" + n1 + " -t tcp -a 127.0.0.2 -s " + port + " -S ssl",
-           "TLS"),
+        ok("nvmf_subsystem_add_listener" + n1 + " -t tcp -a 127.0.0.2 -s " + port + " -k"),
+        ok("nvmf_subsystem_add_listener" + n1 + " -t tcp -a 127.0.0.3 -s " + port + " -S ssl"),
+        no("nvmf_subsystem_add_listener" + n1 + " -t tcp -a 127.0.0.4 -s " + port + " -k -S posix",
+           "sock_impl"),
+        // One address is TLS for every subsystem on it, or for none.
+        no("nvmf_subsystem_add_listener" + n2 + " -t tcp -a 127.0.0.2 -s " + port, "TLS"),
         ok("nvmf_subsystem_get_listeners" + n2),
         ok("nvmf_subsystem_get_listeners" + n2 + " -t nvmf_tgt"),
         ok("nvmf_subsystem_listener_set_ana_state" + n2 + " -n inaccessible" + l1),
@@ -218,7 +227,11 @@ std::vector<rpc_case> runtime_cases(const std::string& port, const std::string& 
         no("keyring_file_add_key key0 " + key1, "already exists"),
         no("keyring_file_add_key key2 relative.key", "Non-absolute"),
         ok("keyring_get_keys"),
-        no("nvmf_subsystem_add_host" + n2 + " " + host1 + " --psk key0", "TLS"),
+        ok("keyring_file_add_key psk0 " + psk0),
+        no("nvmf_subsystem_add_host" + n2 + " " + host1 + " --psk key0", "PSK"),
+        no("nvmf_subsystem_add_host" + n2 + " " + host1 + " --psk nokey", "does not exist"),
+        ok("nvmf_subsystem_add_host" + n1 + " " + host3 + " --psk psk0"),
+        ok("nvmf_subsystem_remove_host" + n1 + " " + host3),
         no("nvmf_subsystem_add_host" + n2 + " " + host1 + " --dhchap-ctrlr-key key1",
            "requires host key"),
         ok("nvmf_subsystem_add_host" + n2 + " " + host1 + " --dhchap-key key0"),
@@ -260,6 +273,7 @@ std::vector<rpc_case> runtime_cases(const std::string& port, const std::string& 
         ok("bdev_uring_delete U2"),
         ok("keyring_file_remove_key key0"),
         ok("keyring_file_remove_key key1"),
+        ok("keyring_file_remove_key psk0"),
         no("keyring_file_remove_key key1", "does not exist"),
     };
 }
@@ -358,16 +372,19 @@ TEST_F(spdk_rpc_py_test, EveryMethodWithEveryOption) {
 
     // Keys for the DH-HMAC-CHAP cases: nvme-cli's gen-dhchap-key output, in
     // files only we may read (keyring_file_add_key refuses anything else).
+    // The PSK is nvme-cli's gen-tls-key interchange form.
     const std::string key0 = tgt_.dir() + "/key0", key1 = tgt_.dir() + "/key1";
+    const std::string psk0 = tgt_.dir() + "/psk0";
     for (const auto& [path, text] :
          {std::pair{key0, "DHHC-1:01:7EyObguKeKyva0YDZfzPC5NsEGwSFGLDSZhtJF64noKghhCb:"},
+          std::pair{psk0, "NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:"},
           std::pair{key1,
                     "DHHC-1:02:N2EjLz87Rs+1WiptadhL5c+"
                     "gjUPHK50YzM6vvFtXPUvAmEEXhBNxqpXyPx14MlVjvR4I2w==:"}}) {
         std::ofstream(path) << text << "\n";
         ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
     }
-    const auto runtime = runtime_cases(port, file, key0, key1);
+    const auto runtime = runtime_cases(port, file, key0, key1, psk0);
     EXPECT_EQ(check(runtime, rpc_py_many(tgt_, lines_of(runtime))), 0);
 
     // Every method of the daemon has a case, one of them accepted (so rpc.py's
@@ -408,10 +425,11 @@ TEST_F(spdk_rpc_py_test, IssueCommands) {
     ASSERT_EQ(saved.status, 0) << saved.output;
     ASSERT_TRUE(json::accept(saved.output)) << saved.output;
     const json cfg = json::parse(saved.output);
-    ASSERT_EQ(cfg["subsystems"].size(), 3u) << saved.output;
+    ASSERT_EQ(cfg["subsystems"].size(), 4u) << saved.output;
     EXPECT_EQ(cfg["subsystems"][0]["subsystem"], "keyring");
-    EXPECT_EQ(cfg["subsystems"][1]["subsystem"], "bdev");
-    EXPECT_EQ(cfg["subsystems"][2]["subsystem"], "nvmf");
+    EXPECT_EQ(cfg["subsystems"][1]["subsystem"], "sock");
+    EXPECT_EQ(cfg["subsystems"][2]["subsystem"], "bdev");
+    EXPECT_EQ(cfg["subsystems"][3]["subsystem"], "nvmf");
 
     const auto added =
         rpc_py(tgt_, "nvmf_subsystem_add_ns nqn.2016-06.io.spdk:cnode1 Malloc1 -n 2");
@@ -515,8 +533,8 @@ TEST_F(spdk_rpc_py_test, SaveConfigRoundTrip) {
     const auto s4 = rpc_py(tgt_, "save_config");
     ASSERT_TRUE(json::accept(s4.output)) << s4.output;
     json expected = json::parse(s1.output);
-    auto& nvmf = expected["subsystems"][2]["config"];
-    ASSERT_EQ(expected["subsystems"][2]["subsystem"], "nvmf");
+    auto& nvmf = expected["subsystems"][3]["config"];
+    ASSERT_EQ(expected["subsystems"][3]["subsystem"], "nvmf");
     // The one STARTUP entry, skipped by rpc.py into a running target.
     auto startup_only = std::find_if(nvmf.begin(), nvmf.end(), [](const json& e) {
         return e["method"] == "nvmf_set_max_subsystems";

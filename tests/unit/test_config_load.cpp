@@ -148,14 +148,16 @@ TEST_F(config_test, save_config_round_trip_is_identical) {
     const json saved2 = save_config(tgt2);
     EXPECT_EQ(saved.dump(2), saved2.dump(2));
 
-    // The saved form is SPDK's: keyring section, bdev, then nvmf, methods with params.
-    ASSERT_EQ(saved["subsystems"].size(), 3u);
+    // The saved form is SPDK's: keyring, sock, bdev, then nvmf, methods with params.
+    ASSERT_EQ(saved["subsystems"].size(), 4u);
     EXPECT_EQ(saved["subsystems"][0]["subsystem"], "keyring");
-    EXPECT_EQ(saved["subsystems"][1]["subsystem"], "bdev");
-    EXPECT_EQ(saved["subsystems"][2]["subsystem"], "nvmf");
+    EXPECT_EQ(saved["subsystems"][1]["subsystem"], "sock");
+    EXPECT_EQ(saved["subsystems"][2]["subsystem"], "bdev");
+    EXPECT_EQ(saved["subsystems"][3]["subsystem"], "nvmf");
     EXPECT_EQ(saved["subsystems"][0]["config"].size(), 0u);
-    EXPECT_EQ(saved["subsystems"][1]["config"].size(), 4u);  // 3 bdevs, bdev_wait_for_examine
-    for (const auto& e : saved["subsystems"][2]["config"]) {
+    EXPECT_EQ(saved["subsystems"][1]["config"].size(), 0u);  // default TLS options
+    EXPECT_EQ(saved["subsystems"][2]["config"].size(), 4u);  // 3 bdevs, bdev_wait_for_examine
+    for (const auto& e : saved["subsystems"][3]["config"]) {
         EXPECT_TRUE(e["method"].is_string());
         EXPECT_TRUE(e["params"].is_object());
     }
@@ -199,8 +201,8 @@ TEST_F(config_test, keyring_and_dhchap_round_trip) {
     const std::string text = saved.dump();
     EXPECT_EQ(text.find(key.substr(10, 20)), std::string::npos);
     EXPECT_EQ(saved["subsystems"][0]["config"][0]["params"]["path"], path);
-    EXPECT_EQ(saved["subsystems"][2]["config"][0]["method"], "nvmf_set_config");
-    EXPECT_EQ(saved["subsystems"][2]["config"][0]["params"]["dhchap_digests"], json({"sha384"}));
+    EXPECT_EQ(saved["subsystems"][3]["config"][0]["method"], "nvmf_set_config");
+    EXPECT_EQ(saved["subsystems"][3]["config"][0]["params"]["dhchap_digests"], json({"sha384"}));
     tgt_.shutdown();
     reactor_group reactors2{std::vector<int>{}};
     target tgt2{reactors2};

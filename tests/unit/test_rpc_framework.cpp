@@ -84,8 +84,9 @@ TEST_F(framework_test, subsystems_and_their_config) {
     auto subs = call(ctx, "framework_get_subsystems", nullptr);
     ASSERT_TRUE(subs.ok());
     EXPECT_EQ(*subs, json::parse(R"([{"subsystem":"keyring","depends_on":[]},
-                                    {"subsystem":"bdev","depends_on":["keyring"]},
-                                    {"subsystem":"nvmf","depends_on":["bdev","keyring"]}])"));
+                                    {"subsystem":"sock","depends_on":[]},
+                                    {"subsystem":"bdev","depends_on":["keyring","sock"]},
+                                    {"subsystem":"nvmf","depends_on":["bdev","keyring","sock"]}])"));
     EXPECT_FALSE(call(ctx, "framework_get_subsystems", {{"x", 1}}).ok());
 
     ASSERT_TRUE(
@@ -110,8 +111,11 @@ TEST_F(framework_test, subsystems_and_their_config) {
     ASSERT_TRUE(saved.ok());
     auto keyring = call(ctx, "framework_get_config", {{"name", "keyring"}});
     ASSERT_TRUE(keyring.ok());
+    auto sock = call(ctx, "framework_get_config", {{"name", "sock"}});
+    ASSERT_TRUE(sock.ok());
     EXPECT_EQ(*saved, (json{{"subsystems",
                              {{{"subsystem", "keyring"}, {"config", *keyring}},
+                              {{"subsystem", "sock"}, {"config", *sock}},
                               {{"subsystem", "bdev"}, {"config", *bdev}},
                               {{"subsystem", "nvmf"}, {"config", *nvmf}}}}}));
 }
@@ -207,9 +211,10 @@ TEST_F(framework_test, options_asking_for_missing_features_are_refused) {
     };
     refused("iobuf_set_options", {{"enable_numa", true}}, "NUMA");
     refused("iobuf_set_options", {{"small_bufsize", 512}}, "small_bufsize");
-    refused("sock_set_default_impl", {{"impl_name", "ssl"}}, "TLS");
+    refused("sock_set_default_impl", {{"impl_name", "ssl"}}, "secure_channel");
     refused("sock_set_default_impl", json::object(), "impl_name");
-    refused("sock_impl_set_options", {{"impl_name", "posix"}, {"enable_ktls", true}}, "TLS");
+    refused("sock_impl_set_options", {{"impl_name", "uring"}}, "posix and ssl");
+    refused("sock_impl_set_options", {{"impl_name", "ssl"}, {"tls_version", 12}}, "TLS 1.3");
     refused("sock_impl_set_options", {{"impl_name", "posix"}, {"enable_placement_id", 2}},
             "placement");
     refused("sock_impl_set_options", {{"impl_name", "posix"}, {"recv_buf_size", "big"}},

@@ -560,7 +560,21 @@ TEST_F(rpc_params_test, listener_checks) {
         {{"nqn", cnode1},
          {"secure_channel", true},
          {"listen_address", {{"trtype", "tcp"}, {"traddr", "127.0.0.1"}, {"trsvcid", "4420"}}}},
-        err_invalid_params, "TLS");
+        err_invalid_params, "has not been created");
+    expect_error(
+        "nvmf_subsystem_add_listener",
+        {{"nqn", cnode1},
+         {"sock_impl", "uring"},
+         {"listen_address", {{"trtype", "tcp"}, {"traddr", "127.0.0.1"}, {"trsvcid", "4420"}}}},
+        err_invalid_params, "sock_impl");
+    // SPDK's rule: no secure channel for a subsystem that lets any host in.
+    ok("nvmf_create_subsystem", {{"nqn", cnode1 + std::string("0")}, {"allow_any_host", true}});
+    expect_error(
+        "nvmf_subsystem_add_listener",
+        {{"nqn", cnode1 + std::string("0")},
+         {"secure_channel", true},
+         {"listen_address", {{"trtype", "tcp"}, {"traddr", "127.0.0.1"}, {"trsvcid", "4420"}}}},
+        err_internal, "allow_any_host");
     expect_error(
         "nvmf_subsystem_remove_listener",
         {{"nqn", cnode1},
@@ -622,7 +636,10 @@ TEST_F(rpc_params_test, host_methods) {
     expect_error("nvmf_subsystem_add_host", {{"nqn", cnode1}, {"host", "not-an-nqn"}},
                  err_invalid_params, "invalid NQN");
     expect_error("nvmf_subsystem_add_host", {{"nqn", cnode1}, {"host", host}, {"psk", "key"}},
-                 err_invalid_params, "not supported");
+                 err_invalid_params, "Key 'key' does not exist");
+    expect_error("nvmf_subsystem_add_host",
+                 {{"nqn", cnode1}, {"host", host}, {"dhchap_key", "key"}}, err_invalid_params,
+                 "Unable to find DH-HMAC-CHAP key");
     ok("nvmf_subsystem_add_host", {{"nqn", cnode1}, {"host", host}});
     expect_error("nvmf_subsystem_add_host", {{"nqn", cnode1}, {"host", host}}, err_internal,
                  "already allowed");

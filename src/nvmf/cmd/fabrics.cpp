@@ -7,6 +7,7 @@
 #include "nvmf/cmd/handlers.hpp"
 #include "nvmf/controller.hpp"
 #include "nvmf/qpair.hpp"
+#include "nvmf/secure_channel.hpp"
 #include "nvmf/target.hpp"
 #include "reactor/reactor.hpp"
 #include "util/log.hpp"
@@ -182,6 +183,12 @@ void connect(request& req) {
     }
     if (!nqn_field(cd.hostnqn, &hostnqn)) {
         invalid_param(req, true, offsetof(spec::connect_data, hostnqn));
+        return;
+    }
+    if (auto r = secure_channel_refusal(q, hostnqn, subnqn)) {
+        log::warn("connect from {} to {}: refused: {}", hostnqn, subnqn, r->message);
+        point_at(req, true, r->offset);
+        complete(req, fabrics_sc(r->sc));
         return;
     }
     auto sub = q.tgt->find_subsystem(subnqn);

@@ -12,6 +12,7 @@
 #include "nvme/spec/fabrics.hpp"
 #include "nvmf/target.hpp"
 #include "transport/tcp/tcp_transport.hpp"
+#include "transport/tcp/tls.hpp"
 #include "util/crc32c.hpp"
 #include "util/log.hpp"
 
@@ -41,8 +42,13 @@ size_t out_pdu::wire_len() const {
 
 tcp_qpair::tcp_qpair(tcp_transport& t, poll_group& g, int fd, transport_id listen,
                      transport_id peer)
-    : transport_(t), group_(g), fd_(fd), listen_(std::move(listen)), peer_(std::move(peer)),
-      rbuf_(rbuf_size), icd_size_(std::max(admin_icd_size, t.options().in_capsule_data_size)) {
+    : tcp_qpair(t, g, fd, std::move(listen), std::move(peer), nullptr) {}
+
+tcp_qpair::tcp_qpair(tcp_transport& t, poll_group& g, int fd, transport_id listen,
+                     transport_id peer, std::unique_ptr<tls_channel> channel)
+    : transport_(t), group_(g), fd_(fd), tls_(std::move(channel)), listen_(std::move(listen)),
+      peer_(std::move(peer)), rbuf_(rbuf_size),
+      icd_size_(std::max(admin_icd_size, t.options().in_capsule_data_size)) {
     owner = &g.owner;
     tgt = &t.tgt();
     params_.max_icd = icd_size_;
@@ -122,10 +128,7 @@ void tcp_qpair::on_readable() {
         size_t direct = 0;
         for (int i = 0; i < direct_cnt; ++i) direct += iov[i].iov_len;
         iov[direct_cnt] = {rbuf_.data() + rtail_, space};
-        msghdr msg{};
-        msg.msg_iov = iov;
-        msg.msg_iovlen = static_cast<size_t>(direct_cnt + 1);
-        const ssize_t n = ::recvmsg(fd_, &msg, 0);
+        const ssize_t n = sock_recv(iov, direct_cnt + 1);
         if (n == 0) {
             close_now(terminating_ ? "terminated" : "host closed the connection");
             return;
@@ -146,6 +149,28 @@ void tcp_qpair::on_readable() {
         process_rx();
         if (static_cast<size_t>(n) < direct + space) return;
     }
+}
+
+ssize_t tcp_qpair::sock_recv(iovec* iov, int iovcnt) {
+    if (tls_) {
+        const ssize_t n = tls_->recv(iov, iovcnt);
+        if (n < 0 && errno != EAGAIN && errno != EINTR && !tls_->failure().empty()) {
+            log::warn("tcp {} qid {}: {}", peer_.to_string(), qid, tls_->failure());
+        }
+        return n;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<size_t>(iovcnt);
+    return ::recvmsg(fd_, &msg, 0);
+}
+
+ssize_t tcp_qpair::sock_send(iovec* iov, int iovcnt) {
+    if (tls_) return tls_->send(iov, iovcnt);
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<size_t>(iovcnt);
+    return ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 int tcp_qpair::direct_payload_iov(iovec* out) const {
@@ -685,10 +710,7 @@ void tcp_qpair::flush() {
             for (int i = 0; i < p->data_cnt; ++i) add(p->data[i].iov_base, p->data[i].iov_len);
             if (p->has_ddgst) add(&p->ddgst, sizeof(p->ddgst));
         }
-        msghdr msg{};
-        msg.msg_iov = iov;
-        msg.msg_iovlen = static_cast<size_t>(cnt);
-        const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        const ssize_t n = sock_send(iov, cnt);
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -706,7 +728,9 @@ void tcp_qpair::flush() {
             if (send_head_ == nullptr) send_tail_ = nullptr;
             if (p->terminates) {
                 // The host has our C2HTermReq: stop sending, wait for it to close.
-                ::shutdown(fd_, SHUT_WR);
+                // (Records TLS still holds would be lost to SHUT_WR: then the
+                // linger timer closes instead.)
+                if (!tls_ || tls_->flush_pending() == 0) ::shutdown(fd_, SHUT_WR);
                 send_head_ = send_tail_ = nullptr;
                 left = 0;
                 break;
@@ -714,6 +738,15 @@ void tcp_qpair::flush() {
             if (p->completes_request) release_request(*p->owner);
         }
         send_off_ = left;
+    }
+    // TLS records encrypted but not on the socket yet: wait until it takes them.
+    if (!closed_ && tls_ && tls_->send_pending() && tls_->flush_pending() < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            close_now(std::strerror(errno));
+            return;
+        }
+        want_write(true);
+        return;
     }
     want_write(false);
 }
@@ -755,6 +788,7 @@ void tcp_qpair::close_now(const char* why) {
     if (connect_timer_) owner->cancel_timer(connect_timer_);
     if (linger_timer_) owner->cancel_timer(linger_timer_);
     owner->del_fd(fd_);
+    if (tls_ && !terminating_) tls_->close_notify();
     ::close(fd_);
     fd_ = -1;
     ++group_.closed;

@@ -23,6 +23,7 @@ namespace nvmf::tcp {
 struct poll_group;
 class tcp_transport;
 struct tcp_request;
+class tls_channel;
 
 // An outgoing PDU: header bytes (with digest and padding), data, data digest.
 struct out_pdu {
@@ -68,6 +69,10 @@ struct tcp_request {
 class tcp_qpair final : public qpair, public event_handler {
 public:
     tcp_qpair(tcp_transport& t, poll_group& g, int fd, transport_id listen, transport_id peer);
+    // channel: the TLS session this connection runs in (secure channel
+    // listeners), or null for plain TCP.
+    tcp_qpair(tcp_transport& t, poll_group& g, int fd, transport_id listen, transport_id peer,
+              std::unique_ptr<tls_channel> channel);
     ~tcp_qpair() override;
 
     void start();
@@ -93,6 +98,9 @@ private:
     enum class rx_state : uint8_t { common_header, header, payload };
 
     void on_readable();
+    // The socket, through TLS when the connection has it.
+    ssize_t sock_recv(iovec* iov, int iovcnt);
+    ssize_t sock_send(iovec* iov, int iovcnt);
     void process_rx();
     void handle_header();
     void handle_ic_req();
@@ -127,6 +135,7 @@ private:
     tcp_transport& transport_;
     poll_group& group_;
     int fd_;
+    std::unique_ptr<tls_channel> tls_;
     transport_id listen_;
     transport_id peer_;
     conn_params params_;

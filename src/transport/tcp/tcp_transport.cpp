@@ -11,9 +11,16 @@
 
 #include "nvmf/target.hpp"
 #include "transport/tcp/tcp_qpair.hpp"
+#include "transport/tcp/tls.hpp"
+#include "transport/tcp/tls_accept.hpp"
 #include "util/log.hpp"
 
 namespace nvmf::tcp {
+
+poll_group::poll_group(reactor& r, size_t buf_size, size_t max_bufs)
+    : owner(r), pool(buf_size, max_bufs) {}
+
+poll_group::~poll_group() = default;
 
 void poll_group::put_buffer(void* buf) {
     while (!buffer_waiters.empty()) {
@@ -50,6 +57,7 @@ struct tcp_transport::listener final : event_handler {
     reactor* r = nullptr;
     int fd = -1;
     transport_id trid;
+    bool secure_channel = false;
     bool warned_fd_limit = false;
     reactor::timer_id backoff_timer = 0;  // set while paused for lack of descriptors
 
@@ -62,7 +70,7 @@ struct tcp_transport::listener final : event_handler {
                 return;
             }
             warned_fd_limit = false;
-            t->place_connection(c, trid);
+            t->place_connection(c, trid, secure_channel);
         }
     }
 
@@ -100,6 +108,13 @@ tcp_transport::tcp_transport(target& tgt, transport_options opts)
     for (size_t i = 0; i < n; ++i) {
         groups_.push_back(
             std::make_unique<poll_group>(tgt.reactors.at(i), opts_.max_io_size, per_group));
+    }
+    // Made now, before any thread can see the transport: reactors read it
+    // when they accept on a secure channel listener.
+    if (auto ctx = tls_context::server()) {
+        tls_server_ = std::move(*ctx);
+    } else {
+        log::error("TCP transport: no TLS: {}", ctx.err().message);
     }
 }
 
@@ -165,11 +180,21 @@ result<int> open_listen_socket(const transport_id& trid) {
 
 }  // namespace
 
-result<void> tcp_transport::listen(const transport_id& trid) {
+result<void> tcp_transport::listen(const transport_id& trid) { return listen(trid, false); }
+
+result<void> tcp_transport::listen(const transport_id& trid, bool secure_channel) {
     std::lock_guard lk(mtx_);
     if (shut_down_) return make_error(-ESHUTDOWN, "transport is shut down");
     for (auto& l : listeners_) {
-        if (l->trid == trid) return {};
+        if (l->trid != trid) continue;
+        if (l->secure_channel == secure_channel) return {};
+        return make_error(-EINVAL, "already listening on " + trid.to_string() +
+                                       (l->secure_channel ? " with" : " without") +
+                                       " a secure channel (TLS)");
+    }
+    if (secure_channel && !tls_server_) {
+        return make_error(-ENOTSUP,
+                          "secure_channel: no TLS server context (OpenSSL set-up failed)");
     }
     auto fd = open_listen_socket(trid);
     if (!fd) return fd.err();
@@ -178,9 +203,11 @@ result<void> tcp_transport::listen(const transport_id& trid) {
     l->r = &tgt_.reactors.at(0);
     l->fd = *fd;
     l->trid = trid;
+    l->secure_channel = secure_channel;
     // epoll_ctl is thread-safe and the listener is complete: register directly.
     l->r->add_fd(l->fd, EPOLLIN, l.get());
-    log::info("TCP listening on {}:{}", trid.traddr, trid.trsvcid);
+    log::info("TCP listening on {}:{}{}", trid.traddr, trid.trsvcid,
+              secure_channel ? " (secure channel: TLS 1.3 required)" : "");
     listeners_.push_back(std::move(l));
     return {};
 }
@@ -213,20 +240,36 @@ std::vector<transport_id> tcp_transport::listening() const {
     return out;
 }
 
-void tcp_transport::place_connection(int fd, const transport_id& listen_trid) {
+void tcp_transport::place_connection(int fd, const transport_id& listen_trid, bool secure_channel) {
     reactor& r = tgt_.reactors.next();
     poll_group* g = groups_[r.index()].get();
     transport_id peer = peer_of(fd);
-    r.post([this, g, fd, listen_trid, peer] {
+    r.post([this, g, fd, listen_trid, peer, secure_channel] {
         if (shut_down_) {
             ::close(fd);
             return;
         }
-        auto q = std::make_shared<tcp_qpair>(*this, *g, fd, listen_trid, peer);
-        g->conns.emplace(q.get(), q);
         ++g->accepted;
-        q->start();
+        if (secure_channel) {
+            // TLS first: the queue pair comes once the handshake succeeds.
+            auto a = std::make_unique<tls_accept>(*this, *g, fd, listen_trid, peer);
+            tls_accept* p = a.get();
+            g->handshakes.emplace(p, std::move(a));
+            p->start();
+            return;
+        }
+        start_connection(*g, fd, listen_trid, peer, nullptr, {}, {});
     });
+}
+
+void tcp_transport::start_connection(poll_group& g, int fd, const transport_id& listen_trid,
+                                     const transport_id& peer, std::unique_ptr<tls_channel> channel,
+                                     const std::string& hostnqn, const std::string& subnqn) {
+    auto q = std::make_shared<tcp_qpair>(*this, g, fd, listen_trid, peer, std::move(channel));
+    q->tls_hostnqn = hostnqn;
+    q->tls_subnqn = subnqn;
+    g.conns.emplace(q.get(), q);
+    q->start();
 }
 
 void tcp_transport::shutdown() {
@@ -243,6 +286,9 @@ void tcp_transport::shutdown() {
     }
     for (auto& g : groups_) {
         g->owner.run_sync([&] {
+            std::vector<tls_accept*> pending;
+            for (auto& [p, _] : g->handshakes) pending.push_back(p);
+            for (auto* p : pending) p->abort("transport shut down");
             std::vector<std::shared_ptr<tcp_qpair>> all;
             for (auto& [_, q] : g->conns) all.push_back(q);
             for (auto& q : all) q->disconnect();
@@ -259,6 +305,11 @@ nlohmann::json tcp_transport::stats() const {
                  {"current_connections", g->conns.size()},
                  {"accepted", g->accepted},
                  {"closed", g->closed},
+                 {"tls_handshakes_in_progress", g->handshakes.size()},
+                 {"tls_handshakes", g->tls_handshakes},
+                 {"tls_kernel", g->tls_kernel},
+                 {"tls_failures", g->tls_failures},
+                 {"tls_timeouts", g->tls_timeouts},
                  {"buffers_allocated", g->pool.allocated()},
                  {"buffers_in_use", g->pool.in_use()},
                  {"buffer_waiters", g->buffer_waiters.size()}};
