@@ -142,6 +142,9 @@ struct file_options {
     bool readonly = false;
     bool fallocate = false;  // aio's flag; recorded for save_config
     kind type = kind::uring;
+    // The `uuid` parameter. Without it the bdev's UUID is the one stored with
+    // the file, or derived from the block device or the path (file_identity.hpp).
+    std::optional<uuid_t> uuid;
 };
 result<std::shared_ptr<block_device>> make_file(const file_options& opts);
 
