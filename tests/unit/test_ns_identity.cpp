@@ -1,7 +1,9 @@
 // Namespace identity (docs/namespace-identity.md): name-based UUIDs checked
 // against Python's uuid.uuid5, block device identities read from sysfs trees,
 // file bdev UUIDs kept in an extended attribute or derived where none can be
-// kept (ramfs, root only), loop devices (root only).
+// kept (ramfs, root only), loop devices (root only), and the identifiers a
+// subsystem gives its namespaces: configured ones win, derived ones come back
+// the same and are never shared by two namespaces.
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -14,12 +16,18 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "bdev/bdev.hpp"
 #include "bdev/file_identity.hpp"
+#include "nvmf/cmd/identify_builder.hpp"
+#include "nvmf/subsystem.hpp"
+#include "nvmf/target.hpp"
+#include "reactor/reactor.hpp"
 
 namespace nvmf::test {
 namespace {
@@ -83,6 +91,14 @@ TEST(ns_identity, name_based_uuids_are_rfc_4122_version_5) {
     auto u = bdev::name_based_uuid(uuid("6ba7b810-9dad-11d1-80b4-00c04fd430c8"), "python.org");
     ASSERT_TRUE(u) << u.err().message;
     EXPECT_EQ(bdev::uuid_to_string(*u), "886313e1-3b8a-5372-9b90-0c9aee199e5d");
+
+    // The documented rule for namespaces: uuid5(bdev UUID, "<NQN>/<NSID>").
+    const auto bdev_uuid = uuid("01234567-89ab-4def-8123-456789abcdef");
+    auto n1 = derive_ns_uuid(bdev_uuid, "nqn.2016-06.io.spdk:cnode1", 1);
+    auto n2 = derive_ns_uuid(bdev_uuid, "nqn.2016-06.io.spdk:cnode1", 2);
+    ASSERT_TRUE(n1 && n2);
+    EXPECT_EQ(bdev::uuid_to_string(*n1), "fbd4a30d-b3dd-5f37-a136-91c449760588");
+    EXPECT_EQ(bdev::uuid_to_string(*n2), "d24f5edb-4397-5ae8-93a7-4dd9a430cd4d");
 
     // The namespace of derived bdev UUIDs is fixed forever: changing it would
     // change every derived identifier at the next start.
@@ -288,6 +304,139 @@ TEST(ns_identity, block_device_uuid_follows_the_device_not_its_name) {
     auto expect = bdev::name_based_uuid(bdev::derived_uuid_ns, "block:loop:" + img + "@0");
     ASSERT_TRUE(expect);
     EXPECT_EQ(d1->uuid(), *expect);  // the documented rule
+}
+
+// The identifiers a subsystem gives its namespaces.
+class ns_ids : public ::testing::Test {
+protected:
+    std::shared_ptr<subsystem> make(const std::string& nqn) {
+        auto s = tgt_.create_subsystem(nqn, subsystem_params{});
+        EXPECT_TRUE(s) << s.err().message;
+        return s ? *s : nullptr;
+    }
+    std::shared_ptr<bdev::block_device> ram(const std::string& name, const char* u = nullptr) {
+        auto d = bdev::make_malloc(name, 64, 512);
+        if (u != nullptr) d->set_uuid(uuid(u));
+        return d;
+    }
+    static std::shared_ptr<ns> add(subsystem& s, std::shared_ptr<bdev::block_device> d,
+                                   uint32_t nsid, ns_params p = {}) {
+        p.nsid = nsid;
+        auto r = s.add_ns(std::move(d), p);
+        EXPECT_TRUE(r) << r.err().message;
+        return s.ns_snapshot()->find(nsid);
+    }
+
+    reactor_group reactors_{std::vector<int>{}};
+    target tgt_{reactors_};
+};
+
+TEST_F(ns_ids, derived_from_the_bdev_stable_and_never_shared) {
+    const std::string q1 = "nqn.2016-06.io.spdk:cnode1", q2 = "nqn.2016-06.io.spdk:cnode2";
+    auto s1 = make(q1), s2 = make(q2);
+    ASSERT_TRUE(s1 && s2);
+    auto x = ram("X", "01234567-89ab-4def-8123-456789abcdef");
+    auto y = ram("Y"), z = ram("Z");
+    // Several bdevs, NSIDs and subsystems; X behind two namespaces.
+    std::vector<std::shared_ptr<ns>> all = {add(*s1, x, 1), add(*s1, y, 2), add(*s1, z, 7),
+                                            add(*s2, x, 1), add(*s2, y, 3)};
+    std::set<bdev::uuid_t> uuids;
+    std::set<std::array<uint8_t, 16>> nguids;
+    for (const auto& n : all) {
+        ASSERT_TRUE(n);
+        EXPECT_FALSE(bdev::uuid_is_null(n->uuid));
+        EXPECT_EQ(n->nguid, n->uuid);  // SPDK's NGUID: the UUID's bytes
+        EXPECT_FALSE(n->has_eui64);
+        EXPECT_TRUE(n->ids_never_reused);
+        EXPECT_NE(n->uuid, n->dev->uuid());  // the subsystem and NSID are in it
+        uuids.insert(n->uuid);
+        nguids.insert(n->nguid);
+    }
+    EXPECT_EQ(uuids.size(), all.size());
+    EXPECT_EQ(nguids.size(), all.size());
+    EXPECT_EQ(bdev::uuid_to_string(all[0]->uuid), "fbd4a30d-b3dd-5f37-a136-91c449760588");
+
+    // The same bdev at the same place gives the same identifiers: what a
+    // restart does (remove and add again here).
+    const auto before = all[1]->uuid;
+    ASSERT_TRUE(s1->remove_ns(2));
+    EXPECT_EQ(add(*s1, y, 2)->uuid, before);
+    ASSERT_TRUE(s1->remove_ns(2));
+    EXPECT_NE(add(*s1, y, 4)->uuid, before);  // another NSID: another namespace
+}
+
+TEST_F(ns_ids, configured_identifiers_win) {
+    auto s = make("nqn.2016-06.io.spdk:cnode1");
+    ASSERT_TRUE(s);
+    const auto u = uuid("6c7c4c1c-1111-4222-8333-444455556666");
+    const std::array<uint8_t, 16> g{0xfe, 0xed, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+    const std::array<uint8_t, 8> e{0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77};
+
+    ns_params both;
+    both.uuid = u;
+    both.nguid = g;
+    both.eui64 = e;
+    auto n = add(*s, ram("A"), 1, both);
+    EXPECT_EQ(n->uuid, u);
+    EXPECT_EQ(n->nguid, g);
+    EXPECT_TRUE(n->has_eui64);
+    EXPECT_EQ(n->eui64, e);
+
+    ns_params only_uuid;
+    only_uuid.uuid = uuid("7c7c4c1c-1111-4222-8333-444455556666");
+    n = add(*s, ram("B"), 2, only_uuid);
+    EXPECT_EQ(n->nguid, *only_uuid.uuid);  // NGUID from the configured UUID
+
+    ns_params only_nguid;
+    only_nguid.nguid = g;
+    auto c = ram("C", "01234567-89ab-4def-8123-456789abcdef");
+    n = add(*s, c, 3, only_nguid);
+    EXPECT_EQ(n->nguid, g);
+    EXPECT_EQ(n->uuid, *derive_ns_uuid(c->uuid(), s->nqn, 3));
+
+    // All-zero values are absent (SPDK reads them so): derived instead.
+    ns_params zeros;
+    zeros.uuid = bdev::uuid_t{};
+    zeros.nguid = std::array<uint8_t, 16>{};
+    zeros.eui64 = std::array<uint8_t, 8>{};
+    auto d = ram("D");
+    n = add(*s, d, 4, zeros);
+    EXPECT_EQ(n->uuid, *derive_ns_uuid(d->uuid(), s->nqn, 4));
+    EXPECT_EQ(n->nguid, n->uuid);
+    EXPECT_FALSE(n->has_eui64);
+}
+
+// UIDREUSE (Identify Namespace NSFEAT bit 3) promises that the NGUID/EUI-64
+// never name another namespace: not so when they derive from a path.
+TEST_F(ns_ids, uidreuse_only_when_the_identifiers_cannot_come_back) {
+    auto s = make("nqn.2016-06.io.spdk:cnode1");
+    ASSERT_TRUE(s);
+    auto by_path = ram("P");
+    by_path->set_uuid(uuid("0d5f71a3-2a41-58c6-ac49-68173f9ee098"), bdev::id_origin::path,
+                      "derived from path /x");
+    auto n = add(*s, by_path, 1);
+    EXPECT_FALSE(n->ids_never_reused);
+    ns_params pinned;
+    pinned.nguid = std::array<uint8_t, 16>{1};
+    EXPECT_TRUE(add(*s, ram("Q"), 2, pinned)->ids_never_reused);
+    for (auto origin : {bdev::id_origin::random, bdev::id_origin::configured,
+                        bdev::id_origin::stored, bdev::id_origin::device}) {
+        auto d = ram("R" + std::to_string(static_cast<int>(origin)));
+        d->set_uuid(d->uuid(), origin, "test");
+        const uint32_t nsid = 3 + static_cast<uint32_t>(origin);
+        EXPECT_TRUE(add(*s, d, nsid)->ids_never_reused) << nsid;
+    }
+
+    cmd::identify_ns_input in;
+    in.num_blocks = 64;
+    in.nguid = n->nguid.data();
+    in.uuid = n->uuid.data();
+    in.ids_never_reused = false;
+    EXPECT_EQ(cmd::build_identify_ns(in).nsfeat & spec::nsfeat::uidreuse, 0);
+    in.ids_never_reused = true;
+    EXPECT_EQ(cmd::build_identify_ns(in).nsfeat & spec::nsfeat::uidreuse, spec::nsfeat::uidreuse);
+    in.nguid = nullptr;  // nothing to promise about
+    EXPECT_EQ(cmd::build_identify_ns(in).nsfeat & spec::nsfeat::uidreuse, 0);
 }
 
 }  // namespace
