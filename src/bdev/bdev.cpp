@@ -1,9 +1,14 @@
 #include "bdev/bdev.hpp"
 
+#include <openssl/evp.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <random>
 #include <sstream>
+
+#include "util/log.hpp"
 
 namespace nvmf::bdev {
 
@@ -17,6 +22,30 @@ uuid_t generate_uuid() {
     u[6] = static_cast<uint8_t>((u[6] & 0x0f) | 0x40);  // version 4
     u[8] = static_cast<uint8_t>((u[8] & 0x3f) | 0x80);  // RFC 4122 variant
     return u;
+}
+
+result<uuid_t> name_based_uuid(const uuid_t& ns, std::string_view name) {
+    // SHA-1 over the namespace's 16 bytes (network order, as written) then
+    // the name; the first 16 bytes of the digest with version and variant set.
+    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+    unsigned int len = 0;
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    const bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha1(), nullptr) == 1 &&
+                    EVP_DigestUpdate(ctx, ns.data(), ns.size()) == 1 &&
+                    EVP_DigestUpdate(ctx, name.data(), name.size()) == 1 &&
+                    EVP_DigestFinal_ex(ctx, md.data(), &len) == 1 && len >= 16;
+    EVP_MD_CTX_free(ctx);
+    // Never a random UUID instead: that would silently break the promise.
+    if (!ok) return make_error(-ENOTSUP, "OpenSSL's SHA-1 is unavailable: cannot derive a UUID");
+    uuid_t u;
+    std::copy_n(md.begin(), u.size(), u.begin());
+    u[6] = static_cast<uint8_t>((u[6] & 0x0f) | 0x50);  // version 5
+    u[8] = static_cast<uint8_t>((u[8] & 0x3f) | 0x80);  // RFC 4122 variant
+    return u;
+}
+
+bool uuid_is_null(const uuid_t& u) {
+    return std::all_of(u.begin(), u.end(), [](uint8_t b) { return b == 0; });
 }
 
 std::string uuid_to_string(const uuid_t& u) {
@@ -60,6 +89,22 @@ result<void> registry::add(std::shared_ptr<block_device> dev) {
     std::lock_guard lk(mtx_);
     if (devs_.count(dev->name())) {
         return make_error(-EEXIST, "bdev '" + dev->name() + "' already exists");
+    }
+    const std::string uuid = uuid_to_string(dev->uuid());
+    // A UUID derived from a path lasts only while the file stays where it is.
+    if (dev->uuid_origin() == id_origin::path) {
+        log::warn("bdev {}: UUID {} ({})", dev->name(), uuid, dev->uuid_note());
+    } else {
+        log::info("bdev {}: UUID {} ({})", dev->name(), uuid, dev->uuid_note());
+    }
+    for (const auto& [name, other] : devs_) {
+        // Namespaces stay apart (their identifiers also hash the subsystem
+        // and NSID), but two bdevs with one UUID are most likely one file
+        // opened twice, or a copy that kept the original's extended attribute.
+        if (other->uuid() == dev->uuid()) {
+            log::warn("bdev {} has the UUID {} of bdev {} ({}): the same data twice, or a copy?",
+                      dev->name(), uuid, name, other->uuid_note());
+        }
     }
     devs_.emplace(dev->name(), std::move(dev));
     return {};

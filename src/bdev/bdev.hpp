@@ -11,7 +11,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -59,9 +61,25 @@ struct io {
 };
 
 using uuid_t = std::array<uint8_t, 16>;
+// A random (version 4) UUID.
 uuid_t generate_uuid();
+// The name-based (version 5, SHA-1) UUID of `name` in namespace `ns` (RFC
+// 4122 4.3): the same name in the same namespace always gives the same UUID,
+// different names different ones. Python's uuid.uuid5(ns, name) computes it too.
+result<uuid_t> name_based_uuid(const uuid_t& ns, std::string_view name);
+bool uuid_is_null(const uuid_t& u);
 std::string uuid_to_string(const uuid_t& u);
 bool uuid_from_string(const std::string& s, uuid_t* out);
+
+// Where a bdev's UUID comes from, which says whether it survives a restart
+// (docs/namespace-identity.md). Namespaces derive their identifiers from it.
+enum class id_origin : uint8_t {
+    random,      // made at creation: a new one at every start (RAM and null disks)
+    configured,  // the create method's `uuid` parameter
+    stored,      // kept with the data: a file's extended attribute
+    device,      // derived from the block device's own identity (WWID, dm/md UUID...)
+    path,        // derived from a path (and inode): stable while the file stays put
+};
 
 class block_device {
 public:
@@ -72,7 +90,15 @@ public:
     uint32_t block_size() const { return block_size_; }
     uint64_t num_blocks() const { return num_blocks_; }
     const uuid_t& uuid() const { return uuid_; }
-    void set_uuid(const uuid_t& u) { uuid_ = u; }
+    id_origin uuid_origin() const { return uuid_origin_; }
+    // How the UUID was found, for the log ("stored in ... of FILE", "random: ...").
+    const std::string& uuid_note() const { return uuid_note_; }
+    void set_uuid(const uuid_t& u, id_origin origin = id_origin::configured,
+                  std::string note = "configured") {
+        uuid_ = u;
+        uuid_origin_ = origin;
+        uuid_note_ = std::move(note);
+    }
 
     virtual const char* product_name() const = 0;
     virtual bool supports(io_type t) const = 0;
@@ -95,6 +121,8 @@ private:
     uint32_t block_size_;
     uint64_t num_blocks_;
     uuid_t uuid_;
+    id_origin uuid_origin_ = id_origin::random;
+    std::string uuid_note_ = "random, a new one at every start";
 };
 
 // RAM disk (SPDK's Malloc bdev). Memory is zero-filled at creation.
@@ -114,6 +142,9 @@ struct file_options {
     bool readonly = false;
     bool fallocate = false;  // aio's flag; recorded for save_config
     kind type = kind::uring;
+    // The `uuid` parameter. Without it the bdev's UUID is the one stored with
+    // the file, or derived from the block device or the path (file_identity.hpp).
+    std::optional<uuid_t> uuid;
 };
 result<std::shared_ptr<block_device>> make_file(const file_options& opts);
 

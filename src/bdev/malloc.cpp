@@ -154,12 +154,18 @@ public:
 
 std::shared_ptr<block_device> make_malloc(const std::string& name, uint64_t num_blocks,
                                           uint32_t block_size) {
-    return std::make_shared<malloc_bdev>(name, num_blocks, block_size);
+    auto dev = std::make_shared<malloc_bdev>(name, num_blocks, block_size);
+    dev->set_uuid(dev->uuid(), id_origin::random,
+                  "random, a new one at every start, as the RAM disk's data");
+    return dev;
 }
 
 std::shared_ptr<block_device> make_null(const std::string& name, uint64_t num_blocks,
                                         uint32_t block_size) {
-    return std::make_shared<null_bdev>(name, block_size, num_blocks);
+    auto dev = std::make_shared<null_bdev>(name, block_size, num_blocks);
+    dev->set_uuid(dev->uuid(), id_origin::random,
+                  "random, a new one at every start (a null disk keeps no data)");
+    return dev;
 }
 
 }  // namespace nvmf::bdev

@@ -28,6 +28,7 @@
 #include <cstring>
 
 #include "bdev/bdev.hpp"
+#include "bdev/file_identity.hpp"
 #include "bdev/uring_engine.hpp"
 #include "util/log.hpp"
 
@@ -392,6 +393,16 @@ result<std::shared_ptr<block_device>> make_file(const file_options& o) {
             off_align = sx.stx_dio_offset_align;
         }
     }
+    // A configured UUID wins; none (or the null UUID, as SPDK reads it): the
+    // one that survives a restart.
+    identity id{};
+    if (o.uuid && !uuid_is_null(*o.uuid)) {
+        id = {*o.uuid, id_origin::configured, "configured"};
+    } else if (auto found = file_identity(fd, st, o.filename); found) {
+        id = *found;
+    } else {
+        return fail(make_error(found.err().code, "bdev '" + o.name + "': " + found.err().message));
+    }
     int fd_direct = ::open(o.filename.c_str(), mode | O_CLOEXEC | O_DIRECT);
     if (fd_direct < 0) {
         log::info("bdev {}: {} refuses O_DIRECT ({}); I/O goes through the page cache", o.name,
@@ -399,7 +410,9 @@ result<std::shared_ptr<block_device>> make_file(const file_options& o) {
     }
     file_bdev::params p{
         o, fd_direct, fd, bs, size / bs, std::max(mem_align, 1u), std::max(off_align, 1u)};
-    return std::shared_ptr<block_device>(std::make_shared<file_bdev>(p));
+    auto dev = std::make_shared<file_bdev>(p);
+    dev->set_uuid(id.uuid, id.origin, std::move(id.note));
+    return std::shared_ptr<block_device>(std::move(dev));
 }
 
 }  // namespace nvmf::bdev

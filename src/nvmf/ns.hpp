@@ -6,9 +6,11 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "bdev/bdev.hpp"
+#include "util/result.hpp"
 
 namespace nvmf {
 
@@ -17,13 +19,26 @@ public:
     ns(uint32_t nsid, std::shared_ptr<bdev::block_device> dev) : nsid(nsid), dev(std::move(dev)) {}
     const uint32_t nsid;
     const std::shared_ptr<bdev::block_device> dev;
+    // Configured, else derived (subsystem::add_ns, docs/namespace-identity.md):
+    // never zero, the same after a restart whenever the bdev's UUID is.
     bdev::uuid_t uuid{};
     std::array<uint8_t, 16> nguid{};
     std::array<uint8_t, 8> eui64{};
     uint32_t anagrpid = 0;
-    bool has_nguid = false;
     bool has_eui64 = false;
+    // NSFEAT UIDREUSE: no other namespace ever gets this NGUID (or EUI-64).
+    // Not so when it derives from a path, which another file may take later.
+    bool ids_never_reused = true;
 };
+
+// A namespace's UUID when none is configured: the name-based (version 5) UUID
+// of "<subsystem NQN>/<NSID>" in the namespace of its bdev's UUID. It lasts
+// as long as the bdev's UUID, and differs for every subsystem and NSID, even
+// with one bdev behind several namespaces.
+inline result<bdev::uuid_t> derive_ns_uuid(const bdev::uuid_t& bdev_uuid, const std::string& subnqn,
+                                           uint32_t nsid) {
+    return bdev::name_based_uuid(bdev_uuid, subnqn + "/" + std::to_string(nsid));
+}
 
 class ns_table {
 public:

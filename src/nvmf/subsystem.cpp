@@ -6,6 +6,7 @@
 #include "keyring/tls_psk.hpp"
 #include "nvme/spec/fabrics.hpp"
 #include "nvmf/controller.hpp"
+#include "util/log.hpp"
 
 namespace nvmf {
 
@@ -88,6 +89,32 @@ void subsystem::set_state(subsystem_state s) {
     state_ = s;
 }
 
+namespace {
+// Where a new namespace's identifiers come from, and whether they last.
+void log_identity(const ns& n, const std::string& nqn, bool uuid_set, bool nguid_set) {
+    const bdev::block_device& d = *n.dev;
+    std::string from = "derived from bdev " + d.name() + "'s UUID";
+    if (uuid_set && nguid_set) {
+        from = "configured";
+    } else if (uuid_set) {
+        from = "configured UUID, NGUID from it";
+    } else if (nguid_set) {
+        from = "configured NGUID, UUID " + from;
+    }
+    std::string nguid;  // as nvme-cli prints it
+    for (uint8_t b : n.nguid) nguid += fmt::format("{:02x}", b);
+    log::info("{} nsid {}: UUID {}, NGUID {} ({})", nqn, n.nsid, bdev::uuid_to_string(n.uuid),
+              nguid, from);
+    if (uuid_set) return;  // the NGUID is configured or follows the UUID
+    if (d.uuid_origin() == bdev::id_origin::random) {
+        log::info(
+            "{} nsid {}: bdev {} has a random UUID: this namespace's identifiers change at every "
+            "start (give the bdev or the namespace a uuid to keep them)",
+            nqn, n.nsid, d.name());
+    }
+}
+}  // namespace
+
 result<uint32_t> subsystem::add_ns(std::shared_ptr<bdev::block_device> dev, const ns_params& p) {
     std::lock_guard lk(mtx_);
     if (is_discovery()) return make_error(-EINVAL, "the discovery subsystem has no namespaces");
@@ -118,15 +145,27 @@ result<uint32_t> subsystem::add_ns(std::shared_ptr<bdev::block_device> dev, cons
         }
     }
     auto n = std::make_shared<ns>(nsid, dev);
-    n->uuid = p.uuid ? *p.uuid : dev->uuid();
-    if (p.nguid) {
-        n->nguid = *p.nguid;
-        n->has_nguid = true;
+    // Configured identifiers win (all-zero ones count as absent, as in SPDK);
+    // the others derive from the bdev's UUID, so that a host reconnecting
+    // after a restart finds the namespace it knew (Linux fails all I/O on
+    // one whose identifiers changed). NGUID: the UUID's bytes (SPDK, too, fills
+    // an absent NGUID from a UUID).
+    const bool uuid_set = p.uuid && !bdev::uuid_is_null(*p.uuid);
+    const bool nguid_set = p.nguid && !bdev::uuid_is_null(*p.nguid);
+    if (uuid_set) {
+        n->uuid = *p.uuid;
+    } else {
+        auto u = derive_ns_uuid(dev->uuid(), nqn, nsid);
+        if (!u) return u.err();
+        n->uuid = *u;
     }
-    if (p.eui64) {
+    n->nguid = nguid_set ? *p.nguid : n->uuid;
+    if (p.eui64 && *p.eui64 != std::array<uint8_t, 8>{}) {
         n->eui64 = *p.eui64;
         n->has_eui64 = true;
     }
+    n->ids_never_reused = nguid_set || uuid_set || dev->uuid_origin() != bdev::id_origin::path;
+    log_identity(*n, nqn, uuid_set, nguid_set);
     n->anagrpid = p.anagrpid ? p.anagrpid : nsid;
     auto next = std::make_shared<ns_table>(*ns_);
     next->slots[nsid - 1] = n;

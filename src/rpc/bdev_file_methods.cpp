@@ -43,9 +43,14 @@ result<json> create(context& ctx, const json& j, kind k) {
         p.fail("parameter 'block_size' must be 0 or a power of two from 512 to 131072, got " +
                std::to_string(o.block_size));
     }
-    bdev::uuid_t uuid{};
-    if (p.str("uuid", uuid_str, false) && !bdev::uuid_from_string(uuid_str, &uuid)) {
-        p.fail("parameter 'uuid' is not a UUID: '" + uuid_str + "'");
+    // Without it the UUID is the one kept with the file, or derived from the
+    // device or the path (src/bdev/file_identity.hpp), so that a restart keeps it.
+    if (bdev::uuid_t uuid{}; p.str("uuid", uuid_str, false)) {
+        if (bdev::uuid_from_string(uuid_str, &uuid)) {
+            o.uuid = uuid;
+        } else {
+            p.fail("parameter 'uuid' is not a UUID: '" + uuid_str + "'");
+        }
     }
     if (k == kind::aio) {
         p.boolean("readonly", o.readonly, false);
@@ -62,7 +67,6 @@ result<json> create(context& ctx, const json& j, kind k) {
     }
     auto dev = bdev::make_file(o);
     if (!dev) return from_core(dev.err());
-    if (!uuid_str.empty()) (*dev)->set_uuid(uuid);
     if (auto r = ctx.tgt.bdevs.add(*dev); !r) return from_core(r.err());
     return json(o.name);
 }

@@ -115,7 +115,8 @@ result<json> create(context& ctx, const json& j, kind k) {
     }
     auto dev = k == kind::malloc ? bdev::make_malloc(name, num_blocks, block_size)
                                  : bdev::make_null(name, num_blocks, block_size);
-    if (!uuid_str.empty()) dev->set_uuid(uuid);
+    // The null UUID asks for none, as in SPDK.
+    if (!uuid_str.empty() && !bdev::uuid_is_null(uuid)) dev->set_uuid(uuid);
     if (auto r = ctx.tgt.bdevs.add(dev); !r) return from_core(r.err());
     return json(name);
 }

@@ -133,8 +133,11 @@ json trid_to_json(const transport_id& t) {
 }
 
 json ns_to_json(const ns& n, bool ana_reporting) {
-    json j{{"nsid", n.nsid}, {"bdev_name", n.dev->name()}, {"uuid", bdev::uuid_to_string(n.uuid)}};
-    if (n.has_nguid) j["nguid"] = hex_upper(n.nguid.data(), n.nguid.size());
+    // Every identifier in use, so that a saved config pins them.
+    json j{{"nsid", n.nsid},
+           {"bdev_name", n.dev->name()},
+           {"uuid", bdev::uuid_to_string(n.uuid)},
+           {"nguid", hex_upper(n.nguid.data(), n.nguid.size())}};
     if (n.has_eui64) j["eui64"] = hex_upper(n.eui64.data(), n.eui64.size());
     // SPDK writes the group with ANA reporting; ours is also kept when it is
     // not the default (the NSID), so that it survives a save and load.

@@ -42,12 +42,14 @@ struct rpc_env {
     }
 };
 
-// The fuzzer must not open sockets beyond the loopback network: a value with
-// a "traddr" outside 127.0.0.0/8 is not run (the input stops there).
-bool loopback_only(const json& v) {
+// The fuzzer must not open sockets beyond the loopback network, nor files of
+// the machine (a file bdev stores its UUID in the file's extended attribute):
+// a value with a "traddr" outside 127.0.0.0/8, or a "filename" outside
+// /nonexistent/, is not run (the input stops there).
+bool contained(const json& v) {
     if (v.is_array()) {
         for (const auto& e : v) {
-            if (!loopback_only(e)) return false;
+            if (!contained(e)) return false;
         }
         return true;
     }
@@ -56,7 +58,12 @@ bool loopback_only(const json& v) {
         if (key == "traddr" && (!e.is_string() || e.get<std::string>().rfind("127.", 0) != 0)) {
             return false;
         }
-        if (!loopback_only(e)) return false;
+        if (key == "filename" &&
+            (!e.is_string() || e.get<std::string>().rfind("/nonexistent/", 0) != 0 ||
+             e.get<std::string>().find("..") != std::string::npos)) {
+            return false;
+        }
+        if (!contained(e)) return false;
     }
     return true;
 }
@@ -103,7 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                     open = false;
                     break;
                 }
-                if (!loopback_only(msg)) {
+                if (!contained(msg)) {
                     open = false;
                     break;
                 }

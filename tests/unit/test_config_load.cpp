@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -119,10 +120,12 @@ TEST_F(config_test, loads_a_multi_subsystem_file) {
     auto t1 = c1->ns_snapshot();
     ASSERT_TRUE(t1->find(1) && t1->find(7));
     EXPECT_EQ(t1->find(7)->dev->name(), "Null0");
-    EXPECT_TRUE(t1->find(7)->has_nguid);
+    const std::array<uint8_t, 16> nguid{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    EXPECT_EQ(t1->find(7)->nguid, nguid);
     auto t2 = c2->ns_snapshot();
     ASSERT_TRUE(t2->find(1));
     EXPECT_EQ(bdev::uuid_to_string(t2->find(1)->uuid), "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee");
+    EXPECT_EQ(bdev::uuid_to_string(t2->find(1)->nguid), "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee");
     EXPECT_EQ(bdev::uuid_to_string(tgt_.bdevs.find("Malloc1")->uuid()),
               "01234567-89ab-4def-8123-456789abcdef");
 

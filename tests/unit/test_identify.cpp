@@ -346,7 +346,7 @@ TEST_F(identify_handler, active_list_and_descriptors) {
     EXPECT_EQ(d->buf[0], spec::nidt::nguid);
     EXPECT_EQ(d->buf[1], 16);
     EXPECT_EQ(d->buf[4 + 15], 5);
-    EXPECT_EQ(d->buf[20], spec::nidt::uuid);  // from the bdev's UUID
+    EXPECT_EQ(d->buf[20], spec::nidt::uuid);  // derived from the bdev's UUID
     EXPECT_EQ(d->buf[21], 16);
     identify(spec::cns::ns_id_descriptor_list, 3);
     EXPECT_EQ(last().status, st(spec::sct::generic, spec::sc::invalid_namespace_or_format));

@@ -40,10 +40,6 @@ void reply(request& req, const void* data, size_t size) {
     complete_ok(req);
 }
 
-bool all_zero(const bdev::uuid_t& u) {
-    return std::all_of(u.begin(), u.end(), [](uint8_t b) { return b == 0; });
-}
-
 identify_ns_input ns_input(const ns& n, bool ana_reporting) {
     identify_ns_input in;
     in.num_blocks = n.dev->num_blocks();
@@ -53,9 +49,10 @@ identify_ns_input ns_input(const ns& n, bool ana_reporting) {
     in.deallocated_reads_zero = unmap;
     in.write_zeroes_deallocates = unmap && n.dev->supports(bdev::io_type::write_zeroes);
     in.anagrpid = ana_reporting ? n.anagrpid : 0;
-    in.nguid = n.has_nguid ? n.nguid.data() : nullptr;
+    in.nguid = n.nguid.data();
     in.eui64 = n.has_eui64 ? n.eui64.data() : nullptr;
-    in.uuid = all_zero(n.uuid) ? n.dev->uuid().data() : n.uuid.data();
+    in.uuid = n.uuid.data();
+    in.ids_never_reused = n.ids_never_reused;
     return in;
 }
 

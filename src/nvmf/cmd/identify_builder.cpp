@@ -109,8 +109,12 @@ spec::identify_ns build_identify_ns(const identify_ns_input& in) {
     id.anagrpid = in.anagrpid;
     if (in.nguid) std::memcpy(id.nguid, in.nguid, sizeof(id.nguid));
     if (in.eui64) std::memcpy(id.eui64, in.eui64, sizeof(id.eui64));
-    // Identifiers we report come from configuration and are never reassigned.
-    if ((in.nguid && !all_zero(in.nguid, 16)) || (in.eui64 && !all_zero(in.eui64, 8))) {
+    // UIDREUSE promises that no namespace created later reports this NGUID
+    // or EUI-64: true of configured ones (the operator's word) and of those
+    // derived from a UUID kept with the data or random, not of one derived
+    // from a path another file may take. The bit must be 0 without either.
+    if (in.ids_never_reused &&
+        ((in.nguid && !all_zero(in.nguid, 16)) || (in.eui64 && !all_zero(in.eui64, 8)))) {
         id.nsfeat |= spec::nsfeat::uidreuse;
     }
     return id;

@@ -54,6 +54,9 @@ struct identify_ns_input {
     const uint8_t* nguid = nullptr;  // 16 bytes or null
     const uint8_t* eui64 = nullptr;  // 8 bytes or null
     const uint8_t* uuid = nullptr;   // 16 bytes or null (all zero counts as none)
+    // NSFEAT UIDREUSE when there is an NGUID or EUI-64: no other namespace
+    // will ever report them.
+    bool ids_never_reused = true;
 };
 
 spec::identify_ns build_identify_ns(const identify_ns_input& in);
