@@ -190,52 +190,56 @@ void auth_on_close(qpair& q) {
     if (q.auth) cancel_timer(q);
 }
 
-void auth_send(request& req) {
+namespace {
+
+// The checks AUTH_Send and AUTH_Receive share, in their order: a connected
+// queue, the fields, a queue not being closed. Completes req and returns null
+// when one fails; else the queue's state, with a session to use (a host
+// (re-)authenticates at any time: a transaction that completed, or none yet,
+// makes way for a new one).
+queue_auth* accept_auth_command(request& req, uint8_t secp, uint8_t spsp0, uint8_t spsp1,
+                                uint32_t len) {
     qpair& q = *req.qp;
+    const auto sequence_error = make_status(sct::generic, spec::sc::command_sequence_error, true);
     if (!q.connected || !q.ctrlr) {
-        complete(req, make_status(sct::generic, spec::sc::command_sequence_error, true));
-        return;
+        complete(req, sequence_error);
+        return nullptr;
     }
-    spec::auth_send_cmd c;
-    std::memcpy(&c, &req.cmd, sizeof(c));
-    if (!valid_command(req, c.secp, c.spsp0, c.spsp1, c.tl)) {
+    if (!valid_command(req, secp, spsp0, spsp1, len)) {
         complete(req, invalid_field());
-        return;
+        return nullptr;
     }
     auto& a = auth_of(q);
     if (a.closing) {
-        complete(req, make_status(sct::generic, spec::sc::command_sequence_error, true));
-        return;
+        complete(req, sequence_error);
+        return nullptr;
     }
-    // A host (re-)authenticates at any time: a transaction that completed, or
-    // none yet, makes way for a new one.
     if (!a.session || a.session->completed()) start_session(q);
+    return &a;
+}
+
+}  // namespace
+
+void auth_send(request& req) {
+    qpair& q = *req.qp;
+    spec::auth_send_cmd c;
+    std::memcpy(&c, &req.cmd, sizeof(c));
+    queue_auth* a = accept_auth_command(req, c.secp, c.spsp0, c.spsp1, c.tl);
+    if (!a) return;
     std::vector<uint8_t> msg(c.tl);
     req.copy_from_buffer(msg.data(), msg.size());
-    a.session->on_send(msg);
+    a->session->on_send(msg);
     settle(q);
     complete_ok(req);
 }
 
 void auth_recv(request& req) {
     qpair& q = *req.qp;
-    if (!q.connected || !q.ctrlr) {
-        complete(req, make_status(sct::generic, spec::sc::command_sequence_error, true));
-        return;
-    }
     spec::auth_recv_cmd c;
     std::memcpy(&c, &req.cmd, sizeof(c));
-    if (!valid_command(req, c.secp, c.spsp0, c.spsp1, c.al)) {
-        complete(req, invalid_field());
-        return;
-    }
-    auto& a = auth_of(q);
-    if (a.closing) {
-        complete(req, make_status(sct::generic, spec::sc::command_sequence_error, true));
-        return;
-    }
-    if (!a.session || a.session->completed()) start_session(q);
-    auto out = a.session->on_recv(c.al);
+    queue_auth* a = accept_auth_command(req, c.secp, c.spsp0, c.spsp1, c.al);
+    if (!a) return;
+    auto out = a->session->on_recv(c.al);
     if (out.empty()) {
         // Not even AUTH_Failure1 fits in the allocation.
         settle(q);
