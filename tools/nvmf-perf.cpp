@@ -70,10 +70,10 @@ class histogram {
 public:
     void add(uint64_t ns) {
         const uint64_t us = ns / 1000;
-        if (us < fine_) {
+        if (us < fine_buckets) {
             ++fine_b_[us];
         } else {
-            ++coarse_b_[std::min<uint64_t>((us - fine_) / 100, coarse_ - 1)];
+            ++coarse_b_[std::min<uint64_t>((us - fine_buckets) / 100, coarse_buckets - 1)];
         }
         ++count_;
         sum_ns_ += ns;
@@ -81,8 +81,8 @@ public:
         max_ns_ = std::max(max_ns_, ns);
     }
     void merge(const histogram& o) {
-        for (size_t i = 0; i < fine_; ++i) fine_b_[i] += o.fine_b_[i];
-        for (size_t i = 0; i < coarse_; ++i) coarse_b_[i] += o.coarse_b_[i];
+        for (size_t i = 0; i < fine_buckets; ++i) fine_b_[i] += o.fine_b_[i];
+        for (size_t i = 0; i < coarse_buckets; ++i) coarse_b_[i] += o.coarse_b_[i];
         count_ += o.count_;
         sum_ns_ += o.sum_ns_;
         min_ns_ = std::min(min_ns_, o.min_ns_);
@@ -92,13 +92,13 @@ public:
         if (count_ == 0) return 0;
         const auto want = static_cast<uint64_t>(std::ceil(p / 100.0 * static_cast<double>(count_)));
         uint64_t seen = 0;
-        for (size_t i = 0; i < fine_; ++i) {
+        for (size_t i = 0; i < fine_buckets; ++i) {
             seen += fine_b_[i];
             if (seen >= want) return static_cast<double>(i) + 0.5;
         }
-        for (size_t i = 0; i < coarse_; ++i) {
+        for (size_t i = 0; i < coarse_buckets; ++i) {
             seen += coarse_b_[i];
-            if (seen >= want) return static_cast<double>(fine_ + i * 100 + 50);
+            if (seen >= want) return static_cast<double>(fine_buckets + i * 100 + 50);
         }
         return static_cast<double>(max_ns_) / 1000.0;
     }
@@ -108,10 +108,10 @@ public:
     double max_us() const { return static_cast<double>(max_ns_) / 1000.0; }
 
 private:
-    static constexpr size_t fine_ = 10000;
-    static constexpr size_t coarse_ = 10000;
-    std::vector<uint64_t> fine_b_ = std::vector<uint64_t>(fine_);
-    std::vector<uint64_t> coarse_b_ = std::vector<uint64_t>(coarse_);
+    static constexpr size_t fine_buckets = 10000;
+    static constexpr size_t coarse_buckets = 10000;
+    std::vector<uint64_t> fine_b_ = std::vector<uint64_t>(fine_buckets);
+    std::vector<uint64_t> coarse_b_ = std::vector<uint64_t>(coarse_buckets);
     uint64_t count_ = 0;
     uint64_t sum_ns_ = 0;
     uint64_t min_ns_ = UINT64_MAX;
@@ -496,6 +496,7 @@ int main(int argc, char** argv) {
     const auto start = clock_type::now();
     const auto end = start + std::chrono::seconds(o.seconds);
     std::vector<std::thread> threads;
+    threads.reserve(jobs.size());
     for (auto& j : jobs) threads.emplace_back([&, jp = j.get()] { run_job(*jp, o, end, abort); });
     // Keep the controller alive from the admin queue while the workers run.
     std::thread ka([&] {
