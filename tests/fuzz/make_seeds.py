@@ -163,7 +163,13 @@ def tls_seeds():
             client_hello(b"NVMe0R02 " + TLS_HOST + b"2 " + TLS_NQN, 0x1302)),
         "raw-client-hello-unknown": bytes([0]) + chunked(client_hello(b"NVMe0R01 a b")),
         "raw-icreq": bytes([0]) + chunked(icreq()),
+        "tls-generated-psk": bytes([1, 8]) + session,
+        "raw-client-hello-generated": bytes([0]) + chunked(
+            client_hello(b"NVMe1G01 " + TLS_HOST + b" " + TLS_NQN + b" AAAA")),
+        "concat-listener-icreq": bytes([0x10]) + chunked(admin_session(subnqn=TLS_NQN,
+                                                                        hostnqn=TLS_HOST)),
         "identity-v0": bytes([3]) + v0,
+        "identity-generated": bytes([3]) + b"NVMe1G02 " + TLS_HOST + b" " + TLS_NQN + b" AAAA",
         "identity-v1": bytes([3]) + b"NVMe1R01 " + TLS_HOST + b" " + TLS_NQN + b" AAAA",
         "interchange": bytes([3]) + b"NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:",
     }
