@@ -63,6 +63,7 @@ struct options {
     std::string psk;  // TLS: an interchange key or a file holding one
     int psk_identity_version = 0;
     bool no_ktls = false;
+    bool concat = false;  // secure channel concatenation
 };
 
 // Latency histogram: 1 us buckets to 10 ms, then 100 us buckets to 1 s.
@@ -374,6 +375,11 @@ int main(int argc, char** argv) {
                    "PSK identity to offer: 0 (NVMe0R, SPDK's) or 1 (NVMe1R with digest)")
         ->check(CLI::Range(0, 1));
     app.add_flag("--no-ktls", o.no_ktls, "keep the TLS record layer in OpenSSL (no kTLS)");
+    app.add_flag("--concat", o.concat,
+                 "secure channel concatenation (as nvme connect --concat): DH-HMAC-CHAP on a "
+                 "plain admin queue generates the TLS PSK of the admin and I/O queues; needs "
+                 "--dhchap-key, a secure_concat listener")
+        ->excludes("--psk");
     CLI11_PARSE(app, argc, argv);
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
@@ -412,7 +418,12 @@ int main(int argc, char** argv) {
         }
         co.psk = *key;
         co.psk_identity_version = o.psk_identity_version;
-        co.ktls = !o.no_ktls;
+    }
+    co.ktls = !o.no_ktls;
+    co.concat = o.concat;
+    if (co.concat && !co.auth.key) {
+        std::cerr << "nvmf-perf: --concat needs --dhchap-key\n";
+        return 2;
     }
     auto ctrl = nvmf::host::controller::create(co);
     if (!ctrl) {
