@@ -196,6 +196,11 @@ int main(int argc, char** argv) {
                    "PSK identity to offer: 0 (NVMe0R, SPDK's) or 1 (NVMe1R with digest)")
         ->check(CLI::Range(0, 1));
     app.add_flag("--no-ktls", no_ktls, "keep the TLS record layer in OpenSSL (no kTLS)");
+    bool concat = false;
+    app.add_flag("--concat", concat,
+                 "secure channel concatenation (as nvme connect --concat): DH-HMAC-CHAP on a "
+                 "plain admin queue generates the TLS PSK; needs --dhchap-key")
+        ->excludes("--psk");
     CLI11_PARSE(app, argc, argv);
 
     auto trid = host::parse_trid(trid_str);
@@ -228,7 +233,12 @@ int main(int argc, char** argv) {
         }
         o.psk = *key;
         o.psk_identity_version = psk_identity_version;
-        o.ktls = !no_ktls;
+    }
+    o.ktls = !no_ktls;
+    o.concat = concat;
+    if (concat && !o.auth.key) {
+        std::fprintf(stderr, "nvmf-identify: --concat needs --dhchap-key\n");
+        return 2;
     }
 
     auto c = host::controller::create(o);

@@ -63,6 +63,7 @@ struct options {
     std::string psk;  // TLS: an interchange key or a file holding one
     int psk_identity_version = 0;
     bool no_ktls = false;
+    bool concat = false;  // secure channel concatenation
 };
 
 // Latency histogram: 1 us buckets to 10 ms, then 100 us buckets to 1 s.
@@ -70,10 +71,10 @@ class histogram {
 public:
     void add(uint64_t ns) {
         const uint64_t us = ns / 1000;
-        if (us < fine_) {
+        if (us < fine_buckets) {
             ++fine_b_[us];
         } else {
-            ++coarse_b_[std::min<uint64_t>((us - fine_) / 100, coarse_ - 1)];
+            ++coarse_b_[std::min<uint64_t>((us - fine_buckets) / 100, coarse_buckets - 1)];
         }
         ++count_;
         sum_ns_ += ns;
@@ -81,8 +82,8 @@ public:
         max_ns_ = std::max(max_ns_, ns);
     }
     void merge(const histogram& o) {
-        for (size_t i = 0; i < fine_; ++i) fine_b_[i] += o.fine_b_[i];
-        for (size_t i = 0; i < coarse_; ++i) coarse_b_[i] += o.coarse_b_[i];
+        for (size_t i = 0; i < fine_buckets; ++i) fine_b_[i] += o.fine_b_[i];
+        for (size_t i = 0; i < coarse_buckets; ++i) coarse_b_[i] += o.coarse_b_[i];
         count_ += o.count_;
         sum_ns_ += o.sum_ns_;
         min_ns_ = std::min(min_ns_, o.min_ns_);
@@ -92,13 +93,13 @@ public:
         if (count_ == 0) return 0;
         const auto want = static_cast<uint64_t>(std::ceil(p / 100.0 * static_cast<double>(count_)));
         uint64_t seen = 0;
-        for (size_t i = 0; i < fine_; ++i) {
+        for (size_t i = 0; i < fine_buckets; ++i) {
             seen += fine_b_[i];
             if (seen >= want) return static_cast<double>(i) + 0.5;
         }
-        for (size_t i = 0; i < coarse_; ++i) {
+        for (size_t i = 0; i < coarse_buckets; ++i) {
             seen += coarse_b_[i];
-            if (seen >= want) return static_cast<double>(fine_ + i * 100 + 50);
+            if (seen >= want) return static_cast<double>(fine_buckets + i * 100 + 50);
         }
         return static_cast<double>(max_ns_) / 1000.0;
     }
@@ -108,10 +109,10 @@ public:
     double max_us() const { return static_cast<double>(max_ns_) / 1000.0; }
 
 private:
-    static constexpr size_t fine_ = 10000;
-    static constexpr size_t coarse_ = 10000;
-    std::vector<uint64_t> fine_b_ = std::vector<uint64_t>(fine_);
-    std::vector<uint64_t> coarse_b_ = std::vector<uint64_t>(coarse_);
+    static constexpr size_t fine_buckets = 10000;
+    static constexpr size_t coarse_buckets = 10000;
+    std::vector<uint64_t> fine_b_ = std::vector<uint64_t>(fine_buckets);
+    std::vector<uint64_t> coarse_b_ = std::vector<uint64_t>(coarse_buckets);
     uint64_t count_ = 0;
     uint64_t sum_ns_ = 0;
     uint64_t min_ns_ = UINT64_MAX;
@@ -374,6 +375,11 @@ int main(int argc, char** argv) {
                    "PSK identity to offer: 0 (NVMe0R, SPDK's) or 1 (NVMe1R with digest)")
         ->check(CLI::Range(0, 1));
     app.add_flag("--no-ktls", o.no_ktls, "keep the TLS record layer in OpenSSL (no kTLS)");
+    app.add_flag("--concat", o.concat,
+                 "secure channel concatenation (as nvme connect --concat): DH-HMAC-CHAP on a "
+                 "plain admin queue generates the TLS PSK of the admin and I/O queues; needs "
+                 "--dhchap-key, a secure_concat listener")
+        ->excludes("--psk");
     CLI11_PARSE(app, argc, argv);
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
@@ -412,7 +418,12 @@ int main(int argc, char** argv) {
         }
         co.psk = *key;
         co.psk_identity_version = o.psk_identity_version;
-        co.ktls = !o.no_ktls;
+    }
+    co.ktls = !o.no_ktls;
+    co.concat = o.concat;
+    if (co.concat && !co.auth.key) {
+        std::cerr << "nvmf-perf: --concat needs --dhchap-key\n";
+        return 2;
     }
     auto ctrl = nvmf::host::controller::create(co);
     if (!ctrl) {
@@ -496,6 +507,7 @@ int main(int argc, char** argv) {
     const auto start = clock_type::now();
     const auto end = start + std::chrono::seconds(o.seconds);
     std::vector<std::thread> threads;
+    threads.reserve(jobs.size());
     for (auto& j : jobs) threads.emplace_back([&, jp = j.get()] { run_job(*jp, o, end, abort); });
     // Keep the controller alive from the admin queue while the workers run.
     std::thread ka([&] {

@@ -227,13 +227,14 @@ std::map<std::string, method_cli> methods() {
                                 }};
     for (const char* name : {"nvmf_subsystem_add_listener", "nvmf_subsystem_remove_listener"}) {
         const bool add = std::strcmp(name, "nvmf_subsystem_add_listener") == 0;
-        m[name] = {add ? "NQN -t TRTYPE -a TRADDR -s TRSVCID [-f ADRFAM] [-k]"
+        m[name] = {add ? "NQN -t TRTYPE -a TRADDR -s TRSVCID [-f ADRFAM] [-k] [--secure-concat]"
                        : "NQN -t TRTYPE -a TRADDR -s TRSVCID [-f ADRFAM]",
                    [add](CLI::App& app) {
                        struct s {
                            std::string nqn, trtype, traddr;
                            std::optional<std::string> trsvcid, adrfam;
                            bool secure = false;
+                           bool concat = false;
                        };
                        auto v = std::make_shared<s>();
                        app.add_option("nqn", v->nqn, "subsystem NQN")->required();
@@ -244,12 +245,17 @@ std::map<std::string, method_cli> methods() {
                        if (add) {
                            app.add_flag("-k,--secure-channel", v->secure,
                                         "TLS 1.3 only on this listener (secure_channel)");
+                           app.add_flag("--secure-concat", v->concat,
+                                        "TLS 1.3, and plain TCP admin queues that generate their "
+                                        "TLS PSK with DH-HMAC-CHAP (secure channel "
+                                        "concatenation; secure_concat)");
                        }
                        return [v] {
                            json p{{"nqn", v->nqn},
                                   {"listen_address",
                                    listen_address(v->trtype, v->traddr, v->trsvcid, v->adrfam)}};
                            if (v->secure) p["secure_channel"] = true;
+                           if (v->concat) p["secure_concat"] = true;
                            return p;
                        };
                    }};

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "auth/generated_psk.hpp"
 #include "auth/messages.hpp"
 #include "auth/target_session.hpp"
 
@@ -22,10 +23,28 @@ host_session::host_session(host_params p) : p_(std::move(p)) {}
 host_session::~host_session() { keyring::cleanse(expected_ctrl_, sizeof(expected_ctrl_)); }
 
 std::vector<uint8_t> host_session::negotiate() const {
-    return build_negotiate(p_.t_id, spec::auth_scc::none, p_.digests, p_.dhgroups);
+    if (p_.sc_c == spec::auth_scc::none) {
+        return build_negotiate(p_.t_id, p_.sc_c, p_.digests, p_.dhgroups);
+    }
+    // What can make a TLS PSK: no SHA-512 (no cipher suite), no null group
+    // (no session key).
+    std::vector<uint8_t> digests, groups;
+    for (uint8_t d : p_.digests) {
+        if (concat_hash_usable(d)) digests.push_back(d);
+    }
+    for (uint8_t g : p_.dhgroups) {
+        if (g != dhgroup_id::null) groups.push_back(g);
+    }
+    return build_negotiate(p_.t_id, p_.sc_c, digests, groups);
+}
+
+keyring::secure_bytes host_session::take_generated_psk() {
+    if (!done_) return {};
+    return std::move(generated_);
 }
 
 host_step host_session::refuse(uint8_t reason, std::string why, bool send_failure2) {
+    generated_.clear();
     host_step s;
     s.failed = true;
     s.reason = reason;
@@ -65,6 +84,17 @@ host_step host_session::on_challenge(std::span<const uint8_t> msg) {
                           ", which was not offered",
                       true);
     }
+    const bool concat = p_.sc_c != spec::auth_scc::none;
+    if (concat && !concat_hash_usable(c->hash)) {
+        return refuse(rce::hash_unusable,
+                      std::string("the controller chose ") + hash_name(c->hash) +
+                          ", which cannot generate a TLS PSK",
+                      true);
+    }
+    if (concat && c->dhgroup == dhgroup_id::null) {
+        return refuse(rce::scc_mismatch, "the controller chose the null DH group for concatenation",
+                      true);
+    }
     hash_ = c->hash;
     dhgroup_ = c->dhgroup;
     const size_t hl = hash_len(hash_);
@@ -89,6 +119,7 @@ host_step host_session::on_challenge(std::span<const uint8_t> msg) {
     rp.challenge = c->cval;
     rp.seqnum = c->seqnum;
     rp.tid = p_.t_id;
+    rp.scc = p_.sc_c;
     rp.label = "HostHost";
     rp.nqn1 = p_.hostnqn;
     rp.nqn2 = p_.subnqn;
@@ -101,8 +132,12 @@ host_step host_session::on_challenge(std::span<const uint8_t> msg) {
     uint8_t c2[max_hash_len]{};
     uint32_t s2 = 0;
     const bool bidirectional = p_.ctrl_key != nullptr;
-    if (bidirectional) {
+    if (bidirectional || concat) {
+        // With concatenation C2 goes into the PSK, and SEQNUM 0 says that
+        // it asks for no controller response.
         if (!random_bytes({c2, hl})) return refuse(rce::failed, "no random bytes", true);
+    }
+    if (bidirectional) {
         s2 = next_seqnum();
         auto ckey = transform_key(*p_.ctrl_key, p_.subnqn);
         if (!ckey) return refuse(rce::failed, ckey.err().message, true);
@@ -112,12 +147,20 @@ host_step host_session::on_challenge(std::span<const uint8_t> msg) {
         cp.label = "Controller";
         cp.nqn1 = p_.subnqn;
         cp.nqn2 = p_.hostnqn;
+        cp.scc = spec::auth_scc::none;  // as the Linux target computes it
         if (auto r = compute_response(ckey->span(), cp, {expected_ctrl_, hl}); !r) {
             return refuse(rce::failed, r.err().message, true);
         }
     }
+    if (concat) {
+        auto ks = session_key(hash_, dh_secret.span());
+        auto psk = ks ? generate_psk(hash_, ks->span(), c->cval, {c2, hl})
+                      : result<secure_bytes>(ks.err());
+        if (!psk) return refuse(rce::failed, "generating the PSK: " + psk.err().message, true);
+        generated_ = std::move(*psk);
+    }
     host_step s;
-    s.send = build_reply(p_.t_id, {rval, hl}, bidirectional, {c2, hl}, s2, dhv);
+    s.send = build_reply(p_.t_id, {rval, hl}, bidirectional || concat, {c2, hl}, s2, dhv);
     return s;
 }
 
@@ -130,7 +173,7 @@ host_step host_session::on_success1(std::span<const uint8_t> msg) {
     }
     host_step out;
     if (p_.ctrl_key == nullptr) {
-        out.done = true;
+        out.done = done_ = true;
         return out;
     }
     const size_t hl = hash_len(hash_);
@@ -142,7 +185,7 @@ host_step host_session::on_success1(std::span<const uint8_t> msg) {
                       "the controller's response does not match (wrong controller key)", true);
     }
     out.send = build_success2(p_.t_id);
-    out.done = true;
+    out.done = done_ = true;
     return out;
 }
 

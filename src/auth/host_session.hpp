@@ -12,6 +12,7 @@
 
 #include "auth/dhchap_crypto.hpp"
 #include "keyring/dhchap_secret.hpp"
+#include "nvme/spec/auth.hpp"
 
 namespace nvmf::auth {
 
@@ -25,6 +26,11 @@ struct host_params {
                                   dhgroup_id::ffdhe3072, dhgroup_id::ffdhe4096,
                                   dhgroup_id::ffdhe6144, dhgroup_id::ffdhe8192};
     uint16_t t_id = 0;
+    // Secure channel concatenation (admin queue): spec::auth_scc::new_tls_psk
+    // on a plain queue, replace_tls_psk on a TLS one. Only SHA-256/SHA-384
+    // and the FFDHE groups are offered then; C2 is always sent (SEQNUM 0
+    // unless ctrl_key asks for the controller's response too).
+    uint8_t sc_c = spec::auth_scc::none;
 };
 
 // What to do next: send `send` (when not empty) with AUTH_Send, then either
@@ -52,6 +58,9 @@ public:
 
     uint8_t hash() const { return hash_; }
     uint8_t dhgroup() const { return dhgroup_; }
+    // After a transaction with SC_C other than 0 is done: the generated PSK
+    // (auth/generated_psk.hpp), handed over once; empty otherwise.
+    keyring::secure_bytes take_generated_psk();
 
 private:
     host_step refuse(uint8_t reason, std::string why, bool send_failure2);
@@ -61,6 +70,8 @@ private:
     uint8_t hash_ = 0xff;
     uint8_t dhgroup_ = 0xff;
     uint8_t expected_ctrl_[max_hash_len]{};
+    bool done_ = false;
+    keyring::secure_bytes generated_;
 };
 
 }  // namespace nvmf::auth

@@ -114,11 +114,8 @@ result<reply_view> parse_reply(std::span<const uint8_t> msg, size_t hl) {
         return refuse(rce::incorrect_payload,
                       "DH-HMAC-CHAP_Reply: CVALID " + std::to_string(m.cvalid));
     }
-    if (m.cvalid && m.seqnum == 0) {
-        // A sequence number of 0 is reserved: a host that asks to
-        // authenticate the controller must give a real one.
-        return refuse(rce::incorrect_payload, "DH-HMAC-CHAP_Reply: CVALID with SEQNUM 0");
-    }
+    // CVALID with SEQNUM 0 is C2 for secure channel concatenation alone: the
+    // session knows whether that was asked for (target_session::on_reply).
     reply_view v;
     v.t_id = m.t_id;
     v.cvalid = m.cvalid != 0;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "auth/generated_psk.hpp"
 #include "auth/messages.hpp"
 #include "keyring/dhchap_secret.hpp"
 
@@ -82,6 +83,12 @@ void target_session::fail(uint8_t reason, std::string why) {
     reason_ = reason;
     why_ = std::move(why);
     dh_.reset();
+    generated_.clear();
+}
+
+keyring::secure_bytes target_session::take_generated_psk() {
+    if (st_ != state::completed) return {};
+    return std::move(generated_);
 }
 
 void target_session::on_send(std::span<const uint8_t> msg) {
@@ -122,36 +129,94 @@ void target_session::on_negotiate(std::span<const uint8_t> msg) {
         return;
     }
     t_id_ = n->t_id;
-    if (n->sc_c != spec::auth_scc::none) {
-        // Secure channel concatenation (a TLS PSK from this exchange) is not
-        // offered by this controller.
-        fail(rce::scc_mismatch, "AUTH_Negotiate asks for secure channel concatenation (SC_C " +
-                                    std::to_string(n->sc_c) + ")");
-        return;
-    }
-    hash_ = 0xff;
-    for (uint8_t d : digest_preference) {
-        if ((p_.digests & n->hashes & (1u << d)) != 0) {
-            hash_ = d;
-            break;
-        }
-    }
-    if (hash_ == 0xff) {
-        fail(rce::hash_unusable, "no hash function both sides allow");
-        return;
-    }
-    dhgroup_ = 0xff;
-    for (uint8_t g : dhgroup_preference) {
-        if ((p_.dhgroups & n->dhgroups & (1u << g)) != 0) {
-            dhgroup_ = g;
-            break;
-        }
-    }
-    if (dhgroup_ == 0xff) {
-        fail(rce::dhgroup_unusable, "no DH group both sides allow");
-        return;
-    }
+    if (!check_sc_c(n->sc_c)) return;
+    sc_c_ = n->sc_c;
+    pick_hash(n->hashes);
+    if (st_ == state::failure1) return;
+    pick_dhgroup(n->dhgroups);
+    if (st_ == state::failure1) return;
     st_ = state::challenge;
+}
+
+// The Linux target's rules (nvmet_auth_negotiate), refused with "secure
+// channel concatenation mismatch": SC_C only on an admin queue, NEWTLSPSK
+// only without TLS, REPLACETLSPSK only with it, nothing else defined. Ours
+// adds: NEWTLSPSK only where the subsystem takes TLS (else the PSK has no
+// use), and nothing but NEWTLSPSK on a plain connection of a secure_concat
+// listener (that connection exists for it alone).
+bool target_session::check_sc_c(uint8_t sc_c) {
+    const concat_policy& c = p_.concat;
+    const std::string what = "AUTH_Negotiate SC_C " + std::to_string(sc_c);
+    if (sc_c == spec::auth_scc::none) {
+        if (c.required) {
+            fail(rce::scc_mismatch, what +
+                                        " on a plain connection of a secure_concat listener, "
+                                        "which takes only NEWTLSPSK (02h)");
+            return false;
+        }
+        return true;
+    }
+    if (!c.admin_queue) {
+        fail(rce::scc_mismatch, what + " on an I/O queue: concatenation is for admin queues");
+        return false;
+    }
+    switch (sc_c) {
+    case spec::auth_scc::new_tls_psk:
+        if (c.tls) {
+            fail(rce::scc_mismatch,
+                 what + " (NEWTLSPSK) on a TLS queue: REPLACETLSPSK replaces its PSK");
+            return false;
+        }
+        if (!c.tls_usable) {
+            fail(rce::scc_mismatch, what + " (NEWTLSPSK): no listener of " + p_.subnqn +
+                                        " takes TLS, a generated PSK would have no use");
+            return false;
+        }
+        return true;
+    case spec::auth_scc::replace_tls_psk:
+        if (!c.tls) {
+            fail(rce::scc_mismatch, what + " (REPLACETLSPSK) on a queue without TLS");
+            return false;
+        }
+        return true;
+    case spec::auth_scc::obsolete_tls:
+        fail(rce::scc_mismatch, what + ": 01h is obsolete (NVMe Base 2.0)");
+        return false;
+    default:
+        fail(rce::scc_mismatch, what + ": not defined");
+        return false;
+    }
+}
+
+void target_session::pick_hash(uint32_t offered) {
+    hash_ = 0xff;
+    const uint32_t both = p_.digests & offered;
+    for (uint8_t d : digest_preference) {
+        // A generated PSK needs a hash that has a TLS cipher suite.
+        if ((both & (1u << d)) != 0 && (sc_c_ == spec::auth_scc::none || concat_hash_usable(d))) {
+            hash_ = d;
+            return;
+        }
+    }
+    fail(rce::hash_unusable, both != 0 ? "secure channel concatenation needs SHA-256 or SHA-384"
+                                       : "no hash function both sides allow");
+}
+
+void target_session::pick_dhgroup(uint32_t offered) {
+    dhgroup_ = 0xff;
+    const uint32_t both = p_.dhgroups & offered;
+    for (uint8_t g : dhgroup_preference) {
+        if ((both & (1u << g)) == 0) continue;
+        if (g == dhgroup_id::null && sc_c_ != spec::auth_scc::none) {
+            // No DH exchange, no session key: nothing to make a PSK from.
+            // The Linux target's reason for it: concatenation mismatch.
+            fail(rce::scc_mismatch, "the null DH group cannot generate a PSK");
+            return;
+        }
+        dhgroup_ = g;
+        return;
+    }
+    fail(rce::dhgroup_unusable, "no DH group both sides allow");
 }
 
 std::vector<uint8_t> target_session::make_challenge(size_t al) {
@@ -197,6 +262,13 @@ void target_session::on_reply(std::span<const uint8_t> msg) {
         fail(static_cast<uint8_t>(r.err().code), r.err().message);
         return;
     }
+    const bool concat = sc_c_ != spec::auth_scc::none;
+    if (r->cvalid && r->seqnum == 0 && !concat) {
+        // SEQNUM 0 means "C2 only for a generated PSK": reserved without
+        // concatenation, where CVALID asks to authenticate the controller.
+        fail(rce::incorrect_payload, "DH-HMAC-CHAP_Reply: CVALID with SEQNUM 0");
+        return;
+    }
     if (r->t_id != t_id_) {
         fail(rce::incorrect_payload, "T_ID " + std::to_string(r->t_id) + " in the reply, " +
                                          std::to_string(t_id_) + " negotiated");
@@ -229,7 +301,7 @@ void target_session::on_reply(std::span<const uint8_t> msg) {
     rp.challenge = {c1_, hl};
     rp.seqnum = seqnum_;
     rp.tid = t_id_;
-    rp.scc = spec::auth_scc::none;
+    rp.scc = sc_c_;
     rp.label = "HostHost";
     rp.nqn1 = p_.hostnqn;
     rp.nqn2 = p_.subnqn;
@@ -245,8 +317,16 @@ void target_session::on_reply(std::span<const uint8_t> msg) {
         fail(rce::failed, "the host's response does not match (wrong key)");
         return;
     }
-    cvalid_ = r->cvalid;
-    if (cvalid_) {
+    if (concat && !r->cvalid) {
+        // The generated PSK is made of both challenges (the Linux target's
+        // reason code for it).
+        fail(rce::failed, "secure channel concatenation without the host's challenge (CVALID 0)");
+        return;
+    }
+    // With concatenation SEQNUM 0 carries C2 for the PSK only, no request to
+    // authenticate the controller.
+    bidirectional_ = r->cvalid && r->seqnum != 0;
+    if (bidirectional_) {
         auto ckey = key_for(p_.ctrl_key, p_.subnqn, "controller");
         if (!ckey) {
             fail(rce::failed,
@@ -259,10 +339,23 @@ void target_session::on_reply(std::span<const uint8_t> msg) {
         cp.label = "Controller";
         cp.nqn1 = p_.subnqn;
         cp.nqn2 = p_.hostnqn;
+        // SC_C 0 in the controller's response, as the Linux host and target
+        // compute it (they put the negotiated SC_C in the host's only).
+        cp.scc = spec::auth_scc::none;
         if (auto c = compute_response(ckey->span(), cp, {ctrl_response_, hl}); !c) {
             fail(rce::failed, "computing the controller's response: " + c.err().message);
             return;
         }
+    }
+    if (concat) {
+        auto ks = session_key(hash_, dh_secret.span());
+        auto psk = ks ? generate_psk(hash_, ks->span(), {c1_, hl}, r->cval)
+                      : result<keyring::secure_bytes>(ks.err());
+        if (!psk) {
+            fail(rce::failed, "generating the PSK: " + psk.err().message);
+            return;
+        }
+        generated_ = std::move(*psk);
     }
     dh_.reset();
     st_ = state::success1;
@@ -270,7 +363,7 @@ void target_session::on_reply(std::span<const uint8_t> msg) {
 
 std::vector<uint8_t> target_session::make_success1(size_t al) {
     const size_t hl = hash_len(hash_);
-    const size_t len = sizeof(spec::dhchap_success1) + (cvalid_ ? hl : 0);
+    const size_t len = sizeof(spec::dhchap_success1) + (bidirectional_ ? hl : 0);
     if (len > al) {
         fail(rce::incorrect_payload,
              "AUTH_Receive allocation length " + std::to_string(al) + " is too small for Success1");
@@ -278,9 +371,9 @@ std::vector<uint8_t> target_session::make_success1(size_t al) {
     }
     auto out = build_success1(
         t_id_, static_cast<uint8_t>(hl),
-        cvalid_ ? std::span<const uint8_t>(ctrl_response_, hl) : std::span<const uint8_t>());
+        bidirectional_ ? std::span<const uint8_t>(ctrl_response_, hl) : std::span<const uint8_t>());
     keyring::cleanse(ctrl_response_, sizeof(ctrl_response_));
-    st_ = cvalid_ ? state::success2 : state::completed;
+    st_ = bidirectional_ ? state::success2 : state::completed;
     return out;
 }
 

@@ -1,10 +1,12 @@
 // DH-HMAC-CHAP from the host: AUTH_Send / AUTH_Receive around host_session.
 #include "host/auth.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
 
+#include "auth/generated_psk.hpp"
 #include "auth/host_session.hpp"
 #include "auth/messages.hpp"
 #include "keyring/keyring.hpp"
@@ -100,8 +102,19 @@ spec::sqe auth_recv_cmd(uint32_t al) {
 }
 
 result<auth_outcome> authenticate(queue& q, const auth_options& o, const std::string& hostnqn,
-                                  const std::string& subnqn, uint16_t t_id) {
+                                  const std::string& subnqn, uint16_t t_id, uint8_t sc_c) {
     if (!o.key) return make_error(-ENOKEY, "DH-HMAC-CHAP required but no host key given");
+    if (sc_c != spec::auth_scc::none) {
+        const bool hash_ok = std::any_of(o.digests.begin(), o.digests.end(),
+                                         [](uint8_t d) { return auth::concat_hash_usable(d); });
+        const bool group_ok = std::any_of(o.dhgroups.begin(), o.dhgroups.end(),
+                                          [](uint8_t g) { return g != auth::dhgroup_id::null; });
+        if (!hash_ok || !group_ok) {
+            return make_error(-EINVAL,
+                              "secure channel concatenation needs sha256 or sha384 among the "
+                              "digests and a DH group other than null");
+        }
+    }
     auth::host_params p;
     p.hostnqn = hostnqn;
     p.subnqn = subnqn;
@@ -110,6 +123,7 @@ result<auth_outcome> authenticate(queue& q, const auth_options& o, const std::st
     p.digests = o.digests;
     p.dhgroups = o.dhgroups;
     p.t_id = t_id;
+    p.sc_c = sc_c;
     auth::host_session s(p);
 
     if (auto r = send_msg(q, s.negotiate(), "AUTH_Negotiate"); !r) return r.err();
@@ -131,7 +145,14 @@ result<auth_outcome> authenticate(queue& q, const auth_options& o, const std::st
         }
     }
     if (step.failed) return refused(step);
-    return auth_outcome{s.hash(), s.dhgroup(), o.ctrl_key != nullptr};
+    auth_outcome out{s.hash(), s.dhgroup(), o.ctrl_key != nullptr, sc_c, std::nullopt};
+    if (sc_c != spec::auth_scc::none) {
+        auto psk = s.take_generated_psk();
+        auto creds = auth::generated_credentials(s.hash(), psk.span(), hostnqn, subnqn);
+        if (!creds) return make_error(-EIO, "the generated PSK: " + creds.err().message);
+        out.generated = std::move(*creds);
+    }
+    return out;
 }
 
 result<std::shared_ptr<const keyring::dhchap_secret>> load_dhchap_secret(const std::string& arg) {
@@ -180,7 +201,8 @@ std::string describe(const auth_outcome& a) {
     const char* h = auth::hash_name(a.hash);
     const char* g = auth::dhgroup_name(a.dhgroup);
     return std::string(h ? h : "?") + " " + (g ? g : "?") +
-           (a.bidirectional ? ", controller authenticated" : "");
+           (a.bidirectional ? ", controller authenticated" : "") +
+           (a.generated ? ", TLS PSK generated" : "");
 }
 
 result<std::vector<uint8_t>> parse_digest_list(const std::string& s) { return parse_list(s, true); }

@@ -6,12 +6,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "auth/dhchap_crypto.hpp"
 #include "host/queue.hpp"
 #include "keyring/dhchap_secret.hpp"
+#include "keyring/tls_psk.hpp"
 #include "util/result.hpp"
 
 namespace nvmf::host {
@@ -32,6 +34,10 @@ struct auth_outcome {
     uint8_t hash = 0;
     uint8_t dhgroup = 0;
     bool bidirectional = false;
+    uint8_t sc_c = 0;  // spec::auth_scc
+    // With SC_C (secure channel concatenation): the identity (NVMe1G) and TLS
+    // PSK of the PSK the transaction generated.
+    std::optional<keyring::tls_credentials> generated;
 };
 
 // Authentication Send/Receive capsules (SECP E9h, SPSP 01h/01h).
@@ -40,8 +46,11 @@ spec::sqe auth_recv_cmd(uint32_t al);
 
 // Runs one transaction. -EACCES when either side refuses (the message says
 // why and with which reason code); transport errors as queue.hpp describes.
+// sc_c NEWTLSPSK / REPLACETLSPSK (admin queue) asks for a generated PSK: it
+// needs SHA-256 or SHA-384 and a DH group other than null among o's
+// (-EINVAL before anything is sent otherwise).
 result<auth_outcome> authenticate(queue& q, const auth_options& o, const std::string& hostnqn,
-                                  const std::string& subnqn, uint16_t t_id);
+                                  const std::string& subnqn, uint16_t t_id, uint8_t sc_c = 0);
 
 // Reads a DH-HMAC-CHAP secret given on a command line: the DHHC-1 text
 // itself, or the path of a key file (checked as the keyring checks files).

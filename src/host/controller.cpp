@@ -107,7 +107,61 @@ result<std::unique_ptr<queue>> controller::open_queue(uint16_t depth, uint32_t i
     return q;
 }
 
+void controller::set_tls_credentials(keyring::tls_credentials creds) {
+    auto t = std::make_shared<tls_options>();
+    t->creds = std::move(creds);
+    t->ktls = opts_.ktls;
+    tls_ = std::move(t);
+}
+
+result<auth_outcome> controller::generate_tls_psk() {
+    if (!opts_.psk.empty()) return make_error(-EINVAL, "--concat and --psk exclude each other");
+    if (!opts_.auth.key) {
+        return make_error(-EINVAL, "secure channel concatenation needs a DH-HMAC-CHAP key");
+    }
+    // Plain TCP, whatever TLS this controller already had.
+    auto saved = std::move(tls_);
+    tls_.reset();
+    auto q = open_queue(opts_.admin_queue_size, opts_.admin_icd_size);
+    tls_ = std::move(saved);
+    if (!q) return q.err();
+    auto c = fabrics_connect(**q, 0, static_cast<uint16_t>(opts_.admin_queue_size - 1),
+                             opts_.kato_ms, opts_.hostid, spec::cntlid_dynamic, opts_.hostnqn,
+                             opts_.subnqn, opts_.disable_sqflow ? cattr_disable_sqflow : 0);
+    if (!c) return c.err();
+    if (!c->ok()) return status_error("admin Connect (plain, for concatenation)", *c);
+    if ((c->cqe.cdw0 & (spec::authreq::atr | spec::authreq::ascr)) == 0) {
+        return make_error(-EACCES,
+                          "the controller does not ask for DH-HMAC-CHAP on this connection: "
+                          "no secure channel concatenation");
+    }
+    auto a = host::authenticate(**q, opts_.auth, opts_.hostnqn, opts_.subnqn, next_tid_++,
+                                spec::auth_scc::new_tls_psk);
+    // Only Connect and the authentication go over this connection (NVMe
+    // Base 2.1): the rest waits for TLS.
+    (*q)->close();
+    if (!a) return a.err();
+    set_tls_credentials(std::move(*a->generated));
+    a->generated.reset();
+    return a;
+}
+
+result<auth_outcome> controller::replace_tls_psk() {
+    if (!admin_) return make_error(-ENOTCONN, "no admin queue");
+    if (!tls_) return make_error(-EINVAL, "REPLACETLSPSK needs a TLS admin queue");
+    auto a = authenticate(*admin_, spec::auth_scc::replace_tls_psk);
+    if (!a) return a.err();
+    set_tls_credentials(std::move(*a->generated));
+    a->generated.reset();
+    return a;
+}
+
 result<void> controller::connect_admin() {
+    if (opts_.concat && !tls_) {
+        auto g = generate_tls_psk();
+        if (!g) return g.err();
+        admin_auth_ = std::move(*g);
+    }
     auto q = open_queue(opts_.admin_queue_size, opts_.admin_icd_size);
     if (!q) return q.err();
     admin_ = std::move(*q);
@@ -130,20 +184,35 @@ result<completion> controller::connect_io(queue& q, uint16_t qid, uint16_t sqsiz
 
 result<void> controller::after_connect(queue& q, const completion& c,
                                        std::optional<auth_outcome>* out) {
-    if ((c.cqe.cdw0 & spec::authreq::atr) == 0 || opts_.skip_auth) return {};
+    if ((c.cqe.cdw0 & (spec::authreq::atr | spec::authreq::ascr)) == 0 || opts_.skip_auth) {
+        return {};
+    }
     if (!opts_.auth.key) {
         return make_error(-EACCES,
                           "the controller requires DH-HMAC-CHAP authentication (ATR) and no "
                           "host key was given");
     }
-    auto a = authenticate(q);
+    if ((c.cqe.cdw0 & spec::authreq::ascr) != 0 && !opts_.concat) {
+        // As the Linux host without --concat (and SPDK's host).
+        return make_error(-EOPNOTSUPP,
+                          "the controller requires secure channel concatenation (ASCR): use "
+                          "concat");
+    }
+    // A concatenating host asked to authenticate its TLS admin queue does it
+    // as the Linux host does: REPLACETLSPSK, and uses the new PSK from now on.
+    const bool replace = opts_.concat && out != nullptr && tls_ != nullptr;
+    auto a = authenticate(q, replace ? spec::auth_scc::replace_tls_psk : spec::auth_scc::none);
     if (!a) return a.err();
-    if (out) *out = *a;
+    if (a->generated) {
+        set_tls_credentials(std::move(*a->generated));
+        a->generated.reset();
+    }
+    if (out) *out = std::move(*a);
     return {};
 }
 
-result<auth_outcome> controller::authenticate(queue& q) {
-    return host::authenticate(q, opts_.auth, opts_.hostnqn, opts_.subnqn, next_tid_++);
+result<auth_outcome> controller::authenticate(queue& q, uint8_t sc_c) {
+    return host::authenticate(q, opts_.auth, opts_.hostnqn, opts_.subnqn, next_tid_++, sc_c);
 }
 
 result<void> controller::enable() {

@@ -55,6 +55,14 @@ struct controller_options {
     std::string psk;
     int psk_identity_version = 0;
     bool ktls = true;  // the record layer may go to the kernel
+    // Secure channel concatenation (NVMe Base 2.1; nvme connect --concat):
+    // the admin queue first connects in plain TCP and authenticates with
+    // DH-HMAC-CHAP asking for a new TLS PSK (SC_C NEWTLSPSK); the host then
+    // closes it and opens the admin and I/O queues over TLS with the
+    // generated PSK (identity NVMe1G), as the Linux host does. Needs
+    // auth.key; psk must be empty. A TLS admin queue asked to authenticate
+    // (ATR) again replaces the PSK (REPLACETLSPSK).
+    bool concat = false;
 };
 
 // The fabrics Connect exchange on an initialized queue.
@@ -87,8 +95,16 @@ public:
     // Connects an I/O queue with this controller's cntlid, and authenticates
     // it when the controller asks (an authentication failure is an error).
     result<completion> connect_io(queue& q, uint16_t qid, uint16_t sqsize);
-    // Runs DH-HMAC-CHAP on q again (re-authentication), with options().auth.
-    result<auth_outcome> authenticate(queue& q);
+    // Runs DH-HMAC-CHAP on q again (re-authentication), with options().auth;
+    // sc_c asks for secure channel concatenation (admin queue).
+    result<auth_outcome> authenticate(queue& q, uint8_t sc_c = 0);
+    // Secure channel concatenation on the TLS admin queue: REPLACETLSPSK. The
+    // new PSK is used by the queues opened from now on (open ones keep
+    // theirs).
+    result<auth_outcome> replace_tls_psk();
+    // With concat: the plain admin connection that generated the PSK, alone
+    // (connect_admin does this and the TLS reconnection). For tests.
+    result<auth_outcome> generate_tls_psk();
     // How the admin queue authenticated, if it did.
     const std::optional<auth_outcome>& admin_auth() const { return admin_auth_; }
     // Changes the keys used from now on (the next authenticate()).
@@ -141,6 +157,8 @@ public:
 
     // TLS settings for this controller's queues (null: plain TCP).
     const std::shared_ptr<const tls_options>& tls() const { return tls_; }
+    // Uses these credentials for the queues opened from now on (tests).
+    void set_tls_credentials(keyring::tls_credentials creds);
 
 private:
     controller_options opts_;

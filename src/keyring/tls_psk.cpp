@@ -262,11 +262,13 @@ result<psk_identity> parse_psk_identity(std::string_view id) {
     auto bad = [](const char* why) {
         return make_error(-EINVAL, std::string("PSK identity: ") + why);
     };
-    // "NVMe" version "R" HH " " ...
-    if (id.size() < 9 || id.substr(0, 4) != "NVMe" || id[5] != 'R' || id[8] != ' ') {
-        return bad("not NVMe<v>R<hh>");
+    // "NVMe" version ("R" | "G") HH " " ...
+    if (id.size() < 9 || id.substr(0, 4) != "NVMe" || (id[5] != 'R' && id[5] != 'G') ||
+        id[8] != ' ') {
+        return bad("not NVMe<v><R|G><hh>");
     }
     psk_identity out;
+    out.generated = id[5] == 'G';
     if (id[4] == '0') {
         out.version = 0;
     } else if (id[4] == '1') {
@@ -301,6 +303,14 @@ result<psk_identity> parse_psk_identity(std::string_view id) {
     out.subnqn = std::string(fields[1]);
     if (out.version == 1) out.digest = std::string(fields[2]);
     return out;
+}
+
+std::string psk_identity_text(const psk_identity& id) {
+    std::string s = "NVMe" + std::to_string(id.version) + (id.generated ? "G" : "R") + "0" +
+                    std::to_string(static_cast<int>(id.cipher)) + " " + id.hostnqn + " " +
+                    id.subnqn;
+    if (id.version == 1) s += " " + id.digest;
+    return s;
 }
 
 result<secret_bytes> derive_tls_psk(const psk_identity& id, std::string_view identity_text,
@@ -358,6 +368,9 @@ result<host_psk> make_host_psk(std::string key_name, std::string_view interchang
 
 result<secret_bytes> target_tls_psk(const psk_identity& id, std::string_view identity_text,
                                     const host_psk& key) {
+    if (id.generated) {
+        return make_error(-ENOKEY, "a generated PSK identity (NVMe<v>G) names no configured PSK");
+    }
     if (id.cipher != key.cipher) {
         return make_error(-ENOKEY, std::string("the identity asks for ") + cipher_name(id.cipher) +
                                        ", the host's key is for " + cipher_name(key.cipher));

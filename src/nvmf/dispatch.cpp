@@ -4,6 +4,7 @@
 #include "nvmf/cmd/handlers.hpp"
 #include "nvmf/controller.hpp"
 #include "nvmf/qpair.hpp"
+#include "nvmf/subsystem.hpp"
 #include "nvmf/target.hpp"
 
 namespace nvmf {
@@ -20,6 +21,15 @@ void execute(request& req) {
         // Send/Receive. Without DNR: the host may authenticate and retry.
         complete(req, spec::make_status(spec::sct::command_specific, spec::sc_cmd::auth_required,
                                         false));
+        return;
+    }
+    if (q.channel.concat_only && q.ctrlr && !q.ctrlr->subsys->is_discovery() &&
+        !cmd::is_auth_command(req.cmd)) {
+        // A plain connection of a secure_concat listener carries Connect and
+        // the authentication that generates the TLS PSK, nothing else (NVMe
+        // Base 2.1; the Linux host was fixed to send nothing more on it).
+        complete(req,
+                 spec::make_status(spec::sct::generic, spec::sc::command_sequence_error, true));
         return;
     }
     if (req.cmd.opc == spec::admin_opc::fabrics) {

@@ -226,6 +226,9 @@ result<void> subsystem::set_host_keys(const std::string& hostnqn, host_keys keys
     } else {
         host_keys_.erase(hostnqn);
     }
+    // PSKs generated under the old keys go with them: a rotation is often
+    // the answer to a leaked key.
+    generated_.drop(hostnqn);
     return {};
 }
 
@@ -242,6 +245,7 @@ result<void> subsystem::remove_host(const std::string& hostnqn) {
     }
     host_keys_.erase(hostnqn);
     host_psks_.erase(hostnqn);
+    generated_.drop(hostnqn);
     return {};
 }
 
@@ -278,14 +282,14 @@ bool subsystem::host_allowed(const std::string& hostnqn) const {
 }
 
 result<void> subsystem::add_listener(const transport_id& trid, ana_state initial,
-                                     bool secure_channel) {
+                                     listener_security sec) {
     std::lock_guard lk(mtx_);
     auto same = [&](const listener& l) { return l.trid == trid; };
     if (std::any_of(listeners_.begin(), listeners_.end(), same)) {
         return make_error(-EEXIST, "listener " + trid.to_string() + " already exists on " + nqn);
     }
     listeners_.push_back(
-        {trid, std::make_shared<ana_states>(params_.max_namespaces, initial), secure_channel});
+        {trid, std::make_shared<ana_states>(params_.max_namespaces, initial), sec});
     return {};
 }
 
@@ -312,11 +316,21 @@ bool subsystem::listener_allowed(const transport_id& trid) const {
 }
 
 bool subsystem::listener_secure(const transport_id& trid) const {
+    return nvmf::takes_tls(listener_security_of(trid));
+}
+
+listener_security subsystem::listener_security_of(const transport_id& trid) const {
     std::lock_guard lk(mtx_);
     for (const auto& l : listeners_) {
-        if (l.trid == trid) return l.secure_channel;
+        if (l.trid == trid) return l.sec;
     }
-    return false;
+    return listener_security::plain;
+}
+
+bool subsystem::takes_tls() const {
+    std::lock_guard lk(mtx_);
+    return std::any_of(listeners_.begin(), listeners_.end(),
+                       [](const listener& l) { return nvmf::takes_tls(l.sec); });
 }
 
 uint32_t subsystem::anagrpmax() const {

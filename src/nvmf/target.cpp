@@ -150,21 +150,21 @@ std::vector<std::shared_ptr<subsystem>> target::subsystems() {
 
 std::shared_ptr<subsystem> target::discovery() { return discovery_; }
 
-result<void> target::listen(const transport_id& trid, bool secure_channel) {
+result<void> target::listen(const transport_id& trid, listener_security sec) {
     transport* t = find_transport(trid.trtype);
     if (!t) return make_error(-EINVAL, "transport " + trid.trtype + " has not been created");
-    return t->listen(trid, secure_channel);
+    return t->listen(trid, sec);
 }
 
-bool target::address_secure(const transport_id& trid) {
+listener_security target::address_security(const transport_id& trid) {
     for (auto& s : subsystems()) {
-        if (s->listener_secure(trid)) return true;
+        if (s->listener_allowed(trid)) return s->listener_security_of(trid);
     }
-    return false;
+    return listener_security::plain;
 }
 
 result<void> target::add_listener(const std::string& nqn, const transport_id& raw,
-                                  ana_state initial, bool secure_channel) {
+                                  ana_state initial, listener_security sec) {
     auto trid = normalize_trid(raw);
     if (!trid) return trid.err();
     auto s = find_subsystem(nqn);
@@ -172,22 +172,24 @@ result<void> target::add_listener(const std::string& nqn, const transport_id& ra
     if (!find_transport(trid->trtype)) {
         return make_error(-EINVAL, "transport " + trid->trtype + " has not been created");
     }
-    // One socket per address: TLS or plain for every subsystem on it.
+    // One socket per address: plain, secure_channel or secure_concat for
+    // every subsystem on it.
     for (auto& other : subsystems()) {
         if (other != s && other->listener_allowed(*trid) &&
-            other->listener_secure(*trid) != secure_channel) {
+            other->listener_security_of(*trid) != sec) {
             return make_error(-EINVAL, trid->to_string() + " already serves " + other->nqn +
-                                           (secure_channel ? " without" : " with") +
-                                           " a secure channel (TLS): an address is one or the "
-                                           "other for every subsystem on it");
+                                           " as " + to_string(other->listener_security_of(*trid)) +
+                                           ", not " + to_string(sec) +
+                                           ": an address is plain, a secure channel (TLS) or "
+                                           "secure_concat for every subsystem on it");
         }
     }
-    if (auto r = s->add_listener(*trid, initial, secure_channel); !r) return r;
+    if (auto r = s->add_listener(*trid, initial, sec); !r) return r;
     if (listen_held_.load()) {
         discovery_changed();
         return {};
     }
-    if (auto r = listen(*trid, secure_channel); !r) {
+    if (auto r = listen(*trid, sec); !r) {
         (void)s->remove_listener(*trid);
         return r;
     }
@@ -215,7 +217,7 @@ void target::hold_listen(bool held) { listen_held_.store(held); }
 result<void> target::listen_all() {
     for (auto& s : subsystems()) {
         for (auto& l : s->listeners()) {
-            if (auto r = listen(l, s->listener_secure(l)); !r) {
+            if (auto r = listen(l, s->listener_security_of(l)); !r) {
                 return make_error(r.err().code,
                                   "listening on " + l.to_string() + ": " + r.err().message);
             }
@@ -280,7 +282,7 @@ void copy_field(char* dst, size_t cap, const std::string& s) {
 }
 
 spec::discovery_log_entry make_entry(const std::string& nqn, uint8_t subtype, const transport_id& t,
-                                     uint16_t portid, bool secure_channel) {
+                                     uint16_t portid, listener_security sec) {
     spec::discovery_log_entry e{};
     e.trtype = trtype_code(t.trtype);
     e.adrfam = adrfam_code(t.adrfam);
@@ -296,10 +298,14 @@ spec::discovery_log_entry make_entry(const std::string& nqn, uint8_t subtype, co
     copy_field(e.subnqn, sizeof(e.subnqn), nqn);
     copy_field(e.traddr, sizeof(e.traddr), t.traddr);
     if (t.trtype == "TCP") e.tsas[0] = spec::tcp_sectype::none;
-    if (secure_channel) {
+    if (sec == listener_security::tls) {
         // A TLS listener: TLS 1.3 required (NVMe/TCP TSAS SECTYPE, TREQ bits 1:0).
         e.treq = static_cast<uint8_t>(spec::treq::secure_channel_required |
                                       spec::treq::sq_flow_control_disable_supported);
+        e.tsas[0] = spec::tcp_sectype::tls13;
+    } else if (sec == listener_security::concat) {
+        // TLS 1.3, "not required": Linux nvmet's port for secure channel
+        // concatenation, and what makes libnvme connect with --concat.
         e.tsas[0] = spec::tcp_sectype::tls13;
     }
     if (t.trtype == "RDMA") {
@@ -332,11 +338,11 @@ std::vector<spec::discovery_log_entry> target::discovery_log(const std::string& 
         if (s->state() != subsystem_state::active || !s->host_allowed(hostnqn)) continue;
         for (auto& l : s->listeners())
             out.push_back(
-                make_entry(s->nqn, spec::subtype::nvme, l, portid(l), s->listener_secure(l)));
+                make_entry(s->nqn, spec::subtype::nvme, l, portid(l), s->listener_security_of(l)));
     }
     // The discovery controller describes itself on the address it was reached on.
     out.push_back(make_entry(spec::discovery_nqn, spec::subtype::discovery_current, via,
-                             portid(via), address_secure(via)));
+                             portid(via), address_security(via)));
     return out;
 }
 

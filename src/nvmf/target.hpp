@@ -62,15 +62,16 @@ public:
 
     // Listeners. add_listener allows the subsystem on trid and makes sure the
     // transport listens there; the socket closes when no subsystem uses it.
-    // A secure_channel listener takes TLS connections only (NVMe/TCP); every
-    // subsystem on one address must agree on it.
+    // A secure_channel listener takes TLS connections only (NVMe/TCP), a
+    // secure_concat one also plain admin queues generating their TLS PSK;
+    // every subsystem on one address must agree on it.
     result<void> add_listener(const std::string& nqn, const transport_id& trid,
                               ana_state initial = ana_state::optimized,
-                              bool secure_channel = false);
+                              listener_security sec = listener_security::plain);
     result<void> remove_listener(const std::string& nqn, const transport_id& trid);
-    result<void> listen(const transport_id& trid, bool secure_channel = false);
-    // Whether some subsystem listens on trid with secure_channel.
-    bool address_secure(const transport_id& trid);
+    result<void> listen(const transport_id& trid, listener_security sec = listener_security::plain);
+    // How the subsystems listening on trid secure it (plain when none does).
+    listener_security address_security(const transport_id& trid);
     // While listening is held (start-up configuration), add_listener records
     // the listener but opens no socket; listen_all() then opens every listener
     // of every subsystem, so no host reaches a half-configured target.

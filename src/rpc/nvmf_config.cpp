@@ -39,9 +39,13 @@ json nvmf_subsystem_config(target& tgt) {
                                             {"enable_nssr", false}});
         }
         for (auto& l : s->listeners()) {
-            entry("nvmf_subsystem_add_listener", {{"nqn", s->nqn},
-                                                  {"listen_address", trid_to_json(l)},
-                                                  {"secure_channel", s->listener_secure(l)}});
+            const listener_security sec = s->listener_security_of(l);
+            json p{{"nqn", s->nqn},
+                   {"listen_address", trid_to_json(l)},
+                   {"secure_channel", takes_tls(sec)}};
+            // Ours only, so written only where it is set: SPDK loads the rest.
+            if (sec == listener_security::concat) p["secure_concat"] = true;
+            entry("nvmf_subsystem_add_listener", std::move(p));
         }
         if (s->is_discovery()) continue;
         for (auto& h : s->hosts()) {

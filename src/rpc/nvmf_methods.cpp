@@ -69,14 +69,18 @@ void ana_state_param(params& p, ana_state& out, bool required) {
 // nvmf_subsystem_add_listener / _remove_listener: the address, and for adding
 // the listener's options (SPDK's): the ANA state every group starts in on
 // it, whether it is a secure channel (TLS: secure_channel, or SPDK's
-// sock_impl "ssl"), and numa_id, which asks for nothing here.
+// sock_impl "ssl"), and numa_id, which asks for nothing here. Ours:
+// secure_concat, a TLS listener that also takes plain admin queues for
+// secure channel concatenation (SPDK has no such listener).
 result<transport_id> listener_params(const json& j, std::string& nqn, ana_state* initial,
-                                     bool* secure) {
+                                     listener_security* secure) {
     params p(j, false);
     nqn_param(p, nqn);
     const json* addr = p.object("listen_address", true);
     bool secure_channel = false;
     p.boolean("secure_channel", secure_channel, false);
+    bool secure_concat = false;
+    p.boolean("secure_concat", secure_concat, false);
     std::string sock_impl;
     if (p.str("sock_impl", sock_impl, false, 64)) {
         if (sock_impl == "ssl") {
@@ -94,7 +98,11 @@ result<transport_id> listener_params(const json& j, std::string& nqn, ana_state*
         p.i64("numa_id", numa, false, -1, std::numeric_limits<int32_t>::max());
     }
     if (auto r = p.finish(); !r) return r.err();
-    if (secure) *secure = secure_channel;
+    if (secure) {
+        *secure = secure_concat    ? listener_security::concat
+                  : secure_channel ? listener_security::tls
+                                   : listener_security::plain;
+    }
     return read_trid(*addr);
 }
 
@@ -319,7 +327,7 @@ result<json> nvmf_get_subsystems(context& ctx, const json& j) {
 result<json> nvmf_subsystem_add_listener(context& ctx, const json& j) {
     std::string nqn;
     ana_state initial = ana_state::optimized;
-    bool secure = false;
+    listener_security secure = listener_security::plain;
     auto trid = listener_params(j, nqn, &initial, &secure);
     if (!trid) return trid.err();
     auto s = lookup(ctx, nqn);
@@ -328,8 +336,9 @@ result<json> nvmf_subsystem_add_listener(context& ctx, const json& j) {
         return invalid_params("parameter 'ana_state': ANA reporting is not enabled on " + nqn +
                               " (nvmf_create_subsystem ana_reporting)");
     }
-    // SPDK's rule: a secure channel is for the hosts that hold a PSK.
-    if (secure && (*s)->params().allow_any_host) {
+    // SPDK's rule: a secure channel is for the hosts that hold a PSK (or
+    // for secure_concat a DH-HMAC-CHAP key to generate one).
+    if (secure != listener_security::plain && (*s)->params().allow_any_host) {
         return make_error(err_internal,
                           "Cannot establish secure channel, when 'allow_any_host' is set");
     }
@@ -356,7 +365,9 @@ result<json> nvmf_subsystem_get_listeners(context& ctx, const json& j) {
     if (!s) return s.err();
     json out = json::array();
     for (auto& l : (*s)->listeners()) {
-        json e{{"address", trid_to_json(l)}, {"secure_channel", (*s)->listener_secure(l)}};
+        const listener_security sec = (*s)->listener_security_of(l);
+        json e{{"address", trid_to_json(l)}, {"secure_channel", takes_tls(sec)}};
+        if (sec == listener_security::concat) e["secure_concat"] = true;
         // As SPDK: the states only where the subsystem reports ANA.
         if ((*s)->params().ana_reporting) e["ana_states"] = ana_states_to_json(**s, l);
         out.push_back(std::move(e));

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nvmf/listener_security.hpp"
 #include "nvmf/transport_id.hpp"
 #include "util/result.hpp"
 
@@ -77,13 +78,14 @@ public:
 
     // Opens the socket for trid (idempotent per address).
     virtual result<void> listen(const transport_id& trid) = 0;
-    // The same for a secure channel listener (TLS before anything else):
-    // only transports with one (TCP) accept it. An address is secure or not
-    // for every subsystem on it.
-    virtual result<void> listen(const transport_id& trid, bool secure_channel) {
-        if (secure_channel) {
-            return make_error(-EOPNOTSUPP,
-                              "secure_channel: transport " + trtype() + " has no secure channel");
+    // The same for a secure channel listener (TLS before anything else, or
+    // for secure_concat a plain admin queue generating the PSK): only
+    // transports with one (TCP) accept it. An address is the same kind for
+    // every subsystem on it.
+    virtual result<void> listen(const transport_id& trid, listener_security sec) {
+        if (sec != listener_security::plain) {
+            return make_error(-EOPNOTSUPP, std::string(to_string(sec)) + ": transport " + trtype() +
+                                               " has no secure channel");
         }
         return listen(trid);
     }

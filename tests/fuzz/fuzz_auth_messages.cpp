@@ -1,16 +1,23 @@
 // Fuzzes the DH-HMAC-CHAP messages a peer controls: every parser, the
 // controller's state machine fed arbitrary AUTH_Send payloads and AUTH_Receive
 // lengths, the host's fed arbitrary challenges and Success1, and honest
-// transactions with the host's messages mutated. Input: a mode byte, then:
+// transactions with the host's messages mutated, with and without secure
+// channel concatenation (SC_C). Input: a mode byte (bits 1:0 the mode, the
+// others options), then:
 //   mode 0: one byte HL, then a message for every parser;
 //   mode 1: operations for auth::target_session, each a byte (odd: AUTH_Send,
 //           even: AUTH_Receive), a 2-byte length, then the payload (send);
+//           mode byte bits 5:2: the queue's concat_policy;
 //   mode 2: a 2-byte length, a challenge of that length, then a Success1;
-//   mode 3: choice bytes (digest, group, two-way), then XOR masks and length
-//           changes applied to an honest host's Reply and Success2/Failure2.
+//           mode byte bits 3:2: the host's SC_C (none, NEWTLSPSK, REPLACETLSPSK);
+//   mode 3: choice bytes (digest, group, two-way and SC_C), then XOR masks
+//           and length changes applied to an honest host's Reply and
+//           Success2/Failure2.
 // Besides "never crash, never leak", it checks: AUTH_Receive never returns
 // more than its allocation and always a message the host can parse; a failed
-// transaction stays failed; only an unmodified exchange authenticates.
+// transaction stays failed; only an unmodified exchange authenticates; a PSK
+// is generated exactly when a transaction with SC_C completes, and an
+// unmodified one gives both sides the same PSK.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -100,8 +107,22 @@ void fuzz_parsers(const uint8_t* d, size_t n) {
     (void)auth::parse_failure1(m);
 }
 
-void fuzz_target(const uint8_t* d, size_t n) {
-    auth::target_session t(params());
+auth::concat_policy policy(uint8_t bits) {
+    auth::concat_policy c;
+    c.admin_queue = (bits & 1) != 0;
+    c.tls = (bits & 2) != 0;
+    c.tls_usable = (bits & 4) != 0;
+    c.required = (bits & 8) != 0;
+    return c;
+}
+
+constexpr uint8_t sc_c_choices[] = {spec::auth_scc::none, spec::auth_scc::new_tls_psk,
+                                    spec::auth_scc::replace_tls_psk, spec::auth_scc::none};
+
+void fuzz_target(uint8_t options, const uint8_t* d, size_t n) {
+    auto tp = params();
+    tp.concat = policy(options);
+    auth::target_session t(tp);
     size_t i = 0;
     bool failed = false;
     int ops = 0;
@@ -117,17 +138,19 @@ void fuzz_target(const uint8_t* d, size_t n) {
             check_controller_message(t.on_recv(len), len);
         }
         require(!t.completed());  // nobody here knows the key
+        require(t.take_generated_psk().empty());
         if (failed) require(t.failed());
         failed = t.failed();
     }
 }
 
-void fuzz_host(const uint8_t* d, size_t n) {
+void fuzz_host(uint8_t options, const uint8_t* d, size_t n) {
     if (n < 2) return;
     auto& k = keys::get();
     const size_t len = std::min<size_t>(d[0] | static_cast<size_t>(d[1]) << 8, n - 2);
     auth::host_params p{hostnqn, subnqn, &k.host_secret, (d[0] & 1) ? &k.ctrl_secret : nullptr};
     p.dhgroups = {auth::dhgroup_id::null, auth::dhgroup_id::ffdhe2048};
+    p.sc_c = sc_c_choices[options & 3];
     auth::host_session h(p);
     auto s = h.on_challenge({d + 2, len});
     if (!s.send.empty()) {
@@ -139,6 +162,9 @@ void fuzz_host(const uint8_t* d, size_t n) {
     if (!s.send.empty()) {
         require(s.failed ? auth::parse_failure2(s.send).ok() : auth::parse_success2(s.send).ok());
     }
+    // A PSK only from a transaction that asked for one and got through.
+    const auto psk = h.take_generated_psk();
+    require(psk.empty() || (s.done && p.sc_c != spec::auth_scc::none));
 }
 
 // Applies mask bytes from the input to msg: XOR, then maybe a new length.
@@ -165,16 +191,25 @@ bool mutate(std::vector<uint8_t>& msg, const uint8_t*& d, size_t& n) {
 void fuzz_honest(const uint8_t* d, size_t n) {
     if (n < 3) return;
     auto& k = keys::get();
-    const uint8_t digest = static_cast<uint8_t>(1 + d[0] % 3);
-    const uint8_t group = (d[1] & 1) ? auth::dhgroup_id::ffdhe2048 : auth::dhgroup_id::null;
+    const uint8_t sc_c = sc_c_choices[(d[2] >> 1) & 3];
+    const bool concat = sc_c != spec::auth_scc::none;
+    // What concatenation can use: SHA-256/384, a DH group.
+    const uint8_t digest = static_cast<uint8_t>(1 + d[0] % (concat ? 2 : 3));
+    const uint8_t group =
+        (concat || (d[1] & 1)) ? auth::dhgroup_id::ffdhe2048 : auth::dhgroup_id::null;
     const bool two_way = (d[2] & 1) != 0;
     d += 3;
     n -= 3;
-    auth::target_session t(params());
+    auto tp = params();
+    tp.concat.admin_queue = true;
+    tp.concat.tls_usable = true;
+    tp.concat.tls = sc_c == spec::auth_scc::replace_tls_psk;
+    auth::target_session t(tp);
     auth::host_params p{hostnqn, subnqn, &k.host_secret, two_way ? &k.ctrl_secret : nullptr};
     p.digests = {digest};
     p.dhgroups = {group};
     p.t_id = 5;
+    p.sc_c = sc_c;
     auth::host_session h(p);
     t.on_send(h.negotiate());
     auto challenge = t.on_recv(4096);
@@ -196,21 +231,28 @@ void fuzz_honest(const uint8_t* d, size_t n) {
         require(t.hash() == digest && t.dhgroup() == group);
     }
     if (t.completed()) require(!step.failed);
+    const auto tpsk = t.take_generated_psk();
+    const auto hpsk = h.take_generated_psk();
+    require(tpsk.empty() == !(t.completed() && concat));
+    if (!changed && concat) {
+        require(!tpsk.empty() && nvmf::keyring::equal_secret(tpsk.span(), hpsk.span()));
+    }
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 1) return 0;
+    const auto options = static_cast<uint8_t>(data[0] >> 2);
     switch (data[0] % 4) {
     case 0:
         fuzz_parsers(data + 1, size - 1);
         break;
     case 1:
-        fuzz_target(data + 1, size - 1);
+        fuzz_target(options, data + 1, size - 1);
         break;
     case 2:
-        fuzz_host(data + 1, size - 1);
+        fuzz_host(options, data + 1, size - 1);
         break;
     default:
         fuzz_honest(data + 1, size - 1);

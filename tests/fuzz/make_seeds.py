@@ -163,7 +163,13 @@ def tls_seeds():
             client_hello(b"NVMe0R02 " + TLS_HOST + b"2 " + TLS_NQN, 0x1302)),
         "raw-client-hello-unknown": bytes([0]) + chunked(client_hello(b"NVMe0R01 a b")),
         "raw-icreq": bytes([0]) + chunked(icreq()),
+        "tls-generated-psk": bytes([1, 8]) + session,
+        "raw-client-hello-generated": bytes([0]) + chunked(
+            client_hello(b"NVMe1G01 " + TLS_HOST + b" " + TLS_NQN + b" AAAA")),
+        "concat-listener-icreq": bytes([0x10]) + chunked(admin_session(subnqn=TLS_NQN,
+                                                                        hostnqn=TLS_HOST)),
         "identity-v0": bytes([3]) + v0,
+        "identity-generated": bytes([3]) + b"NVMe1G02 " + TLS_HOST + b" " + TLS_NQN + b" AAAA",
         "identity-v1": bytes([3]) + b"NVMe1R01 " + TLS_HOST + b" " + TLS_NQN + b" AAAA",
         "interchange": bytes([3]) + b"NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:",
     }
@@ -381,6 +387,24 @@ def auth_seeds():
         "honest-sha512-2048-two-way": bytes([3, 2, 1, 1]),
         "honest-sha384-reply-bit": bytes([3, 1, 0, 0]) + bytes(20) + b"\x01",
         "honest-truncated-reply": bytes([3, 0, 0, 0]) + bytes(16 + 64) + b"\xfe",
+        # Secure channel concatenation. Mode 1's option bits are the queue's
+        # policy (admin queue, TLS, TLS usable, required), mode 2's the host's
+        # SC_C, mode 3's third byte bits 2:1 the honest host's SC_C.
+        "target-concat-new": bytes([1 | (0b0101 << 2)]) +
+        op_send(auth_negotiate(scc=2, hashes=(1, 2), groups=(1,))) + op_recv(4096) +
+        op_send(auth_reply(cvalid=1, seq=0, dhv=bytes(255) + b"\x02")) + op_recv(4096),
+        "target-concat-replace-tls": bytes([1 | (0b0111 << 2)]) +
+        op_send(auth_negotiate(scc=3, hashes=(2,), groups=(2,))) + op_recv(4096),
+        "target-concat-required-sc0": bytes([1 | (0b1101 << 2)]) + op_send(neg) + op_recv(4096),
+        "target-concat-io-queue": bytes([1 | (0b0100 << 2)]) +
+        op_send(auth_negotiate(scc=2)) + op_recv(4096),
+        "target-concat-null-only": bytes([1 | (0b0101 << 2)]) +
+        op_send(auth_negotiate(scc=2, groups=(0,))) + op_recv(4096),
+        "host-concat": bytes([2 | (1 << 2)]) + struct.pack("<H", 16 + 32 + 256) +
+        auth_challenge(dhg=1, dhv=bytes(255) + b"\x05") + auth_success1(),
+        "honest-concat-new": bytes([3, 0, 0, 2]),
+        "honest-concat-replace-two-way": bytes([3, 1, 0, 5]),
+        "honest-concat-c2-bit": bytes([3, 0, 0, 2]) + bytes(16 + 32) + b"\x01",
     }
 
 
@@ -410,6 +434,8 @@ def main():
         "aer": bytes([0]) + sqe(0x0C, 1),
         # Authentication Send (AUTH_Negotiate) and Receive (SECP E9h, SPSP 1/1).
         "auth-send": bytes([0]) + auth_sqe(0x05, icd_sgl(72), 72) + auth_negotiate(),
+        "auth-send-concat": bytes([0]) + auth_sqe(0x05, icd_sgl(72), 72) +
+        auth_negotiate(scc=2, groups=(1,)),
         "auth-recv": bytes([1]) + auth_sqe(0x06, xport_sgl(4096), 4096),
     }
     write_seeds("commands", cmds)

@@ -3,7 +3,11 @@
 # NVMe/TCP PSK derivations: prints the retained PSK, the NVMe0R and NVMe1R
 # identities and TLS PSKs of the libnvme test key for two NQN pairs. The source
 # of the NVMe1R TLS PSK vectors in tests/unit/test_tls_psk.cpp; it also
-# reproduces the SPDK and libnvme vectors there. Standard library only.
+# reproduces the SPDK and libnvme vectors there. Then the generated PSK of
+# secure channel concatenation (HMAC(Ks, C1 || C2), its digest, the NVMe1G
+# identity and TLS PSK) on the inputs of the Linux kernel's KUnit test
+# (drivers/nvme/common/tests/auth_kunit.c), whose published values it
+# reproduces (tests/unit/test_generated_psk.cpp). Standard library only.
 import hmac, hashlib, struct, base64, sys
 def extract(h, salt, ikm):
     return hmac.new(salt or b'\0' * h().digest_size, ikm, h).digest()
@@ -29,3 +33,15 @@ for host, sub in [('nqn.2016-06.io.spdk:host1', 'nqn.2016-06.io.spdk:cnode1'), (
         print(host, sub, hh)
         print('  retained', ret.hex()); print('  v0', ident0, tls0.hex())
         print('  v1 NVMe1R%02d %s %s %s' % (hh, host, sub, dig), tls1.hex())
+# Secure channel concatenation, the kernel's KUnit inputs.
+for hh, h in [(1, hashlib.sha256), (2, hashlib.sha384), (3, hashlib.sha512)]:
+    n = h().digest_size
+    ks = bytes(ord('A') + i for i in range(n))
+    c1, c2 = bytes(range(n)), bytes(0xff - i for i in range(n))
+    psk = hmac.new(ks, c1 + c2, h).digest()
+    print('generated', hh, psk.hex())
+    if hh == 3:
+        continue  # SHA-512 has no NVMe/TCP cipher suite
+    dig = base64.b64encode(hmac.new(psk, b'hostnqn subsysnqn NVMe-over-Fabrics', h).digest()).decode()
+    tls = hkdf(h, psk, b'nvme-tls-psk', ('%02d %s' % (hh, dig)).encode(), n)
+    print('  NVMe1G%02d hostnqn subsysnqn %s' % (hh, dig), tls.hex())

@@ -76,11 +76,14 @@ constexpr uint8_t failure1 = 0xf1;  // common message, controller to host
 // Protocol identifier of a negotiate descriptor (AUTHID).
 constexpr uint8_t auth_protocol_dhchap = 0x01;
 
-// SC_C of AUTH_Negotiate: secure channel concatenation.
+// SC_C of AUTH_Negotiate: secure channel concatenation (NVMe Base 2.1). 01h
+// was Base 2.0's "TLS" and is obsolete; Linux (NVME_AUTH_SECP_*) and libnvme
+// (NVMF_AUTH_SCC_*) use 02h and 03h.
 namespace auth_scc {
 constexpr uint8_t none = 0x00;
-constexpr uint8_t new_tls_psk = 0x01;
-constexpr uint8_t replace_tls_psk = 0x02;
+constexpr uint8_t obsolete_tls = 0x01;
+constexpr uint8_t new_tls_psk = 0x02;      // on a plain TCP admin queue: generate a PSK
+constexpr uint8_t replace_tls_psk = 0x03;  // on a TLS admin queue: replace its PSK
 }  // namespace auth_scc
 
 // AUTH_Failure REASON CODE (RC) and its explanation (RCE).

@@ -10,6 +10,14 @@
 // authenticated queue at any time (AUTH_Negotiate again) while its I/O goes
 // on; a transaction that fails ends with AUTH_Failure1 (or the host's
 // AUTH_Failure2) and the queue is closed.
+//
+// Secure channel concatenation (NVMe Base 2.1): an admin queue's transaction
+// with SC_C NEWTLSPSK (plain TCP) or REPLACETLSPSK (TLS) generates a TLS PSK
+// kept in the subsystem's generated_psks for the host's TLS queues. A queue
+// opened with such a PSK needs no DH-HMAC-CHAP of its own (no ATR, as the
+// Linux target: the PSK is the proof). A plain connection of a secure_concat
+// listener is asked for it with ATR and ASCR, may do nothing else, and is
+// closed a while after it succeeded (the host reconnects over TLS).
 #include "nvme/spec/auth.hpp"
 
 #include <chrono>
@@ -17,6 +25,7 @@
 #include <optional>
 #include <vector>
 
+#include "auth/generated_psk.hpp"
 #include "auth/messages.hpp"
 #include "auth/target_session.hpp"
 #include "nvme/spec/fabrics.hpp"
@@ -125,8 +134,33 @@ void start_session(qpair& q) {
     p.dhgroups = q.tgt->dhchap_dhgroups.load(std::memory_order_relaxed);
     p.host_key = keys.dhchap_key;
     p.ctrl_key = keys.dhchap_ctrlr_key;
+    p.concat.admin_queue = q.qid == 0;
+    p.concat.tls = q.channel.tls();
+    p.concat.tls_usable = q.ctrlr->subsys->takes_tls();
+    p.concat.required = q.channel.concat_only;
     a.session.emplace(std::move(p));
     arm_timer(q);
+}
+
+// A completed transaction with SC_C: the PSK the host will open its TLS
+// queues with, kept by its identity. REPLACETLSPSK on a channel opened with
+// a generated PSK replaces that one.
+void keep_generated_psk(qpair& q, auth::target_session& s) {
+    auto psk = s.take_generated_psk();
+    if (psk.empty()) return;
+    auto creds =
+        auth::generated_credentials(s.hash(), psk.span(), q.ctrlr->hostnqn, q.ctrlr->subsys->nqn);
+    if (!creds) {
+        log::error("{}: no TLS credentials from the generated PSK: {}", who(q),
+                   creds.err().message);
+        return;
+    }
+    const bool replace = s.sc_c() == spec::auth_scc::replace_tls_psk && q.channel.tls_generated;
+    log::info("{}: secure channel concatenation: {} TLS PSK for identity '{}' ({})", who(q),
+              replace ? "replaced the" : "generated a", creds->identity,
+              keyring::cipher_name(creds->cipher));
+    q.ctrlr->subsys->generated().add(q.ctrlr->hostnqn, std::move(*creds),
+                                     replace ? q.channel.tls_identity : std::string());
 }
 
 // After a message: authenticated, failed, or still going.
@@ -146,6 +180,12 @@ void settle(qpair& q) {
         }
         a.authenticated = true;
         q.auth_pending = false;
+        keep_generated_psk(q, s);
+        if (q.channel.concat_only) {
+            // Its work is done: the host goes on over TLS. A host that lingers
+            // is closed after the transaction timeout.
+            close_later(q, a.timeout);
+        }
         return;
     }
     if (s.failed()) {
@@ -175,6 +215,9 @@ bool is_auth_command(const spec::sqe& c) {
 uint32_t auth_on_connect(request& connect) {
     qpair& q = *connect.qp;
     if (!q.ctrlr || !q.ctrlr->subsys->keys_of(q.ctrlr->hostnqn).dhchap_key) return 0;
+    // A PSK from concatenation already proves DH-HMAC-CHAP (the host may still
+    // re-authenticate, REPLACETLSPSK on the admin queue).
+    if (q.channel.tls_generated) return 0;
     auto& a = auth_of(q);
     spec::connect_cmd cc;
     std::memcpy(&cc, &connect.cmd, sizeof(cc));
@@ -183,7 +226,9 @@ uint32_t auth_on_connect(request& connect) {
     q.auth_pending = true;
     start_session(q);
     publish(q);
-    return spec::authreq::atr;
+    // ASCR: this connection is for secure channel concatenation (the Linux
+    // host then goes on only with --concat; SPDK's refuses).
+    return spec::authreq::atr | (q.channel.concat_only ? spec::authreq::ascr : 0);
 }
 
 void auth_on_close(qpair& q) {

@@ -213,6 +213,13 @@ void connect(request& req) {
         complete(req, fabrics_sc(spec::sc_cmd::connect_invalid_host));
         return;
     }
+    if (auto r = concat_refusal(q, cc.qid, *sub, hostnqn)) {
+        log::warn("connect from {} to {} qid {} on {}: refused: {}", host_text(hostnqn), subnqn,
+                  cc.qid, q.listen_trid().to_string(), r->message);
+        point_at(req, r->in_data, r->offset);
+        complete(req, fabrics_sc(r->sc));
+        return;
+    }
     if (cc.qid == 0) {
         connect_admin(req, cc, cd, sub, hostnqn);
     } else {

@@ -57,7 +57,7 @@ struct tcp_transport::listener final : event_handler {
     reactor* r = nullptr;
     int fd = -1;
     transport_id trid;
-    bool secure_channel = false;
+    listener_security sec = listener_security::plain;
     bool warned_fd_limit = false;
     reactor::timer_id backoff_timer = 0;  // set while paused for lack of descriptors
 
@@ -70,7 +70,7 @@ struct tcp_transport::listener final : event_handler {
                 return;
             }
             warned_fd_limit = false;
-            t->place_connection(c, trid, secure_channel);
+            t->place_connection(c, trid, sec);
         }
     }
 
@@ -180,21 +180,22 @@ result<int> open_listen_socket(const transport_id& trid) {
 
 }  // namespace
 
-result<void> tcp_transport::listen(const transport_id& trid) { return listen(trid, false); }
+result<void> tcp_transport::listen(const transport_id& trid) {
+    return listen(trid, listener_security::plain);
+}
 
-result<void> tcp_transport::listen(const transport_id& trid, bool secure_channel) {
+result<void> tcp_transport::listen(const transport_id& trid, listener_security sec) {
     std::lock_guard lk(mtx_);
     if (shut_down_) return make_error(-ESHUTDOWN, "transport is shut down");
     for (auto& l : listeners_) {
         if (l->trid != trid) continue;
-        if (l->secure_channel == secure_channel) return {};
-        return make_error(-EINVAL, "already listening on " + trid.to_string() +
-                                       (l->secure_channel ? " with" : " without") +
-                                       " a secure channel (TLS)");
+        if (l->sec == sec) return {};
+        return make_error(-EINVAL, "already listening on " + trid.to_string() + " as " +
+                                       to_string(l->sec) + ", not " + to_string(sec));
     }
-    if (secure_channel && !tls_server_) {
-        return make_error(-ENOTSUP,
-                          "secure_channel: no TLS server context (OpenSSL set-up failed)");
+    if (takes_tls(sec) && !tls_server_) {
+        return make_error(-ENOTSUP, std::string(to_string(sec)) +
+                                        ": no TLS server context (OpenSSL set-up failed)");
     }
     auto fd = open_listen_socket(trid);
     if (!fd) return fd.err();
@@ -203,11 +204,14 @@ result<void> tcp_transport::listen(const transport_id& trid, bool secure_channel
     l->r = &tgt_.reactors.at(0);
     l->fd = *fd;
     l->trid = trid;
-    l->secure_channel = secure_channel;
+    l->sec = sec;
     // epoll_ctl is thread-safe and the listener is complete: register directly.
     l->r->add_fd(l->fd, EPOLLIN, l.get());
     log::info("TCP listening on {}:{}{}", trid.traddr, trid.trsvcid,
-              secure_channel ? " (secure channel: TLS 1.3 required)" : "");
+              sec == listener_security::tls ? " (secure channel: TLS 1.3 required)"
+              : sec == listener_security::concat
+                  ? " (secure concat: TLS 1.3, or plain TCP to generate a TLS PSK)"
+                  : "");
     listeners_.push_back(std::move(l));
     return {};
 }
@@ -240,34 +244,35 @@ std::vector<transport_id> tcp_transport::listening() const {
     return out;
 }
 
-void tcp_transport::place_connection(int fd, const transport_id& listen_trid, bool secure_channel) {
+void tcp_transport::place_connection(int fd, const transport_id& listen_trid,
+                                     listener_security sec) {
     reactor& r = tgt_.reactors.next();
     poll_group* g = groups_[r.index()].get();
     transport_id peer = peer_of(fd);
-    r.post([this, g, fd, listen_trid, peer, secure_channel] {
+    r.post([this, g, fd, listen_trid, peer, sec] {
         if (shut_down_) {
             ::close(fd);
             return;
         }
         ++g->accepted;
-        if (secure_channel) {
-            // TLS first: the queue pair comes once the handshake succeeds.
-            auto a = std::make_unique<tls_accept>(*this, *g, fd, listen_trid, peer);
+        if (takes_tls(sec)) {
+            // TLS first: the queue pair comes once the handshake succeeds
+            // (or, on a secure_concat listener, once an ICReq shows up).
+            auto a = std::make_unique<tls_accept>(*this, *g, fd, listen_trid, peer, sec);
             tls_accept* p = a.get();
             g->handshakes.emplace(p, std::move(a));
             p->start();
             return;
         }
-        start_connection(*g, fd, listen_trid, peer, nullptr, {}, {});
+        start_connection(*g, fd, listen_trid, peer, nullptr, {});
     });
 }
 
 void tcp_transport::start_connection(poll_group& g, int fd, const transport_id& listen_trid,
                                      const transport_id& peer, std::unique_ptr<tls_channel> channel,
-                                     const std::string& hostnqn, const std::string& subnqn) {
+                                     channel_info info) {
     auto q = std::make_shared<tcp_qpair>(*this, g, fd, listen_trid, peer, std::move(channel));
-    q->tls_hostnqn = hostnqn;
-    q->tls_subnqn = subnqn;
+    q->channel = std::move(info);
     g.conns.emplace(q.get(), q);
     q->start();
 }

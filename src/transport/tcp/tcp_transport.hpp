@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mem/buffer_pool.hpp"
+#include "nvmf/qpair.hpp"
 #include "reactor/reactor.hpp"
 #include "transport/transport.hpp"
 
@@ -52,7 +53,7 @@ public:
     ~tcp_transport() override;
 
     result<void> listen(const transport_id& trid) override;
-    result<void> listen(const transport_id& trid, bool secure_channel) override;
+    result<void> listen(const transport_id& trid, listener_security sec) override;
     result<void> stop_listen(const transport_id& trid) override;
     std::vector<transport_id> listening() const override;
     void shutdown() override;
@@ -60,12 +61,13 @@ public:
 
     poll_group& group(unsigned reactor_index) { return *groups_[reactor_index]; }
     // Called on the listener's reactor for every accepted socket.
-    void place_connection(int fd, const transport_id& listen_trid, bool secure_channel);
+    void place_connection(int fd, const transport_id& listen_trid, listener_security sec);
     // On g's reactor: a queue pair for an accepted socket, over TLS when
-    // channel is set (hostnqn/subnqn: its PSK identity's).
+    // channel is set (info: its PSK identity; or a plain connection of a
+    // secure_concat listener).
     void start_connection(poll_group& g, int fd, const transport_id& listen_trid,
                           const transport_id& peer, std::unique_ptr<tls_channel> channel,
-                          const std::string& hostnqn, const std::string& subnqn);
+                          channel_info info);
     // The TLS server context of secure channel listeners.
     const tls_context& tls_server() const { return *tls_server_; }
 

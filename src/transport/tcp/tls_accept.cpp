@@ -20,12 +20,15 @@ namespace kr = keyring;
 // subsystem must listen here with a secure channel and hold a PSK for that
 // host (nvmf_subsystem_add_host --psk). An identity naming the discovery
 // subsystem uses the host's PSK of a subsystem on this address (the first by
-// NQN): discovery over TLS needs no key of its own.
+// NQN): discovery over TLS needs no key of its own. A generated identity
+// (NVMe1G, secure channel concatenation) names the PSK DH-HMAC-CHAP
+// generated for that host on that subsystem, by its digest.
 struct tls_accept_lookup {
     static result<tls_psk_match> find(void* ctx, std::string_view identity) {
         auto* a = static_cast<tls_accept*>(ctx);
         auto id = kr::parse_psk_identity(identity);
         if (!id) return id.err();
+        if (id->generated) return find_generated(a, *id, identity);
         target& tgt = a->transport_.tgt();
         std::shared_ptr<const kr::host_psk> key;
         if (id->subnqn == spec::discovery_nqn) {
@@ -56,15 +59,44 @@ struct tls_accept_lookup {
         }
         auto tls = kr::target_tls_psk(*id, identity, *key);
         if (!tls) return tls.err();
-        a->hostnqn_ = id->hostnqn;
-        a->subnqn_ = id->subnqn;
+        a->info_.tls_hostnqn = id->hostnqn;
+        a->info_.tls_subnqn = id->subnqn;
+        a->info_.tls_identity = std::string(identity);
         return tls_psk_match{std::move(*tls), id->cipher};
+    }
+
+    static result<tls_psk_match> find_generated(tls_accept* a, const kr::psk_identity& id,
+                                                std::string_view identity) {
+        if (id.version != 1) {
+            // No digest: nothing tells one generated PSK from another (Linux
+            // makes NVMe1G identities only).
+            return make_error(-ENOKEY, "generated PSK identities are NVMe1G (with a digest)");
+        }
+        auto s = a->transport_.tgt().find_subsystem(id.subnqn);
+        if (!s || s->is_discovery() || !s->listener_secure(a->listen_)) {
+            return make_error(-ENOKEY,
+                              "no subsystem " + id.subnqn + " with a secure listener here");
+        }
+        if (!s->host_allowed(id.hostnqn)) {
+            return make_error(-ENOKEY, "host " + id.hostnqn + " is not allowed on " + s->nqn);
+        }
+        auto psk = s->generated().find(id.hostnqn, std::string(identity));
+        if (!psk) {
+            return make_error(-ENOKEY, "no generated PSK of host " + id.hostnqn + " on " + s->nqn +
+                                           " has this identity (expired, replaced or never made)");
+        }
+        a->info_.tls_hostnqn = id.hostnqn;
+        a->info_.tls_subnqn = id.subnqn;
+        a->info_.tls_identity = std::string(identity);
+        a->info_.tls_generated = true;
+        return tls_psk_match{std::move(psk->tls_psk), psk->cipher};
     }
 };
 
 tls_accept::tls_accept(tcp_transport& t, poll_group& g, int fd, transport_id listen,
-                       transport_id peer)
-    : transport_(t), group_(g), fd_(fd), listen_(std::move(listen)), peer_(std::move(peer)) {}
+                       transport_id peer, listener_security sec)
+    : transport_(t), group_(g), fd_(fd), listen_(std::move(listen)), peer_(std::move(peer)),
+      sec_(sec) {}
 
 tls_accept::~tls_accept() {
     if (fd_ >= 0) ::close(fd_);
@@ -107,6 +139,10 @@ void tls_accept::on_events(uint32_t events) {
             return;
         }
         if (n == sizeof(head) && head[0] == 0 && head[2] == 128) {
+            if (sec_ == listener_security::concat) {
+                go_plain();
+                return;
+            }
             ++group_.tls_failures;
             fail("plain NVMe/TCP (an ICReq) on a secure channel listener: refused");
             return;
@@ -154,7 +190,28 @@ void tls_accept::succeed() {
     timer_ = 0;
     const int fd = fd_;
     fd_ = -1;  // the queue pair owns it now
-    transport_.start_connection(group_, fd, listen_, peer_, std::move(channel_), hostnqn_, subnqn_);
+    transport_.start_connection(group_, fd, listen_, peer_, std::move(channel_), std::move(info_));
+    over_ = true;
+    tls_accept* self = this;
+    poll_group* g = &group_;
+    group_.owner.defer([g, self] { g->handshakes.erase(self); });
+}
+
+// An ICReq on a secure_concat listener: a plain connection, for an admin
+// queue that generates its TLS PSK (the Connect and DH-HMAC-CHAP rules that
+// follow are in nvmf/secure_channel.cpp and nvmf/cmd/auth.cpp).
+void tls_accept::go_plain() {
+    log::debug("tcp {}: plain TCP on secure_concat listener {}: concatenation only",
+               peer_.to_string(), listen_.to_string());
+    group_.owner.del_fd(fd_);
+    if (timer_) group_.owner.cancel_timer(timer_);
+    timer_ = 0;
+    channel_.reset();
+    const int fd = fd_;
+    fd_ = -1;
+    channel_info info;
+    info.concat_only = true;
+    transport_.start_connection(group_, fd, listen_, peer_, nullptr, std::move(info));
     over_ = true;
     tls_accept* self = this;
     poll_group* g = &group_;
