@@ -399,6 +399,19 @@ public:
         return ss.str().find(needle) != std::string::npos;
     }
 
+    // The daemon logs a refusal after it answered: the host can see the
+    // failure before the line is written (a TLS alert goes out before
+    // SSL_do_handshake returns), so a check that the line is there waits.
+    bool log_shows(const std::string& needle,
+                   std::chrono::milliseconds within = std::chrono::seconds(5)) const {
+        const auto until = std::chrono::steady_clock::now() + within;
+        while (!log_has(needle)) {
+            if (std::chrono::steady_clock::now() >= until) return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return true;
+    }
+
     std::string log_tail(size_t max = 4000) const {
         std::ifstream f(log_path_);
         std::stringstream ss;

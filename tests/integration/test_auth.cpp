@@ -188,7 +188,7 @@ TEST_F(auth_test, wrong_keys_are_refused) {
     auto good = connect(opts(&k, &ck));
     ASSERT_TRUE(good);
     verify_io(*good, 5);
-    EXPECT_TRUE(tgt.log_has("DH-HMAC-CHAP failed (authentication failed)"));
+    EXPECT_TRUE(tgt.log_shows("DH-HMAC-CHAP failed (authentication failed)"));
     // Key material never reaches the log.
     EXPECT_FALSE(tgt.log_has(k.text.substr(10, 20)));
     EXPECT_FALSE(tgt.log_has(wrong.text.substr(10, 20)));
@@ -328,7 +328,7 @@ TEST_F(auth_test, a_stalled_transaction_times_out) {
     const auto t0 = std::chrono::steady_clock::now();
     EXPECT_TRUE(q->wait_closed(5000));
     EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(800));
-    EXPECT_TRUE(tgt.log_has("timed out"));
+    EXPECT_TRUE(tgt.log_shows("timed out"));
 }
 
 TEST_F(auth_test, reauthentication_on_request_keeps_io_going) {
@@ -354,7 +354,7 @@ TEST_F(auth_test, reauthentication_on_request_keeps_io_going) {
         }
         verify_io(*c, 20 + i);
     }
-    EXPECT_TRUE(tgt.log_has("re-authenticated"));
+    EXPECT_TRUE(tgt.log_shows("re-authenticated"));
 }
 
 TEST_F(auth_test, live_rotation_with_nvmf_subsystem_set_keys) {
@@ -489,7 +489,7 @@ TEST_F(auth_test, rpcs_keys_by_name_never_material) {
     ASSERT_TRUE(ok(tgt.rpc("keyring_file_remove_key", {{"name", "key0"}})));
     auto c = host::controller::create(opts(&k, &ck));
     ASSERT_FALSE(c);
-    EXPECT_TRUE(tgt.log_has("was removed from the keyring"));
+    EXPECT_TRUE(tgt.log_shows("was removed from the keyring"));
     r = tgt.rpc("keyring_file_remove_key", {{"name", "key0"}});
     EXPECT_EQ(r["error"]["code"], -ENOKEY);
 }

@@ -22,6 +22,7 @@
 #include "host/discovery.hpp"
 #include "keyring/dhchap_secret.hpp"
 #include "nvme/spec/auth.hpp"
+#include "temp_files.hpp"
 
 namespace nvmf::test {
 namespace {
@@ -50,30 +51,18 @@ std::string secret_text(uint8_t seed, uint8_t hash, size_t len) {
 class concat_test : public ::testing::Test {
 protected:
     void SetUp() override {
-        char tmpl[] = "/tmp/nvmf-concat-keys-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        keys_ = tmpl;
-        write_key("hkey1", secret_text(1, 1, 32));
-        write_key("ckey1", secret_text(2, 2, 48));
-        write_key("hkey2", secret_text(3, 1, 32));
-        write_key("hkey1b", secret_text(4, 1, 32));
-        write_key("psk3", psk3);
+        ASSERT_FALSE(keys_.path().empty());
+        keys_.write_key("hkey1", secret_text(1, 1, 32));
+        keys_.write_key("ckey1", secret_text(2, 2, 48));
+        keys_.write_key("hkey2", secret_text(3, 1, 32));
+        keys_.write_key("hkey1b", secret_text(4, 1, 32));
+        keys_.write_key("psk3", psk3);
         ASSERT_TRUE(tgt.start_with([this](const std::string& port) { return config(port); }));
         plain_port_ = std::to_string(std::stoi(tgt.port()) + 1);
     }
 
-    void TearDown() override {
-        EXPECT_TRUE(tgt.stop());
-        std::error_code ec;
-        std::filesystem::remove_all(keys_, ec);
-    }
+    void TearDown() override { EXPECT_TRUE(tgt.stop()); }
 
-    void write_key(const std::string& name, const std::string& text) {
-        const std::string path = keys_ + "/" + name;
-        std::ofstream(path) << text << "\n";
-        ::chmod(path.c_str(), 0600);
-    }
-    std::string key_path(const std::string& name) const { return keys_ + "/" + name; }
     static std::shared_ptr<const keyring::dhchap_secret> secret(uint8_t seed, uint8_t hash,
                                                                 size_t len) {
         return *host::load_dhchap_secret(secret_text(seed, hash, len));
@@ -114,7 +103,8 @@ protected:
                               {{"nqn", cnode2}, {"host", host1}, {"dhchap_key", "hkey1"}}));
         json keyring = json::array();
         for (const char* k : {"hkey1", "ckey1", "hkey2", "hkey1b", "psk3"}) {
-            keyring.push_back(method("keyring_file_add_key", {{"name", k}, {"path", key_path(k)}}));
+            keyring.push_back(
+                method("keyring_file_add_key", {{"name", k}, {"path", keys_.file(k)}}));
         }
         json sock = json::array({method(
             "sock_impl_set_options",
@@ -214,7 +204,7 @@ protected:
     }
 
     daemon tgt;  // NOLINT(readability-identifier-naming)
-    std::string keys_;
+    temp_dir keys_{"/tmp/nvmf-concat-keys"};
     std::string plain_port_;
 };
 
@@ -245,7 +235,7 @@ TEST_F(concat_test, admin_authenticates_in_plain_then_everything_goes_over_tls) 
             EXPECT_EQ(tls_handshakes() - before, 3u);
             verify_io(*c, hash * 10 + (two_way ? 1 : 0), 0);
             verify_io(*c, hash * 10 + 5, 1);
-            EXPECT_TRUE(tgt.log_has("secure channel concatenation: generated a TLS PSK"));
+            EXPECT_TRUE(tgt.log_shows("secure channel concatenation: generated a TLS PSK"));
         }
     }
     // Key material never reaches the log (the identity does: it is sent in
@@ -380,7 +370,7 @@ TEST_F(concat_test, sc_c_refusals) {
     auto a = c->authenticate(c->admin(), scc::new_tls_psk);
     ASSERT_FALSE(a);
     EXPECT_TRUE(says(a.err(), rce::scc_mismatch)) << a.err().message;
-    EXPECT_TRUE(tgt.log_has("NEWTLSPSK) on a TLS queue"));
+    EXPECT_TRUE(tgt.log_shows("NEWTLSPSK) on a TLS queue"));
 }
 
 TEST_F(concat_test, a_wrong_key_generates_nothing) {
@@ -422,7 +412,7 @@ TEST_F(concat_test, a_generated_psk_is_its_hosts_alone) {
     auto c3 = std::make_unique<host::controller>(o2);
     c3->set_tls_credentials(forged);
     EXPECT_FALSE(c3->connect_admin());
-    EXPECT_TRUE(tgt.log_has("no generated PSK of host " + std::string(host2)));
+    EXPECT_TRUE(tgt.log_shows("no generated PSK of host " + std::string(host2)));
     // host1's own still works for a second controller.
     auto o1 = opts(host1, false);
     auto c4 = std::make_unique<host::controller>(o1);
@@ -441,7 +431,7 @@ TEST_F(concat_test, replace_tls_psk_on_the_admin_queue) {
     EXPECT_EQ(a->sc_c, scc::replace_tls_psk);
     const auto new_creds = c->tls()->creds;
     EXPECT_NE(new_creds.identity, old_creds.identity);
-    EXPECT_TRUE(tgt.log_has("replaced the TLS PSK"));
+    EXPECT_TRUE(tgt.log_shows("replaced the TLS PSK"));
     // Open queues keep going; new ones use the new PSK.
     verify_io(*c, 21, 0);
     ASSERT_TRUE(c->add_io_queues(1));
@@ -529,7 +519,7 @@ TEST_F(concat_test, tools_take_concat) {
             GTEST_SKIP() << NVMF_BUILD_DIR << t << " not built";
         }
     }
-    const std::string key = keys_ + "/hkey1";
+    const std::string key = keys_.file("hkey1");
     const std::string trid = "trtype:tcp traddr:127.0.0.1 trsvcid:" + tgt.port() +
                              " subnqn:" + default_nqn + " hostnqn:" + host1;
     int rc = -1;

@@ -13,40 +13,12 @@
 
 #include "daemon_fixture.hpp"
 #include "host/commands.hpp"
+#include "temp_files.hpp"
 
 namespace nvmf::test {
 namespace {
 
 using nlohmann::json;
-
-// A sparse file of `bytes` bytes in a fresh directory under `parent`.
-class backing_file {
-public:
-    backing_file(const std::string& parent, uint64_t bytes) {
-        std::string tmpl = parent + "/nvmf-it-file-XXXXXX";
-        if (::mkdtemp(tmpl.data()) == nullptr) return;
-        dir = tmpl;
-        path = dir + "/disk.img";
-        const int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0600);
-        if (fd < 0) return;
-        ok = ::ftruncate(fd, static_cast<off_t>(bytes)) == 0;
-        ::close(fd);
-    }
-    ~backing_file() {
-        std::error_code ec;
-        if (!dir.empty()) std::filesystem::remove_all(dir, ec);
-    }
-    std::vector<uint8_t> read_at(uint64_t off, size_t n) const {
-        std::vector<uint8_t> v(n);
-        const int fd = ::open(path.c_str(), O_RDONLY);
-        if (fd < 0 || ::pread(fd, v.data(), n, static_cast<off_t>(off)) != static_cast<ssize_t>(n))
-            v.clear();
-        if (fd >= 0) ::close(fd);
-        return v;
-    }
-    std::string dir, path;
-    bool ok = false;
-};
 
 json uring_entry(const std::string& name, const std::string& file, uint32_t bs) {
     return {{"method", "bdev_uring_create"},

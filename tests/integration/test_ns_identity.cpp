@@ -16,38 +16,12 @@
 #include <set>
 
 #include "daemon_fixture.hpp"
+#include "temp_files.hpp"
 
 namespace nvmf::test {
 namespace {
 
 using nlohmann::json;
-
-// A sparse file in a fresh directory under `parent`.
-struct backing_file {
-    backing_file(const std::string& parent, uint64_t bytes) {
-        std::string tmpl = parent + "/nvmf-it-ident-XXXXXX";
-        if (::mkdtemp(tmpl.data()) == nullptr) return;
-        dir = tmpl;
-        path = dir + "/disk.img";
-        const int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0600);
-        if (fd < 0) return;
-        ok = ::ftruncate(fd, static_cast<off_t>(bytes)) == 0;
-        ::close(fd);
-    }
-    ~backing_file() {
-        std::error_code ec;
-        if (!dir.empty()) std::filesystem::remove_all(dir, ec);
-    }
-    // Whether the file system keeps user extended attributes (tmpfs: since
-    // Linux 6.6); without them the bdev's UUID derives from path and inode.
-    bool keeps_xattrs() const {
-        if (::setxattr(path.c_str(), "user.nvmf-probe", "1", 1, 0) != 0) return false;
-        ::removexattr(path.c_str(), "user.nvmf-probe");
-        return true;
-    }
-    std::string dir, path;
-    bool ok = false;
-};
 
 constexpr const char* cnode2 = "nqn.2016-06.io.spdk:cnode2";
 

@@ -17,6 +17,7 @@
 #include "daemon_fixture.hpp"
 #include "host/commands.hpp"
 #include "host/discovery.hpp"
+#include "temp_files.hpp"
 #include "transport/tcp/tls.hpp"
 
 namespace nvmf::test {
@@ -40,27 +41,14 @@ json address(const std::string& port) { return listen_address(port); }
 class tls_test : public ::testing::Test {
 protected:
     void SetUp() override {
-        char tmpl[] = "/tmp/nvmf-tls-keys-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        keys_ = tmpl;
-        write_key("key32", key32);
-        write_key("key48", key48);
+        ASSERT_FALSE(keys_.path().empty());
+        keys_.write_key("key32", key32);
+        keys_.write_key("key48", key48);
         ASSERT_TRUE(tgt.start_with([this](const std::string& port) { return config(port); }));
         plain_port_ = std::to_string(std::stoi(tgt.port()) + 1);
     }
 
-    void TearDown() override {
-        EXPECT_TRUE(tgt.stop());
-        std::error_code ec;
-        std::filesystem::remove_all(keys_, ec);
-    }
-
-    void write_key(const std::string& name, const std::string& text) {
-        const std::string path = keys_ + "/" + name;
-        std::ofstream(path) << text << "\n";
-        ::chmod(path.c_str(), 0600);
-    }
-    std::string key_path(const std::string& name) const { return keys_ + "/" + name; }
+    void TearDown() override { EXPECT_TRUE(tgt.stop()); }
 
     // cnode1 and cnode2 on a secure listener (port), discovery also on a plain
     // one (port + 1). host1 holds key32 on both, host2 key48 on cnode1, host3
@@ -92,8 +80,8 @@ protected:
             "sock_impl_set_options",
             {{"impl_name", "ssl"}, {"enable_ktls", ktls_}, {"handshake_timeout_ms", 1500}})});
         json keyring = json::array(
-            {method("keyring_file_add_key", {{"name", "key32"}, {"path", key_path("key32")}}),
-             method("keyring_file_add_key", {{"name", "key48"}, {"path", key_path("key48")}})});
+            {method("keyring_file_add_key", {{"name", "key32"}, {"path", keys_.file("key32")}}),
+             method("keyring_file_add_key", {{"name", "key48"}, {"path", keys_.file("key48")}})});
         json bdev = json::array(
             {method("bdev_malloc_create",
                     {{"name", "Malloc0"}, {"num_blocks", 32768}, {"block_size", 512}}),
@@ -189,7 +177,7 @@ public:
     daemon tgt;  // NOLINT(readability-identifier-naming)
 
 protected:
-    std::string keys_;
+    temp_dir keys_{"/tmp/nvmf-tls-keys"};
     std::string plain_port_;
     bool ktls_ = true;
 };
@@ -259,7 +247,7 @@ TEST_F(tls_test, WrongKeyIsRefused) {
     auto d = host::controller::create(opts(host1, key48));
     ASSERT_FALSE(d);
     EXPECT_GE(tls_counters()["tls_failures"].get<uint64_t>(), 2u);
-    EXPECT_TRUE(tgt.log_has("TLS handshake failed"));
+    EXPECT_TRUE(tgt.log_shows("TLS handshake failed"));
     expect_still_serving();
 }
 
@@ -270,15 +258,15 @@ TEST_F(tls_test, UnknownIdentityIsRefused) {
         ASSERT_FALSE(c) << h;
         EXPECT_NE(c.err().message.find("TLS"), std::string::npos) << c.err().message;
     }
-    EXPECT_TRUE(tgt.log_has("has no PSK on " + std::string(default_nqn)));
-    EXPECT_TRUE(tgt.log_has("is not allowed on"));
+    EXPECT_TRUE(tgt.log_shows("has no PSK on " + std::string(default_nqn)));
+    EXPECT_TRUE(tgt.log_shows("is not allowed on"));
     expect_still_serving();
 }
 
 TEST_F(tls_test, PlainTcpOnSecureListenerIsRefused) {
     auto c = host::controller::create(opts(host1, ""));
     ASSERT_FALSE(c);
-    EXPECT_TRUE(tgt.log_has("plain NVMe/TCP (an ICReq) on a secure channel listener"));
+    EXPECT_TRUE(tgt.log_shows("plain NVMe/TCP (an ICReq) on a secure channel listener"));
     EXPECT_GE(tls_counters()["tls_failures"].get<uint64_t>(), 1u);
     expect_still_serving();
 }
@@ -318,7 +306,7 @@ TEST_F(tls_test, StalledHandshakeTimesOutAndFreesTheSocket) {
     const auto c = tls_counters();
     EXPECT_EQ(c["tls_timeouts"].get<uint64_t>(), 5u);
     EXPECT_EQ(c["tls_handshakes_in_progress"].get<uint64_t>(), 0u);
-    EXPECT_TRUE(tgt.log_has("no TLS handshake within 1500 ms"));
+    EXPECT_TRUE(tgt.log_shows("no TLS handshake within 1500 ms"));
     auto stats = sum_poll_groups(tgt.rpc("nvmf_get_stats"));
     EXPECT_EQ(stats["current_connections"].get<uint64_t>(), 0u) << stats.dump();
     expect_still_serving();
@@ -342,7 +330,7 @@ TEST_F(tls_test, ConnectMustMatchTheIdentity) {
     auto r2 = host::fabrics_connect(**q2, 0, 31, 0, hostid, spec::cntlid_dynamic, host1, cnode2);
     ASSERT_TRUE(r2) << r2.err().message;
     EXPECT_EQ(r2->sc(), spec::sc_cmd::connect_invalid_parameters);
-    EXPECT_TRUE(tgt.log_has("the TLS PSK identity is for"));
+    EXPECT_TRUE(tgt.log_shows("the TLS PSK identity is for"));
     // The same identity's own subsystem connects (and host1 has its own key on cnode2).
     auto ok = connect(opts(host1, key32, cnode2));
     ASSERT_TRUE(ok);
@@ -389,8 +377,8 @@ TEST_F(tls_test, RemovedHostLosesItsKeyAndLiveAddWorks) {
     ASSERT_TRUE(r.contains("result")) << r.dump();
     EXPECT_FALSE(host::controller::create(opts(host2, key48)));
     // Back, with another key, while the target runs.
-    write_key("other", key_other);
-    r = tgt.rpc("keyring_file_add_key", {{"name", "other"}, {"path", key_path("other")}});
+    keys_.write_key("other", key_other);
+    r = tgt.rpc("keyring_file_add_key", {{"name", "other"}, {"path", keys_.file("other")}});
     ASSERT_TRUE(r.contains("result")) << r.dump();
     r = tgt.rpc("nvmf_subsystem_add_host",
                 {{"nqn", default_nqn}, {"host", host2}, {"psk", "other"}});
@@ -408,14 +396,14 @@ TEST_F(tls_test, RemovedHostLosesItsKeyAndLiveAddWorks) {
 
 TEST_F(tls_test, RpcRulesAndSaveConfig) {
     // A key file others can read is refused, as SPDK refuses it.
-    write_key("loose", key32);
-    ::chmod(key_path("loose").c_str(), 0644);
-    auto r = tgt.rpc("keyring_file_add_key", {{"name", "loose"}, {"path", key_path("loose")}});
+    keys_.write_key("loose", key32);
+    ::chmod(keys_.file("loose").c_str(), 0644);
+    auto r = tgt.rpc("keyring_file_add_key", {{"name", "loose"}, {"path", keys_.file("loose")}});
     EXPECT_TRUE(r.contains("error")) << r.dump();
     // A key that is not a PSK is refused at add_host, and the error shows no key bytes.
     // A DH-HMAC-CHAP secret is a valid keyring entry but not a PSK.
-    write_key("junk", "DHHC-1:00:ia6zGodOr4SEG0Zzaw398rpY0wqipUWj4jWjUh4HWUz6aQ2n:");
-    r = tgt.rpc("keyring_file_add_key", {{"name", "junk"}, {"path", key_path("junk")}});
+    keys_.write_key("junk", "DHHC-1:00:ia6zGodOr4SEG0Zzaw398rpY0wqipUWj4jWjUh4HWUz6aQ2n:");
+    r = tgt.rpc("keyring_file_add_key", {{"name", "junk"}, {"path", keys_.file("junk")}});
     ASSERT_TRUE(r.contains("result")) << r.dump();
     r = tgt.rpc("nvmf_subsystem_add_host", {{"nqn", cnode2}, {"host", host2}, {"psk", "junk"}});
     ASSERT_TRUE(r.contains("error")) << r.dump();
@@ -450,10 +438,10 @@ TEST_F(tls_test, NvmfRpcSetsUpTls) {
     // The rpc.py-style arguments of nvmf-rpc for the same set-up, live.
     const std::string tool = std::string(NVMF_BUILD_DIR) + "/nvmf-rpc -s " + tgt.rpc_path() + " ";
     const std::string nqn = "nqn.2016-06.io.spdk:cnode9";
-    write_key("k9", key_other);
+    keys_.write_key("k9", key_other);
     int rc = -1;
     const std::vector<std::string> steps = {
-        "keyring_file_add_key k9 " + key_path("k9"),
+        "keyring_file_add_key k9 " + keys_.file("k9"),
         "nvmf_create_subsystem " + nqn + " -s SN9",
         "nvmf_subsystem_add_ns " + nqn + " Malloc1",
         "nvmf_subsystem_add_host " + nqn + " " + host2 + " --psk k9",
@@ -496,8 +484,8 @@ TEST_F(tls_test, NvmeCliKeysLoadAndConnect) {
         EXPECT_EQ(keyring::interchange_crc(psk->key.span()), got_crc);
         // The file as nvme-cli printed it (a newline at the end) loads into the keyring.
         const std::string name = "nvmecli" + std::to_string(hmac);
-        write_key(name, key);
-        auto r = tgt.rpc("keyring_file_add_key", {{"name", name}, {"path", key_path(name)}});
+        keys_.write_key(name, key);
+        auto r = tgt.rpc("keyring_file_add_key", {{"name", name}, {"path", keys_.file(name)}});
         ASSERT_TRUE(r.contains("result")) << r.dump();
         const std::string host = "nqn.2016-06.io.spdk:nvmecli" + std::to_string(hmac);
         r = tgt.rpc("nvmf_subsystem_add_host",
