@@ -13,6 +13,7 @@
 #include "auth/target_session.hpp"
 #include "keyring/dhchap_secret.hpp"
 #include "keyring/keyring.hpp"
+#include "test_bytes.hpp"
 
 namespace nvmf::auth {
 namespace {
@@ -24,13 +25,6 @@ using state = target_session::state;
 constexpr const char* hostnqn =
     "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555";
 constexpr const char* subnqn = "nqn.2024-01.io.nvmf-target:concat";
-
-std::string key_text(uint8_t hash, size_t len, uint8_t seed) {
-    std::vector<uint8_t> s(len);
-    for (size_t i = 0; i < len; ++i) s[i] = static_cast<uint8_t>(seed + i * 5);
-    auto t = keyring::format_dhchap_secret(hash, s);
-    return {reinterpret_cast<const char*>(t->data()), t->size()};
-}
 
 // A plain admin queue on a listener that also takes TLS.
 concat_policy plain_admin() {
@@ -48,7 +42,7 @@ concat_policy tls_admin() {
 
 struct concat_session : ::testing::Test {
     keyring::store store;
-    std::string hk = key_text(1, 32, 3), ck = key_text(2, 48, 9);
+    std::string hk = test::dhchap_key_text(1, 32, 3), ck = test::dhchap_key_text(2, 48, 9);
     keyring::key_ptr host_key = add("host", hk), ctrl_key = add("ctrl", ck);
     keyring::dhchap_secret hs = secret(hk), cs = secret(ck);
 
@@ -293,7 +287,7 @@ TEST_F(concat_session, reply_rules) {
 
 TEST_F(concat_session, a_failed_transaction_yields_no_psk) {
     // Wrong host key with concatenation.
-    const auto wrong = secret(key_text(1, 32, 4));
+    const auto wrong = secret(test::dhchap_key_text(1, 32, 4));
     target_session t(target(plain_admin()));
     host_params hp = host(scc::new_tls_psk);
     hp.key = &wrong;
@@ -303,7 +297,7 @@ TEST_F(concat_session, a_failed_transaction_yields_no_psk) {
     EXPECT_TRUE(t.take_generated_psk().empty());
     EXPECT_TRUE(h.take_generated_psk().empty());
     // Two-way with a wrong controller key: the host refuses the controller.
-    const auto wrong_ctrl = secret(key_text(2, 48, 10));
+    const auto wrong_ctrl = secret(test::dhchap_key_text(2, 48, 10));
     target_session t2(target(plain_admin()));
     host_params hp2 = host(scc::new_tls_psk, true);
     hp2.ctrl_key = &wrong_ctrl;

@@ -10,17 +10,12 @@
 #include "auth/dhchap_crypto.hpp"
 #include "dhchap_vectors.hpp"
 #include "keyring/dhchap_secret.hpp"
+#include "test_bytes.hpp"
 
 namespace nvmf::auth {
 namespace {
 
-std::vector<uint8_t> unhex(const char* s) {
-    std::vector<uint8_t> v;
-    for (size_t i = 0; s[i] && s[i + 1]; i += 2) {
-        v.push_back(static_cast<uint8_t>(std::stoi(std::string(s + i, 2), nullptr, 16)));
-    }
-    return v;
-}
+using nvmf::test::unhex;
 
 std::vector<uint8_t> counting(size_t n, uint8_t first = 0) {
     std::vector<uint8_t> v(n);

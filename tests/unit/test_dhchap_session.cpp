@@ -12,6 +12,7 @@
 #include "auth/target_session.hpp"
 #include "keyring/dhchap_secret.hpp"
 #include "keyring/keyring.hpp"
+#include "test_bytes.hpp"
 
 namespace nvmf::auth {
 namespace {
@@ -22,13 +23,6 @@ using state = target_session::state;
 constexpr const char* hostnqn =
     "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555";
 constexpr const char* subnqn = "nqn.2024-01.io.nvmf-target:auth";
-
-std::string key_text(uint8_t hash, size_t len, uint8_t seed) {
-    std::vector<uint8_t> s(len);
-    for (size_t i = 0; i < len; ++i) s[i] = static_cast<uint8_t>(seed + i * 7);
-    auto t = keyring::format_dhchap_secret(hash, s);
-    return {reinterpret_cast<const char*>(t->data()), t->size()};
-}
 
 struct dhchap_session : ::testing::Test {
     keyring::store store;
@@ -74,7 +68,7 @@ outcome run(target_session& t, host_session& h) {
 }
 
 TEST_F(dhchap_session, every_digest_and_group_one_and_two_way) {
-    const std::string hk = key_text(1, 32, 3), ck = key_text(3, 64, 9);
+    const std::string hk = test::dhchap_key_text(1, 32, 3), ck = test::dhchap_key_text(3, 64, 9);
     auto host_key = add("host", hk), ctrl_key = add("ctrl", ck);
     const auto hs = secret(hk), cs = secret(ck);
     for (uint8_t d = hash_id::sha256; d <= hash_id::sha512; ++d) {
@@ -102,7 +96,7 @@ TEST_F(dhchap_session, every_digest_and_group_one_and_two_way) {
 }
 
 TEST_F(dhchap_session, controller_picks_the_strongest_both_allow) {
-    const std::string hk = key_text(0, 48, 1);
+    const std::string hk = test::dhchap_key_text(0, 48, 1);
     auto host_key = add("host", hk);
     const auto hs = secret(hk);
     target_session t({hostnqn, subnqn, (1u << hash_id::sha256) | (1u << hash_id::sha384),
@@ -115,8 +109,8 @@ TEST_F(dhchap_session, controller_picks_the_strongest_both_allow) {
 }
 
 TEST_F(dhchap_session, wrong_host_key_is_failed) {
-    auto host_key = add("host", key_text(1, 32, 3));
-    const auto wrong = secret(key_text(1, 32, 4));
+    auto host_key = add("host", test::dhchap_key_text(1, 32, 3));
+    const auto wrong = secret(test::dhchap_key_text(1, 32, 4));
     for (uint8_t g : {dhgroup_id::null, dhgroup_id::ffdhe2048}) {
         target_session t({hostnqn, subnqn, all_digests, all_dhgroups, host_key, nullptr});
         host_params hp{hostnqn, subnqn, &wrong, nullptr};
@@ -134,7 +128,7 @@ TEST_F(dhchap_session, wrong_host_key_is_failed) {
 TEST_F(dhchap_session, same_secret_for_another_host_nqn_is_failed) {
     // The transformation binds a key to its NQN: a DHHC-1:01 secret stolen
     // from one host does not authenticate another.
-    const std::string hk = key_text(1, 32, 3);
+    const std::string hk = test::dhchap_key_text(1, 32, 3);
     auto host_key = add("host", hk);
     const auto hs = secret(hk);
     target_session t({hostnqn, subnqn, all_digests, all_dhgroups, host_key, nullptr});
@@ -144,9 +138,9 @@ TEST_F(dhchap_session, same_secret_for_another_host_nqn_is_failed) {
 }
 
 TEST_F(dhchap_session, wrong_controller_key_is_caught_by_the_host) {
-    const std::string hk = key_text(2, 48, 3);
-    auto host_key = add("host", hk), ctrl_key = add("ctrl", key_text(2, 48, 5));
-    const auto hs = secret(hk), other = secret(key_text(2, 48, 6));
+    const std::string hk = test::dhchap_key_text(2, 48, 3);
+    auto host_key = add("host", hk), ctrl_key = add("ctrl", test::dhchap_key_text(2, 48, 5));
+    const auto hs = secret(hk), other = secret(test::dhchap_key_text(2, 48, 6));
     target_session t({hostnqn, subnqn, all_digests, all_dhgroups, host_key, ctrl_key});
     host_session h({hostnqn, subnqn, &hs, &other});
     auto o = run(t, h);
@@ -157,9 +151,9 @@ TEST_F(dhchap_session, wrong_controller_key_is_caught_by_the_host) {
 }
 
 TEST_F(dhchap_session, two_way_without_a_controller_key_is_failed) {
-    const std::string hk = key_text(1, 32, 3);
+    const std::string hk = test::dhchap_key_text(1, 32, 3);
     auto host_key = add("host", hk);
-    const auto hs = secret(hk), cs = secret(key_text(1, 32, 8));
+    const auto hs = secret(hk), cs = secret(test::dhchap_key_text(1, 32, 8));
     target_session t({hostnqn, subnqn, all_digests, all_dhgroups, host_key, nullptr});
     host_session h({hostnqn, subnqn, &hs, &cs});
     auto o = run(t, h);
@@ -169,7 +163,7 @@ TEST_F(dhchap_session, two_way_without_a_controller_key_is_failed) {
 }
 
 TEST_F(dhchap_session, removed_key_is_failed) {
-    const std::string hk = key_text(1, 32, 3);
+    const std::string hk = test::dhchap_key_text(1, 32, 3);
     auto host_key = add("host", hk);
     const auto hs = secret(hk);
     ASSERT_TRUE(store.remove_key("host"));
@@ -181,7 +175,7 @@ TEST_F(dhchap_session, removed_key_is_failed) {
 }
 
 TEST_F(dhchap_session, negotiation_refusals) {
-    auto host_key = add("host", key_text(1, 32, 3));
+    auto host_key = add("host", test::dhchap_key_text(1, 32, 3));
     auto failure_for = [&](const std::vector<uint8_t>& msg, uint32_t digests = all_digests,
                            uint32_t groups = all_dhgroups) -> int {
         target_session t({hostnqn, subnqn, digests, groups, host_key, nullptr});
@@ -222,7 +216,7 @@ TEST_F(dhchap_session, negotiation_refusals) {
 }
 
 TEST_F(dhchap_session, replayed_reply_is_refused) {
-    const std::string hk = key_text(1, 32, 3);
+    const std::string hk = test::dhchap_key_text(1, 32, 3);
     auto host_key = add("host", hk);
     const auto hs = secret(hk);
     for (uint8_t g : {dhgroup_id::null, dhgroup_id::ffdhe2048}) {
@@ -257,7 +251,7 @@ TEST_F(dhchap_session, replayed_reply_is_refused) {
 }
 
 TEST_F(dhchap_session, malformed_replies_are_incorrect_payload) {
-    const std::string hk = key_text(1, 32, 3);
+    const std::string hk = test::dhchap_key_text(1, 32, 3);
     auto host_key = add("host", hk);
     const auto hs = secret(hk);
     auto reason_for = [&](uint8_t g, auto mutate) {
@@ -311,7 +305,7 @@ TEST_F(dhchap_session, malformed_replies_are_incorrect_payload) {
 }
 
 TEST_F(dhchap_session, receive_out_of_sequence_and_short_allocations) {
-    auto host_key = add("host", key_text(1, 32, 3));
+    auto host_key = add("host", test::dhchap_key_text(1, 32, 3));
     const uint8_t all_h[] = {1, 2, 3}, only2048[] = {1};
     {
         target_session t({hostnqn, subnqn, all_digests, all_dhgroups, host_key, nullptr});
@@ -346,7 +340,7 @@ TEST_F(dhchap_session, receive_out_of_sequence_and_short_allocations) {
 }
 
 TEST_F(dhchap_session, host_refuses_bad_challenges) {
-    const auto hs = secret(key_text(1, 32, 3));
+    const auto hs = secret(test::dhchap_key_text(1, 32, 3));
     host_params hp{hostnqn, subnqn, &hs, nullptr};
     hp.digests = {hash_id::sha256};
     hp.dhgroups = {dhgroup_id::null};

@@ -22,19 +22,12 @@
 #include "auth/dhchap_crypto.hpp"
 #include "auth/generated_psk.hpp"
 #include "keyring/tls_psk.hpp"
+#include "test_bytes.hpp"
 
 namespace nvmf::auth {
 namespace {
 
-std::string hex(std::span<const uint8_t> b) {
-    static const char* d = "0123456789abcdef";
-    std::string s;
-    for (uint8_t c : b) {
-        s += d[c >> 4];
-        s += d[c & 15];
-    }
-    return s;
-}
+using nvmf::test::hex;
 
 struct kunit_inputs {
     uint8_t ks[64], c1[64], c2[64];

@@ -18,28 +18,14 @@
 #include <gtest/gtest.h>
 
 #include "keyring/tls_psk.hpp"
+#include "test_bytes.hpp"
 
 namespace kr = nvmf::keyring;
 
 namespace {
 
-std::string hex(std::span<const uint8_t> b) {
-    static const char* d = "0123456789abcdef";
-    std::string s;
-    for (uint8_t c : b) {
-        s += d[c >> 4];
-        s += d[c & 15];
-    }
-    return s;
-}
-
-std::vector<uint8_t> unhex(const std::string& s) {
-    std::vector<uint8_t> out;
-    for (size_t i = 0; i + 1 < s.size(); i += 2) {
-        out.push_back(static_cast<uint8_t>(std::stoi(s.substr(i, 2), nullptr, 16)));
-    }
-    return out;
-}
+using nvmf::test::hex;
+using nvmf::test::unhex;
 
 const std::string key32_hex = "5512dbb6737d0106f65975b773dfb011ffc344bcf442e2dd6d8bc4870b5d5b03";
 const std::string key48_hex = key32_hex + "ffc344bcf442e2dd6d8bc4870b5d5b03";
