@@ -99,6 +99,26 @@ bool expand_label(const EVP_MD* md, const kr::secret_bytes& secret, std::string_
     return ok;
 }
 
+// Hands one direction's traffic keys to the kernel (SOL_TLS), for either
+// AES-GCM size. TLS 1.3's 12-byte IV is the kernel's 4-byte salt then 8-byte
+// iv; rec_seq starts at 0: no record has used these keys yet.
+template <typename crypto_info>
+int set_kernel_keys(int fd, int direction, uint16_t cipher_type, const EVP_MD* md,
+                    const kr::secret_bytes& secret, bool& derived) {
+    crypto_info ci{};
+    uint8_t iv[12];
+    ci.info.version = TLS_1_3_VERSION;
+    ci.info.cipher_type = cipher_type;
+    derived = expand_label(md, secret, "key", ci.key, sizeof(ci.key)) &&
+              expand_label(md, secret, "iv", iv, sizeof(iv));
+    std::memcpy(ci.salt, iv, sizeof(ci.salt));
+    std::memcpy(ci.iv, iv + sizeof(ci.salt), sizeof(ci.iv));
+    const int rc = derived ? ::setsockopt(fd, SOL_TLS, direction, &ci, sizeof(ci)) : -1;
+    OPENSSL_cleanse(&ci, sizeof(ci));
+    OPENSSL_cleanse(iv, sizeof(iv));
+    return rc;
+}
+
 bool hex_to_secret(std::string_view hex, kr::secret_bytes& out) {
     if (hex.size() % 2 != 0 || hex.size() > 2 * EVP_MAX_MD_SIZE) return false;
     out.resize(hex.size() / 2);
@@ -446,35 +466,13 @@ tls_channel::step tls_channel::handshake() {
 }
 
 bool tls_channel::install_kernel(int direction, const kr::secret_bytes& secret) {
-    const EVP_MD* md = cipher_ == kr::tls_cipher::aes_256_gcm_sha384 ? EVP_sha384() : EVP_sha256();
-    uint8_t iv[12];
-    bool ok;
-    int rc;
-    if (cipher_ == kr::tls_cipher::aes_256_gcm_sha384) {
-        tls12_crypto_info_aes_gcm_256 ci{};
-        ci.info.version = TLS_1_3_VERSION;
-        ci.info.cipher_type = TLS_CIPHER_AES_GCM_256;
-        ok = expand_label(md, secret, "key", ci.key, sizeof(ci.key)) &&
-             expand_label(md, secret, "iv", iv, sizeof(iv));
-        // TLS 1.3's 12-byte IV is the kernel's 4-byte salt then 8-byte iv;
-        // rec_seq starts at 0: no record has used these keys yet.
-        std::memcpy(ci.salt, iv, sizeof(ci.salt));
-        std::memcpy(ci.iv, iv + sizeof(ci.salt), sizeof(ci.iv));
-        rc = ok ? ::setsockopt(fd_, SOL_TLS, direction, &ci, sizeof(ci)) : -1;
-        OPENSSL_cleanse(&ci, sizeof(ci));
-    } else {
-        tls12_crypto_info_aes_gcm_128 ci{};
-        ci.info.version = TLS_1_3_VERSION;
-        ci.info.cipher_type = TLS_CIPHER_AES_GCM_128;
-        ok = expand_label(md, secret, "key", ci.key, sizeof(ci.key)) &&
-             expand_label(md, secret, "iv", iv, sizeof(iv));
-        std::memcpy(ci.salt, iv, sizeof(ci.salt));
-        std::memcpy(ci.iv, iv + sizeof(ci.salt), sizeof(ci.iv));
-        rc = ok ? ::setsockopt(fd_, SOL_TLS, direction, &ci, sizeof(ci)) : -1;
-        OPENSSL_cleanse(&ci, sizeof(ci));
-    }
-    OPENSSL_cleanse(iv, sizeof(iv));
-    if (!ok) {
+    bool derived = false;
+    const int rc = cipher_ == kr::tls_cipher::aes_256_gcm_sha384
+                       ? set_kernel_keys<tls12_crypto_info_aes_gcm_256>(
+                             fd_, direction, TLS_CIPHER_AES_GCM_256, EVP_sha384(), secret, derived)
+                       : set_kernel_keys<tls12_crypto_info_aes_gcm_128>(
+                             fd_, direction, TLS_CIPHER_AES_GCM_128, EVP_sha256(), secret, derived);
+    if (!derived) {
         ktls_note_ = "key derivation failed";
         return false;
     }
