@@ -78,16 +78,13 @@ trid() {  # PORT HOSTNQN [SUBNQN]
 case $mode in
 tests)
     before=$(tls_stat TlsTxSw)
-    if out=$(unit_tests --gtest_filter='TlsPsk.*:*TlsChannel*:generated_psk*' 2>&1); then
-        pass "unit tests TlsPsk/TlsChannel/generated_psk: $(echo "$out" | grep -o '[0-9]* tests from [0-9]* test suites ran' | head -1)"
+    # tls_tests: the TLS unit tests (TlsPsk, TlsChannel, generated_psk*,
+    # concat_session) and integration tests (tls*, concat_test); the
+    # integration tests expect the kernel record layer when the kernel has it.
+    if out=$(tls_tests 2>&1); then
+        pass "tls_tests (unit and integration): $(echo "$out" | grep -o '[0-9]* tests from [0-9]* test suites ran' | head -1)"
     else
-        fail "unit tests: $(echo "$out" | grep -E 'FAILED|Failure' | head -5 | tr '\n' ' ')"
-    fi
-    # The integration tests expect the kernel record layer when the kernel has it.
-    if out=$(integration_tests --gtest_filter='tls*:concat*' 2>&1); then
-        pass "integration tests tls*, concat*: $(echo "$out" | grep -o '[0-9]* tests from [0-9]* test suites ran' | head -1)"
-    else
-        fail "integration tests: $(echo "$out" | grep -E 'FAILED|Failure' | head -5 | tr '\n' ' ')"
+        fail "tls_tests: $(echo "$out" | grep -E 'FAILED|Failure' | head -5 | tr '\n' ' ')"
     fi
     after=$(tls_stat TlsTxSw)
     if [ "$after" -gt "$before" ]; then
