@@ -173,4 +173,37 @@ spec::sqe dataset_management(uint32_t nsid, uint32_t nr, uint32_t attributes) {
     return s;
 }
 
+namespace {
+spec::sqe resv_cmd(uint8_t opc, uint32_t nsid, uint8_t action, bool iekey, uint8_t rtype) {
+    spec::sqe s{};
+    s.opc = opc;
+    s.nsid = nsid;
+    s.cdw10 = (action & 0x7u) | (iekey ? 1u << 3 : 0u) | (static_cast<uint32_t>(rtype) << 8);
+    return s;
+}
+}  // namespace
+
+spec::sqe resv_register(uint32_t nsid, uint8_t rrega, bool iekey, uint8_t cptpl) {
+    spec::sqe s = resv_cmd(spec::io_opc::reservation_register, nsid, rrega, iekey, 0);
+    s.cdw10 |= static_cast<uint32_t>(cptpl & 0x3) << 30;
+    return s;
+}
+
+spec::sqe resv_acquire(uint32_t nsid, uint8_t racqa, bool iekey, uint8_t rtype) {
+    return resv_cmd(spec::io_opc::reservation_acquire, nsid, racqa, iekey, rtype);
+}
+
+spec::sqe resv_release(uint32_t nsid, uint8_t rrela, bool iekey, uint8_t rtype) {
+    return resv_cmd(spec::io_opc::reservation_release, nsid, rrela, iekey, rtype);
+}
+
+spec::sqe resv_report(uint32_t nsid, uint32_t len, bool eds) {
+    spec::sqe s{};
+    s.opc = spec::io_opc::reservation_report;
+    s.nsid = nsid;
+    s.cdw10 = len / 4 - 1;
+    s.cdw11 = eds ? 1u : 0u;
+    return s;
+}
+
 }  // namespace nvmf::host::cmd
