@@ -117,9 +117,9 @@ protected:
         return nullptr;
     }
 
-    const spec::status conflict =
+    const spec::status conflict_ =
         spec::make_status(spec::sct::generic, spec::sc::reservation_conflict, true);
-    const spec::status invalid_field =
+    const spec::status invalid_field_ =
         spec::make_status(spec::sct::generic, spec::sc::invalid_field, true);
 };
 
@@ -138,14 +138,14 @@ TEST_F(reservation_test, IdentifyReportsReservations) {
     EXPECT_EQ(hid, hostid_of(1));
     auto g64 = a->get_features(spec::feat::host_identifier, 0, 0);
     ASSERT_TRUE(g64);
-    EXPECT_EQ(g64->status(), invalid_field);  // no 64-bit identifier on fabrics
+    EXPECT_EQ(g64->status(), invalid_field_);  // no 64-bit identifier on fabrics
     // Reservation Persistence: off, and cannot be set without a PTPL file.
     auto p = a->get_features(spec::feat::reservation_persistence, nsid);
     ASSERT_TRUE(p && p->ok());
     EXPECT_EQ(p->cqe.cdw0, 0u);
     auto sp = a->set_features(spec::feat::reservation_persistence, 1, nsid);
     ASSERT_TRUE(sp);
-    EXPECT_EQ(sp->status(), invalid_field);
+    EXPECT_EQ(sp->status(), invalid_field_);
     // Notification mask: per namespace; unknown bits and namespaces refused.
     auto m = a->set_features(spec::feat::reservation_notification_mask, 0x6, nsid);
     ASSERT_TRUE(m && m->ok());
@@ -154,7 +154,7 @@ TEST_F(reservation_test, IdentifyReportsReservations) {
     EXPECT_EQ(gm->cqe.cdw0, 0x6u);
     auto bad = a->set_features(spec::feat::reservation_notification_mask, 0x10, nsid);
     ASSERT_TRUE(bad);
-    EXPECT_EQ(bad->status(), invalid_field);
+    EXPECT_EQ(bad->status(), invalid_field_);
     auto badns = a->get_features(spec::feat::reservation_notification_mask, 7);
     ASSERT_TRUE(badns);
     EXPECT_EQ(spec::status_sc(badns->status()), spec::sc::invalid_namespace_or_format);
@@ -184,12 +184,12 @@ TEST_F(reservation_test, EveryTypeForTwoHostsAndAStranger) {
         ASSERT_EQ(st(a->resv_acquire(nsid, racqa_acquire, t, 0xaaaa)), 0);
         EXPECT_EQ(read_st(*a), 0);
         EXPECT_EQ(write_st(*a), 0);
-        EXPECT_EQ(read_st(*b), r.reg_read ? 0 : conflict);
-        EXPECT_EQ(write_st(*b), r.reg_write ? 0 : conflict);
-        EXPECT_EQ(read_st(*c), r.other_read ? 0 : conflict);
-        EXPECT_EQ(write_st(*c), conflict);
-        EXPECT_EQ(st(c->flush(nsid)), conflict);
-        EXPECT_EQ(st(c->write_zeroes(nsid, 0, 1)), conflict);
+        EXPECT_EQ(read_st(*b), r.reg_read ? 0 : conflict_);
+        EXPECT_EQ(write_st(*b), r.reg_write ? 0 : conflict_);
+        EXPECT_EQ(read_st(*c), r.other_read ? 0 : conflict_);
+        EXPECT_EQ(write_st(*c), conflict_);
+        EXPECT_EQ(st(c->flush(nsid)), conflict_);
+        EXPECT_EQ(st(c->write_zeroes(nsid, 0, 1)), conflict_);
         const report rep = get_report(*c);  // anyone may read the report
         EXPECT_EQ(rep.h.rtype, t);
         ASSERT_EQ(static_cast<int>(rep.h.regctl), 2);
@@ -199,7 +199,7 @@ TEST_F(reservation_test, EveryTypeForTwoHostsAndAStranger) {
         EXPECT_EQ(entry_of(rep, 2)->rcsts, spec::rtype_all_regs(r.t) ? 1 : 0);
         // Another host cannot acquire; the holder releases with its type.
         EXPECT_EQ(st(b->resv_acquire(nsid, racqa_acquire, t, 0xbbbb)),
-                  spec::rtype_all_regs(r.t) ? 0 : conflict);
+                  spec::rtype_all_regs(r.t) ? 0 : conflict_);
         ASSERT_EQ(st(a->resv_release(nsid, rrela_release, t, 0xaaaa)), 0);
         EXPECT_EQ(get_report(*c).h.rtype, 0);
         EXPECT_EQ(write_st(*c), 0);
@@ -210,14 +210,14 @@ TEST_F(reservation_test, BadCommandsGetPreciseStatuses) {
     auto a = host_n(1), c = host_n(3);
     ASSERT_TRUE(a && c);
     ASSERT_EQ(st(a->resv_register(nsid, rrega_register, 0, 1)), 0);
-    EXPECT_EQ(st(a->resv_register(nsid, rrega_register, 0, 2)), conflict);
-    EXPECT_EQ(st(a->resv_register(nsid, rrega_unregister, 7, 0)), conflict);
-    EXPECT_EQ(st(c->resv_acquire(nsid, racqa_acquire, 1, 1)), conflict);  // not registered
-    EXPECT_EQ(st(a->resv_acquire(nsid, racqa_acquire, 1, 9)), conflict);  // wrong key
-    EXPECT_EQ(st(a->resv_acquire(nsid, racqa_acquire, 7, 1)), invalid_field);
-    EXPECT_EQ(st(a->resv_acquire(nsid, racqa_acquire, 1, 1, 0, true)), invalid_field);  // IEKEY
+    EXPECT_EQ(st(a->resv_register(nsid, rrega_register, 0, 2)), conflict_);
+    EXPECT_EQ(st(a->resv_register(nsid, rrega_unregister, 7, 0)), conflict_);
+    EXPECT_EQ(st(c->resv_acquire(nsid, racqa_acquire, 1, 1)), conflict_);  // not registered
+    EXPECT_EQ(st(a->resv_acquire(nsid, racqa_acquire, 1, 9)), conflict_);  // wrong key
+    EXPECT_EQ(st(a->resv_acquire(nsid, racqa_acquire, 7, 1)), invalid_field_);
+    EXPECT_EQ(st(a->resv_acquire(nsid, racqa_acquire, 1, 1, 0, true)), invalid_field_);  // IEKEY
     ASSERT_EQ(st(a->resv_acquire(nsid, racqa_acquire, 1, 1)), 0);
-    EXPECT_EQ(st(a->resv_release(nsid, rrela_release, 2, 1)), invalid_field);  // other type
+    EXPECT_EQ(st(a->resv_release(nsid, rrela_release, 2, 1)), invalid_field_);  // other type
     // The 64-bit report cannot carry fabrics host identifiers.
     std::vector<uint8_t> buf(4096);
     EXPECT_EQ(st(a->resv_report(nsid, buf, false)),
@@ -245,7 +245,7 @@ TEST_F(reservation_test, PreemptAndAbortNotifiesAndEndsAccess) {
     ASSERT_EQ(st(a->resv_register(nsid, rrega_register, 0, 0xa)), 0);
     ASSERT_EQ(st(b->resv_register(nsid, rrega_register, 0, 0xb)), 0);
     ASSERT_EQ(st(b->resv_acquire(nsid, racqa_acquire, 2, 0xb)), 0);  // exclusive access
-    EXPECT_EQ(write_st(*a), conflict);
+    EXPECT_EQ(write_st(*a), conflict_);
     auto aer = b->submit_aer();
     ASSERT_TRUE(aer);
     const uint32_t gen = get_report(*a).h.gen;
@@ -270,9 +270,9 @@ TEST_F(reservation_test, PreemptAndAbortNotifiesAndEndsAccess) {
     ASSERT_TRUE(lp && lp->ok());
     EXPECT_EQ(log.type, spec::resv_notice::empty);
     // b's access is over: not registered any more, a holds exclusive access.
-    EXPECT_EQ(read_st(*b), conflict);
-    EXPECT_EQ(write_st(*b), conflict);
-    EXPECT_EQ(st(b->resv_release(nsid, rrela_release, 2, 0xb)), conflict);
+    EXPECT_EQ(read_st(*b), conflict_);
+    EXPECT_EQ(write_st(*b), conflict_);
+    EXPECT_EQ(st(b->resv_release(nsid, rrela_release, 2, 0xb)), conflict_);
     const report rep = get_report(*a);
     EXPECT_EQ(rep.h.gen, gen + 1);
     EXPECT_EQ(static_cast<int>(rep.h.regctl), 1);
@@ -310,7 +310,7 @@ TEST_F(reservation_test, ReconnectingHostKeepsItsReservation) {
     ASSERT_EQ(st(a->resv_acquire(nsid, racqa_acquire, 4, 0x11)), 0);  // EA registrants only
     a->disconnect();
     a.reset();
-    EXPECT_EQ(write_st(*b), conflict);
+    EXPECT_EQ(write_st(*b), conflict_);
     auto again = host_n(1);  // a new controller, the same host identifier
     ASSERT_TRUE(again);
     EXPECT_EQ(write_st(*again), 0);

@@ -20,7 +20,7 @@ host_id host(uint8_t n) {
     return h;
 }
 
-const host_id A = host(0xa1), B = host(0xb2), C = host(0xc3);
+const host_id host_a = host(0xa1), host_b = host(0xb2), host_c = host(0xc3);
 
 uint32_t reg_cdw10(uint8_t rrega, bool iekey = false, uint8_t cptpl = 0) {
     return rrega | (iekey ? spec::resv::iekey : 0) | (uint32_t{cptpl} << 30);
@@ -62,58 +62,59 @@ TEST(Reservation, TypeTable) {
     for (const row& r : type_table) {
         SCOPED_TRACE(static_cast<int>(r.t));
         resv_state s;
-        ASSERT_EQ(do_register(s, A, 1), 0);
-        ASSERT_EQ(do_register(s, B, 2), 0);
-        ASSERT_EQ(do_acquire(s, A, 1, r.t).status, 0);
+        ASSERT_EQ(do_register(s, host_a, 1), 0);
+        ASSERT_EQ(do_register(s, host_b, 2), 0);
+        ASSERT_EQ(do_acquire(s, host_a, 1, r.t).status, 0);
         // Holder: everything.
         for (uint8_t opc : {rd, wr, spec::io_opc::write_zeroes, spec::io_opc::flush}) {
-            EXPECT_EQ(resv_access(s, A, opc), 0);
+            EXPECT_EQ(resv_access(s, host_a, opc), 0);
         }
         auto expect = [&](const host_id& h, uint8_t opc, bool allowed) {
             EXPECT_EQ(resv_access(s, h, opc), allowed ? 0 : conflict) << int(opc);
         };
-        expect(C, rd, r.nonreg_read);
-        expect(C, spec::io_opc::compare, r.nonreg_read);
-        expect(C, wr, r.nonreg_write);
-        expect(C, spec::io_opc::write_zeroes, r.nonreg_write);
-        expect(C, spec::io_opc::dataset_management, r.nonreg_write);
-        expect(C, spec::io_opc::flush, r.nonreg_write);
-        expect(B, rd, r.reg_read);
-        expect(B, wr, r.reg_write);
+        expect(host_c, rd, r.nonreg_read);
+        expect(host_c, spec::io_opc::compare, r.nonreg_read);
+        expect(host_c, wr, r.nonreg_write);
+        expect(host_c, spec::io_opc::write_zeroes, r.nonreg_write);
+        expect(host_c, spec::io_opc::dataset_management, r.nonreg_write);
+        expect(host_c, spec::io_opc::flush, r.nonreg_write);
+        expect(host_b, rd, r.reg_read);
+        expect(host_b, wr, r.reg_write);
         // Reservation commands are not in either group.
-        expect(C, spec::io_opc::reservation_report, true);
+        expect(host_c, spec::io_opc::reservation_report, true);
     }
     resv_state none;
-    EXPECT_EQ(resv_access(none, C, wr), 0);
+    EXPECT_EQ(resv_access(none, host_c, wr), 0);
 }
 
 TEST(Reservation, RegisterUnregisterReplace) {
     resv_state s;
-    EXPECT_EQ(do_register(s, A, 0), invalid_field);  // zero key
-    EXPECT_EQ(do_register(s, A, 5), 0);
+    EXPECT_EQ(do_register(s, host_a, 0), invalid_field);  // zero key
+    EXPECT_EQ(do_register(s, host_a, 5), 0);
     EXPECT_EQ(s.generation, 1u);
-    EXPECT_EQ(do_register(s, A, 5), 0);         // same key again
-    EXPECT_EQ(do_register(s, A, 6), conflict);  // another key
+    EXPECT_EQ(do_register(s, host_a, 5), 0);         // same key again
+    EXPECT_EQ(do_register(s, host_a, 6), conflict);  // another key
     // Replace with the wrong key, then with IEKEY.
-    EXPECT_EQ(resv_register(s, A, reg_cdw10(2), {9, 7}, false).status, conflict);
-    EXPECT_EQ(resv_register(s, A, reg_cdw10(2, true), {9, 7}, false).status, 0);
-    EXPECT_EQ(s.find(A)->rkey, 7u);
+    EXPECT_EQ(resv_register(s, host_a, reg_cdw10(2), {9, 7}, false).status, conflict);
+    EXPECT_EQ(resv_register(s, host_a, reg_cdw10(2, true), {9, 7}, false).status, 0);
+    EXPECT_EQ(s.find(host_a)->rkey, 7u);
     // Replace by a host not registered: only with IEKEY, which registers it.
-    EXPECT_EQ(resv_register(s, B, reg_cdw10(2), {0, 8}, false).status, conflict);
-    EXPECT_EQ(resv_register(s, B, reg_cdw10(2, true), {0, 8}, false).status, 0);
-    EXPECT_TRUE(s.registered(B));
+    EXPECT_EQ(resv_register(s, host_b, reg_cdw10(2), {0, 8}, false).status, conflict);
+    EXPECT_EQ(resv_register(s, host_b, reg_cdw10(2, true), {0, 8}, false).status, 0);
+    EXPECT_TRUE(s.registered(host_b));
     // Unregister: key checked unless IEKEY.
-    EXPECT_EQ(resv_register(s, A, reg_cdw10(1), {1, 0}, false).status, conflict);
-    EXPECT_EQ(resv_register(s, A, reg_cdw10(1), {7, 0}, false).status, 0);
-    EXPECT_FALSE(s.registered(A));
-    EXPECT_EQ(resv_register(s, A, reg_cdw10(1, true), {0, 0}, false).status, conflict);
-    EXPECT_EQ(resv_register(s, B, reg_cdw10(3), {0, 1}, false).status, invalid_field);
+    EXPECT_EQ(resv_register(s, host_a, reg_cdw10(1), {1, 0}, false).status, conflict);
+    EXPECT_EQ(resv_register(s, host_a, reg_cdw10(1), {7, 0}, false).status, 0);
+    EXPECT_FALSE(s.registered(host_a));
+    EXPECT_EQ(resv_register(s, host_a, reg_cdw10(1, true), {0, 0}, false).status, conflict);
+    EXPECT_EQ(resv_register(s, host_b, reg_cdw10(3), {0, 1}, false).status, invalid_field);
     // CPTPL: reserved value, set without a file, set and clear with one.
-    EXPECT_EQ(resv_register(s, B, reg_cdw10(0, false, 1), {0, 8}, true).status, invalid_field);
-    EXPECT_EQ(resv_register(s, B, reg_cdw10(0, false, 3), {0, 8}, false).status, invalid_field);
-    EXPECT_EQ(resv_register(s, B, reg_cdw10(0, false, 3), {0, 8}, true).status, 0);
+    EXPECT_EQ(resv_register(s, host_b, reg_cdw10(0, false, 1), {0, 8}, true).status, invalid_field);
+    EXPECT_EQ(resv_register(s, host_b, reg_cdw10(0, false, 3), {0, 8}, false).status,
+              invalid_field);
+    EXPECT_EQ(resv_register(s, host_b, reg_cdw10(0, false, 3), {0, 8}, true).status, 0);
     EXPECT_TRUE(s.ptpl);
-    EXPECT_EQ(resv_register(s, B, reg_cdw10(0, false, 2), {0, 8}, true).status, 0);
+    EXPECT_EQ(resv_register(s, host_b, reg_cdw10(0, false, 2), {0, 8}, true).status, 0);
     EXPECT_FALSE(s.ptpl);
 }
 
@@ -129,30 +130,31 @@ TEST(Reservation, RegistrantLimit) {
 TEST(Reservation, AcquireRelease) {
     resv_state s;
     // Not registered, or the wrong key: conflict.
-    EXPECT_EQ(do_acquire(s, A, 1, rtype::write_exclusive).status, conflict);
-    ASSERT_EQ(do_register(s, A, 1), 0);
-    ASSERT_EQ(do_register(s, B, 2), 0);
-    EXPECT_EQ(do_acquire(s, A, 9, rtype::write_exclusive).status, conflict);
+    EXPECT_EQ(do_acquire(s, host_a, 1, rtype::write_exclusive).status, conflict);
+    ASSERT_EQ(do_register(s, host_a, 1), 0);
+    ASSERT_EQ(do_register(s, host_b, 2), 0);
+    EXPECT_EQ(do_acquire(s, host_a, 9, rtype::write_exclusive).status, conflict);
     // Bad type, IEKEY, bad action.
-    EXPECT_EQ(resv_acquire(s, A, acq_cdw10(0, rtype::none), {1, 0}).status, invalid_field);
-    EXPECT_EQ(resv_acquire(s, A, 0x700 | 0, {1, 0}).status, invalid_field);
-    EXPECT_EQ(resv_acquire(s, A, acq_cdw10(0, rtype::write_exclusive, true), {1, 0}).status,
+    EXPECT_EQ(resv_acquire(s, host_a, acq_cdw10(0, rtype::none), {1, 0}).status, invalid_field);
+    EXPECT_EQ(resv_acquire(s, host_a, 0x700 | 0, {1, 0}).status, invalid_field);
+    EXPECT_EQ(resv_acquire(s, host_a, acq_cdw10(0, rtype::write_exclusive, true), {1, 0}).status,
               invalid_field);
-    EXPECT_EQ(resv_acquire(s, A, acq_cdw10(3, rtype::write_exclusive), {1, 0}).status,
+    EXPECT_EQ(resv_acquire(s, host_a, acq_cdw10(3, rtype::write_exclusive), {1, 0}).status,
               invalid_field);
     const uint32_t gen = s.generation;
-    EXPECT_EQ(do_acquire(s, A, 1, rtype::write_exclusive).status, 0);
+    EXPECT_EQ(do_acquire(s, host_a, 1, rtype::write_exclusive).status, 0);
     EXPECT_EQ(s.generation, gen);  // Acquire does not move PRGEN
-    EXPECT_EQ(do_acquire(s, A, 1, rtype::write_exclusive).status, 0);  // again: no-op
-    EXPECT_EQ(do_acquire(s, A, 1, rtype::exclusive_access).status, conflict);
-    EXPECT_EQ(do_acquire(s, B, 2, rtype::write_exclusive).status, conflict);
+    EXPECT_EQ(do_acquire(s, host_a, 1, rtype::write_exclusive).status, 0);  // again: no-op
+    EXPECT_EQ(do_acquire(s, host_a, 1, rtype::exclusive_access).status, conflict);
+    EXPECT_EQ(do_acquire(s, host_b, 2, rtype::write_exclusive).status, conflict);
     // Release: wrong key conflicts, another host's release does nothing,
     // the wrong type is Invalid Field.
-    EXPECT_EQ(resv_release(s, A, acq_cdw10(0, rtype::write_exclusive), {3}).status, conflict);
-    EXPECT_EQ(resv_release(s, B, acq_cdw10(0, rtype::write_exclusive), {2}).status, 0);
+    EXPECT_EQ(resv_release(s, host_a, acq_cdw10(0, rtype::write_exclusive), {3}).status, conflict);
+    EXPECT_EQ(resv_release(s, host_b, acq_cdw10(0, rtype::write_exclusive), {2}).status, 0);
     EXPECT_EQ(s.type, rtype::write_exclusive);
-    EXPECT_EQ(resv_release(s, A, acq_cdw10(0, rtype::exclusive_access), {1}).status, invalid_field);
-    auto o = resv_release(s, A, acq_cdw10(0, rtype::write_exclusive), {1});
+    EXPECT_EQ(resv_release(s, host_a, acq_cdw10(0, rtype::exclusive_access), {1}).status,
+              invalid_field);
+    auto o = resv_release(s, host_a, acq_cdw10(0, rtype::write_exclusive), {1});
     EXPECT_EQ(o.status, 0);
     EXPECT_EQ(s.type, rtype::none);
     EXPECT_TRUE(o.notices.empty());  // types 1 and 2 notify nobody
@@ -160,17 +162,17 @@ TEST(Reservation, AcquireRelease) {
 
 TEST(Reservation, ReleaseOfRegistrantsOnlyNotifiesOthers) {
     resv_state s;
-    ASSERT_EQ(do_register(s, A, 1), 0);
-    ASSERT_EQ(do_register(s, B, 2), 0);
-    ASSERT_EQ(do_acquire(s, A, 1, rtype::write_exclusive_reg_only).status, 0);
-    auto o = resv_release(s, A, acq_cdw10(0, rtype::write_exclusive_reg_only), {1});
+    ASSERT_EQ(do_register(s, host_a, 1), 0);
+    ASSERT_EQ(do_register(s, host_b, 2), 0);
+    ASSERT_EQ(do_acquire(s, host_a, 1, rtype::write_exclusive_reg_only).status, 0);
+    auto o = resv_release(s, host_a, acq_cdw10(0, rtype::write_exclusive_reg_only), {1});
     ASSERT_EQ(o.status, 0);
     ASSERT_EQ(o.notices.size(), 1u);
-    EXPECT_EQ(o.notices[0].hostid, B);
+    EXPECT_EQ(o.notices[0].hostid, host_b);
     EXPECT_EQ(o.notices[0].type, spec::resv_notice::reservation_released);
     // Unregistering the holder releases it too.
-    ASSERT_EQ(do_acquire(s, A, 1, rtype::exclusive_access_reg_only).status, 0);
-    o = resv_register(s, A, reg_cdw10(1), {1, 0}, false);
+    ASSERT_EQ(do_acquire(s, host_a, 1, rtype::exclusive_access_reg_only).status, 0);
+    o = resv_register(s, host_a, reg_cdw10(1), {1, 0}, false);
     ASSERT_EQ(o.status, 0);
     EXPECT_EQ(s.type, rtype::none);
     ASSERT_EQ(o.notices.size(), 1u);
@@ -179,33 +181,33 @@ TEST(Reservation, ReleaseOfRegistrantsOnlyNotifiesOthers) {
 
 TEST(Reservation, AllRegistrantsHoldTogether) {
     resv_state s;
-    ASSERT_EQ(do_register(s, A, 1), 0);
-    ASSERT_EQ(do_register(s, B, 2), 0);
-    ASSERT_EQ(do_acquire(s, A, 1, rtype::exclusive_access_all_regs).status, 0);
-    EXPECT_TRUE(s.holds(B));
-    EXPECT_EQ(do_acquire(s, B, 2, rtype::exclusive_access_all_regs).status, 0);
+    ASSERT_EQ(do_register(s, host_a, 1), 0);
+    ASSERT_EQ(do_register(s, host_b, 2), 0);
+    ASSERT_EQ(do_acquire(s, host_a, 1, rtype::exclusive_access_all_regs).status, 0);
+    EXPECT_TRUE(s.holds(host_b));
+    EXPECT_EQ(do_acquire(s, host_b, 2, rtype::exclusive_access_all_regs).status, 0);
     // The acquirer leaving does not end it; the last registrant does.
-    ASSERT_EQ(resv_register(s, A, reg_cdw10(1), {1, 0}, false).status, 0);
+    ASSERT_EQ(resv_register(s, host_a, reg_cdw10(1), {1, 0}, false).status, 0);
     EXPECT_EQ(s.type, rtype::exclusive_access_all_regs);
-    EXPECT_EQ(s.holder, B);
-    ASSERT_EQ(resv_register(s, B, reg_cdw10(1), {2, 0}, false).status, 0);
+    EXPECT_EQ(s.holder, host_b);
+    ASSERT_EQ(resv_register(s, host_b, reg_cdw10(1), {2, 0}, false).status, 0);
     EXPECT_EQ(s.type, rtype::none);
 }
 
 TEST(Reservation, PreemptHolder) {
     resv_state s;
-    ASSERT_EQ(do_register(s, A, 1), 0);
-    ASSERT_EQ(do_register(s, B, 2), 0);
-    ASSERT_EQ(do_register(s, C, 2), 0);
-    ASSERT_EQ(do_acquire(s, B, 2, rtype::write_exclusive).status, 0);
+    ASSERT_EQ(do_register(s, host_a, 1), 0);
+    ASSERT_EQ(do_register(s, host_b, 2), 0);
+    ASSERT_EQ(do_register(s, host_c, 2), 0);
+    ASSERT_EQ(do_acquire(s, host_b, 2, rtype::write_exclusive).status, 0);
     const uint32_t gen = s.generation;
-    auto o = do_acquire(s, A, 1, rtype::exclusive_access, spec::resv::racqa_preempt_abort, 2);
+    auto o = do_acquire(s, host_a, 1, rtype::exclusive_access, spec::resv::racqa_preempt_abort, 2);
     ASSERT_EQ(o.status, 0);
     EXPECT_EQ(s.generation, gen + 1);
     EXPECT_EQ(s.type, rtype::exclusive_access);
-    EXPECT_EQ(s.holder, A);
-    EXPECT_FALSE(s.registered(B));
-    EXPECT_FALSE(s.registered(C));  // same key: preempted too
+    EXPECT_EQ(s.holder, host_a);
+    EXPECT_FALSE(s.registered(host_b));
+    EXPECT_FALSE(s.registered(host_c));  // same key: preempted too
     EXPECT_EQ(o.preempted.size(), 2u);
     ASSERT_GE(o.notices.size(), 2u);
     EXPECT_EQ(o.notices[0].type, spec::resv_notice::registration_preempted);
@@ -214,61 +216,61 @@ TEST(Reservation, PreemptHolder) {
 TEST(Reservation, PreemptCases) {
     // No reservation: PRKEY unregisters, an unknown PRKEY conflicts.
     resv_state s;
-    ASSERT_EQ(do_register(s, A, 1), 0);
-    ASSERT_EQ(do_register(s, B, 2), 0);
-    EXPECT_EQ(do_acquire(s, A, 1, rtype::write_exclusive, 1, 9).status, conflict);
-    EXPECT_EQ(do_acquire(s, A, 1, rtype::write_exclusive, 1, 2).status, 0);
-    EXPECT_FALSE(s.registered(B));
+    ASSERT_EQ(do_register(s, host_a, 1), 0);
+    ASSERT_EQ(do_register(s, host_b, 2), 0);
+    EXPECT_EQ(do_acquire(s, host_a, 1, rtype::write_exclusive, 1, 9).status, conflict);
+    EXPECT_EQ(do_acquire(s, host_a, 1, rtype::write_exclusive, 1, 2).status, 0);
+    EXPECT_FALSE(s.registered(host_b));
     EXPECT_EQ(s.type, rtype::none);
     // Holder preempting itself changes the type.
-    ASSERT_EQ(do_register(s, B, 2), 0);
-    ASSERT_EQ(do_acquire(s, A, 1, rtype::write_exclusive_reg_only).status, 0);
-    auto o = do_acquire(s, A, 1, rtype::exclusive_access_reg_only, 1, 0);
+    ASSERT_EQ(do_register(s, host_b, 2), 0);
+    ASSERT_EQ(do_acquire(s, host_a, 1, rtype::write_exclusive_reg_only).status, 0);
+    auto o = do_acquire(s, host_a, 1, rtype::exclusive_access_reg_only, 1, 0);
     ASSERT_EQ(o.status, 0);
     EXPECT_EQ(s.type, rtype::exclusive_access_reg_only);
     ASSERT_EQ(o.notices.size(), 1u);  // B: reservation released (type changed)
     EXPECT_EQ(o.notices[0].type, spec::resv_notice::reservation_released);
     // A non-holder with PRKEY 0 on types 1-4: Invalid Field.
-    EXPECT_EQ(do_acquire(s, B, 2, rtype::write_exclusive, 1, 0).status, invalid_field);
+    EXPECT_EQ(do_acquire(s, host_b, 2, rtype::write_exclusive, 1, 0).status, invalid_field);
     // A non-holder with a key that is not the holder's: unregisters those.
-    ASSERT_EQ(do_register(s, C, 3), 0);
-    EXPECT_EQ(do_acquire(s, B, 2, rtype::write_exclusive, 1, 3).status, 0);
-    EXPECT_FALSE(s.registered(C));
-    EXPECT_EQ(s.holder, A);
+    ASSERT_EQ(do_register(s, host_c, 3), 0);
+    EXPECT_EQ(do_acquire(s, host_b, 2, rtype::write_exclusive, 1, 3).status, 0);
+    EXPECT_FALSE(s.registered(host_c));
+    EXPECT_EQ(s.holder, host_a);
     // All registrants, PRKEY 0: everyone else goes, a new reservation.
     resv_state t;
-    ASSERT_EQ(do_register(t, A, 1), 0);
-    ASSERT_EQ(do_register(t, B, 2), 0);
-    ASSERT_EQ(do_register(t, C, 3), 0);
-    ASSERT_EQ(do_acquire(t, A, 1, rtype::write_exclusive_all_regs).status, 0);
-    o = do_acquire(t, B, 2, rtype::exclusive_access, 2, 0);
+    ASSERT_EQ(do_register(t, host_a, 1), 0);
+    ASSERT_EQ(do_register(t, host_b, 2), 0);
+    ASSERT_EQ(do_register(t, host_c, 3), 0);
+    ASSERT_EQ(do_acquire(t, host_a, 1, rtype::write_exclusive_all_regs).status, 0);
+    o = do_acquire(t, host_b, 2, rtype::exclusive_access, 2, 0);
     ASSERT_EQ(o.status, 0);
     EXPECT_EQ(t.type, rtype::exclusive_access);
-    EXPECT_EQ(t.holder, B);
+    EXPECT_EQ(t.holder, host_b);
     EXPECT_EQ(t.regs.size(), 1u);
     EXPECT_EQ(o.preempted.size(), 2u);
 }
 
 TEST(Reservation, ClearNotifiesOthersOfPreemption) {
     resv_state s;
-    ASSERT_EQ(do_register(s, A, 1), 0);
-    ASSERT_EQ(do_register(s, B, 2), 0);
-    ASSERT_EQ(do_acquire(s, A, 1, rtype::write_exclusive).status, 0);
-    EXPECT_EQ(resv_release(s, B, 1, {9}).status, conflict);
-    auto o = resv_release(s, B, 1, {2});
+    ASSERT_EQ(do_register(s, host_a, 1), 0);
+    ASSERT_EQ(do_register(s, host_b, 2), 0);
+    ASSERT_EQ(do_acquire(s, host_a, 1, rtype::write_exclusive).status, 0);
+    EXPECT_EQ(resv_release(s, host_b, 1, {9}).status, conflict);
+    auto o = resv_release(s, host_b, 1, {2});
     ASSERT_EQ(o.status, 0);
     EXPECT_TRUE(s.regs.empty());
     EXPECT_EQ(s.type, rtype::none);
     ASSERT_EQ(o.notices.size(), 1u);
-    EXPECT_EQ(o.notices[0].hostid, A);
+    EXPECT_EQ(o.notices[0].hostid, host_a);
     EXPECT_EQ(o.notices[0].type, spec::resv_notice::reservation_preempted);
 }
 
 TEST(Reservation, ReportImage) {
     resv_state s;
-    ASSERT_EQ(do_register(s, A, 0x1111), 0);
-    ASSERT_EQ(do_register(s, B, 0x2222), 0);
-    ASSERT_EQ(do_acquire(s, B, 0x2222, rtype::exclusive_access_reg_only).status, 0);
+    ASSERT_EQ(do_register(s, host_a, 0x1111), 0);
+    ASSERT_EQ(do_register(s, host_b, 0x2222), 0);
+    ASSERT_EQ(do_acquire(s, host_b, 0x2222, rtype::exclusive_access_reg_only).status, 0);
     s.ptpl = true;
     const auto ext = build_resv_report(s, true);
     ASSERT_EQ(ext.size(), 64u + 2 * 64u);
@@ -283,7 +285,7 @@ TEST(Reservation, ReportImage) {
     EXPECT_EQ(e.cntlid, 0xffff);
     EXPECT_EQ(e.rcsts, 1);
     EXPECT_EQ(e.rkey, 0x2222u);
-    EXPECT_EQ(0, std::memcmp(e.hostid, B.data(), 16));
+    EXPECT_EQ(0, std::memcmp(e.hostid, host_b.data(), 16));
     std::memcpy(&e, ext.data() + 64, sizeof(e));
     EXPECT_EQ(e.rcsts, 0);
     const auto small = build_resv_report(s, false);
@@ -298,9 +300,9 @@ const bdev::uuid_t bdev_id = {1, 2, 3, 4, 5, 6, 0x47, 8, 0x89, 10, 11, 12, 13, 1
 
 TEST(Reservation, PtplRoundTrip) {
     resv_state s;
-    ASSERT_EQ(do_register(s, A, 0x1111), 0);
-    ASSERT_EQ(do_register(s, B, 0xffffffffffffffffull), 0);
-    ASSERT_EQ(do_acquire(s, B, 0xffffffffffffffffull, rtype::write_exclusive).status, 0);
+    ASSERT_EQ(do_register(s, host_a, 0x1111), 0);
+    ASSERT_EQ(do_register(s, host_b, 0xffffffffffffffffull), 0);
+    ASSERT_EQ(do_acquire(s, host_b, 0xffffffffffffffffull, rtype::write_exclusive).status, 0);
     s.ptpl = true;
     const std::string text = resv_to_ptpl_json(s, bdev_id);
     EXPECT_NE(text.find("\"holder_uuid\""), std::string::npos);
@@ -329,7 +331,7 @@ TEST(Reservation, PtplSpdkFile) {
     auto s = resv_from_ptpl_json(spdk, bdev_id);
     ASSERT_TRUE(s) << s.err().message;
     EXPECT_EQ(s->type, rtype::exclusive_access_all_regs);
-    EXPECT_TRUE(s->holds(B));
+    EXPECT_TRUE(s->holds(host_b));
     EXPECT_EQ(s->regs.size(), 2u);
     // "ptpl": false or an empty file (SPDK's cleared file): no state.
     auto off = resv_from_ptpl_json(
@@ -342,8 +344,8 @@ TEST(Reservation, PtplSpdkFile) {
 
 TEST(Reservation, PtplCorruptFilesAreErrors) {
     resv_state s;
-    ASSERT_EQ(do_register(s, A, 1), 0);
-    ASSERT_EQ(do_acquire(s, A, 1, rtype::exclusive_access).status, 0);
+    ASSERT_EQ(do_register(s, host_a, 1), 0);
+    ASSERT_EQ(do_acquire(s, host_a, 1, rtype::exclusive_access).status, 0);
     s.ptpl = true;
     const std::string good = resv_to_ptpl_json(s, bdev_id);
     // Every truncation of a good file is refused, never half loaded.
