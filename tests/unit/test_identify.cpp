@@ -78,7 +78,7 @@ TEST(identify_builder, ctrlr_nvm_fields) {
     EXPECT_EQ(id.oncs & 0xd, 0xd);      // compare, DSM, write zeroes
     EXPECT_EQ(id.oncs & (1u << 1), 0);  // no write uncorrectable
     EXPECT_TRUE(id.oncs & spec::oncs::reservations);
-    EXPECT_EQ(raw[525], 0);             // no VWC
+    EXPECT_EQ(raw[525], 0);  // no VWC
     EXPECT_EQ(le32_at(&id, 536), 0x00300001u);
     EXPECT_EQ(le32_at(&id, 1792), (64u + 8192u) / 16u);  // IOCCSZ
     EXPECT_EQ(le32_at(&id, 1796), 1u);                   // IORCSZ
