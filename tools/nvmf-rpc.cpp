@@ -292,12 +292,13 @@ std::map<std::string, method_cli> methods() {
     nqn_only("nvmf_subsystem_get_controllers", "controllers of a subsystem: NQN");
     nqn_only("nvmf_subsystem_get_qpairs", "queue pairs of a subsystem: NQN");
     m["nvmf_subsystem_add_ns"] = {
-        "add a namespace: NQN BDEV [-n NSID] [-u UUID] [-g NGUID] [-e EUI64] [-a ANAGRPID]",
+        "add a namespace: NQN BDEV [-n NSID] [-u UUID] [-g NGUID] [-e EUI64] [-a ANAGRPID] "
+        "[-p PTPL_FILE]",
         [](CLI::App& app) {
             struct s {
                 std::string nqn, bdev;
                 std::optional<uint32_t> nsid, anagrpid;
-                std::optional<std::string> uuid, nguid, eui64;
+                std::optional<std::string> uuid, nguid, eui64, ptpl_file;
             };
             auto v = std::make_shared<s>();
             app.add_option("nqn", v->nqn, "subsystem NQN")->required();
@@ -307,6 +308,8 @@ std::map<std::string, method_cli> methods() {
             app.add_option("-g,--nguid", v->nguid, "namespace NGUID (32 hex digits)");
             app.add_option("-e,--eui64", v->eui64, "namespace EUI-64 (16 hex digits)");
             app.add_option("-a,--anagrpid", v->anagrpid, "ANA group (default: the NSID)");
+            app.add_option("-p,--ptpl-file", v->ptpl_file,
+                           "file where reservations persist through power loss");
             return [v] {
                 json ns{{"bdev_name", v->bdev}};
                 put(ns, "nsid", v->nsid);
@@ -314,6 +317,7 @@ std::map<std::string, method_cli> methods() {
                 put(ns, "uuid", v->uuid);
                 put(ns, "nguid", v->nguid);
                 put(ns, "eui64", v->eui64);
+                put(ns, "ptpl_file", v->ptpl_file);
                 return json{{"nqn", v->nqn}, {"namespace", ns}};
             };
         }};

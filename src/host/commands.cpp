@@ -24,8 +24,10 @@ spec::sqe rw(uint8_t opc, uint32_t nsid, uint64_t slba, uint32_t nlb) {
     return s;
 }
 
+// dst is a zeroed 256-byte field: copying 255 bytes at most leaves its NUL.
 void copy_nqn(char* dst, const std::string& nqn) {
-    std::memcpy(dst, nqn.data(), std::min<size_t>(nqn.size(), 255));
+    std::memcpy(dst, nqn.data(),  // NOLINT(bugprone-not-null-terminated-result)
+                std::min<size_t>(nqn.size(), 255));
 }
 
 }  // namespace
@@ -170,6 +172,39 @@ spec::sqe dataset_management(uint32_t nsid, uint32_t nr, uint32_t attributes) {
     s.nsid = nsid;
     s.cdw10 = (nr - 1) & 0xff;
     s.cdw11 = attributes;
+    return s;
+}
+
+namespace {
+spec::sqe resv_cmd(uint8_t opc, uint32_t nsid, uint8_t action, bool iekey, uint8_t rtype) {
+    spec::sqe s{};
+    s.opc = opc;
+    s.nsid = nsid;
+    s.cdw10 = (action & 0x7u) | (iekey ? 1u << 3 : 0u) | (static_cast<uint32_t>(rtype) << 8);
+    return s;
+}
+}  // namespace
+
+spec::sqe resv_register(uint32_t nsid, uint8_t rrega, bool iekey, uint8_t cptpl) {
+    spec::sqe s = resv_cmd(spec::io_opc::reservation_register, nsid, rrega, iekey, 0);
+    s.cdw10 |= static_cast<uint32_t>(cptpl & 0x3) << 30;
+    return s;
+}
+
+spec::sqe resv_acquire(uint32_t nsid, uint8_t racqa, bool iekey, uint8_t rtype) {
+    return resv_cmd(spec::io_opc::reservation_acquire, nsid, racqa, iekey, rtype);
+}
+
+spec::sqe resv_release(uint32_t nsid, uint8_t rrela, bool iekey, uint8_t rtype) {
+    return resv_cmd(spec::io_opc::reservation_release, nsid, rrela, iekey, rtype);
+}
+
+spec::sqe resv_report(uint32_t nsid, uint32_t len, bool eds) {
+    spec::sqe s{};
+    s.opc = spec::io_opc::reservation_report;
+    s.nsid = nsid;
+    s.cdw10 = len / 4 - 1;
+    s.cdw11 = eds ? 1u : 0u;
     return s;
 }
 

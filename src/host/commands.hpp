@@ -42,6 +42,13 @@ spec::sqe write_zeroes(uint32_t nsid, uint64_t slba, uint32_t nlb, bool deac = f
 spec::sqe dataset_management(uint32_t nsid, uint32_t nr, uint32_t attributes);
 constexpr uint32_t dsm_deallocate = 1u << 2;
 
+// Reservations (cdw10 as the Base spec lays it out; the keys go in the data).
+spec::sqe resv_register(uint32_t nsid, uint8_t rrega, bool iekey, uint8_t cptpl);
+spec::sqe resv_acquire(uint32_t nsid, uint8_t racqa, bool iekey, uint8_t rtype);
+spec::sqe resv_release(uint32_t nsid, uint8_t rrela, bool iekey, uint8_t rtype);
+// len: the buffer in bytes (a multiple of 4).
+spec::sqe resv_report(uint32_t nsid, uint32_t len, bool eds);
+
 struct dsm_range {
     uint32_t cattr;
     uint32_t nlb;

@@ -414,4 +414,35 @@ result<completion> controller::deallocate(uint32_t nsid, std::span<const cmd::ds
         bytes_of(ranges.data(), ranges.size_bytes()));
 }
 
+result<completion> controller::resv_register(uint32_t nsid, uint8_t rrega, uint64_t crkey,
+                                             uint64_t nrkey, bool iekey, uint8_t cptpl, size_t qi) {
+    if (qi >= io_.size()) return make_error(-EINVAL, "no I/O queue " + std::to_string(qi));
+    const uint64_t data[2] = {crkey, nrkey};
+    return io_[qi]->execute(cmd::resv_register(nsid, rrega, iekey, cptpl),
+                            bytes_of(data, sizeof(data)));
+}
+
+result<completion> controller::resv_acquire(uint32_t nsid, uint8_t racqa, uint8_t rtype,
+                                            uint64_t crkey, uint64_t prkey, bool iekey, size_t qi) {
+    if (qi >= io_.size()) return make_error(-EINVAL, "no I/O queue " + std::to_string(qi));
+    const uint64_t data[2] = {crkey, prkey};
+    return io_[qi]->execute(cmd::resv_acquire(nsid, racqa, iekey, rtype),
+                            bytes_of(data, sizeof(data)));
+}
+
+result<completion> controller::resv_release(uint32_t nsid, uint8_t rrela, uint8_t rtype,
+                                            uint64_t crkey, bool iekey, size_t qi) {
+    if (qi >= io_.size()) return make_error(-EINVAL, "no I/O queue " + std::to_string(qi));
+    const uint64_t data[1] = {crkey};
+    return io_[qi]->execute(cmd::resv_release(nsid, rrela, iekey, rtype),
+                            bytes_of(data, sizeof(data)));
+}
+
+result<completion> controller::resv_report(uint32_t nsid, std::span<uint8_t> out, bool eds,
+                                           size_t qi) {
+    if (qi >= io_.size()) return make_error(-EINVAL, "no I/O queue " + std::to_string(qi));
+    return io_[qi]->execute(cmd::resv_report(nsid, static_cast<uint32_t>(out.size()), eds), {},
+                            out);
+}
+
 }  // namespace nvmf::host

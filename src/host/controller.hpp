@@ -155,6 +155,16 @@ public:
     result<completion> deallocate(uint32_t nsid, std::span<const cmd::dsm_range> ranges,
                                   size_t qi = 0);
 
+    // Reservations on I/O queue qi (keys as the Base spec's data structures).
+    result<completion> resv_register(uint32_t nsid, uint8_t rrega, uint64_t crkey, uint64_t nrkey,
+                                     bool iekey = false, uint8_t cptpl = 0, size_t qi = 0);
+    result<completion> resv_acquire(uint32_t nsid, uint8_t racqa, uint8_t rtype, uint64_t crkey,
+                                    uint64_t prkey = 0, bool iekey = false, size_t qi = 0);
+    result<completion> resv_release(uint32_t nsid, uint8_t rrela, uint8_t rtype, uint64_t crkey,
+                                    bool iekey = false, size_t qi = 0);
+    result<completion> resv_report(uint32_t nsid, std::span<uint8_t> out, bool eds = true,
+                                   size_t qi = 0);
+
     // TLS settings for this controller's queues (null: plain TCP).
     const std::shared_ptr<const tls_options>& tls() const { return tls_; }
     // Uses these credentials for the queues opened from now on (tests).

@@ -107,6 +107,43 @@ std::vector<uint32_t> controller::take_changed_ns_list() {
     return out;
 }
 
+void controller::add_resv_notice(uint8_t type, uint32_t nsid) {
+    if (resv_notice_mask(nsid) & spec::resv_notice::mask_of(type)) return;
+    // The count is never 0 once a page exists (it wraps to 1).
+    if (++resv_log_count_ == 0) resv_log_count_ = 1;
+    if (resv_log_.size() >= 255) return;  // lost: the next page's count shows the gap
+    spec::resv_notification_log e{};
+    e.log_page_count = resv_log_count_;
+    e.type = type;
+    e.nsid = nsid;
+    resv_log_.push_back(e);
+    raise_event(spec::aer::type_io, spec::aer::io_reservation_log_available,
+                spec::lid::reservation_notification);
+}
+
+spec::resv_notification_log controller::take_resv_notice() {
+    spec::resv_notification_log e{};
+    if (resv_log_.empty()) return e;
+    e = resv_log_.front();
+    resv_log_.pop_front();
+    e.num_avail = static_cast<uint8_t>(resv_log_.size());
+    return e;
+}
+
+uint32_t controller::resv_notice_mask(uint32_t nsid) const {
+    auto it = resv_masks_.find(nsid);
+    return it == resv_masks_.end() ? resv_mask_all_ : it->second;
+}
+
+void controller::set_resv_notice_mask(uint32_t nsid, uint32_t mask) {
+    if (nsid == 0xffffffffu) {
+        resv_masks_.clear();
+        resv_mask_all_ = mask;
+        return;
+    }
+    resv_masks_[nsid] = mask;
+}
+
 void controller::record_error(uint16_t sqid, uint16_t cid, uint16_t status, uint32_t nsid) {
     ++error_count;
     errors_.push_front(error_entry{error_count, sqid, cid, status, nsid});

@@ -9,6 +9,7 @@
 #include <bitset>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,6 +18,7 @@
 #include "nvme/spec/fabrics.hpp"
 #include "nvme/spec/identify.hpp"
 #include "nvme/spec/nvme.hpp"
+#include "nvme/spec/reservation.hpp"
 #include "nvmf/ana.hpp"
 #include "nvmf/transport_id.hpp"
 #include "reactor/reactor.hpp"
@@ -115,6 +117,19 @@ public:
     void clear_aen_mask(uint8_t log_page);
     uint64_t discovery_genctr_seen = 0;
 
+    // Reservation notifications (aer.cpp): a notice the mask of its namespace
+    // lets through becomes a Reservation Notification log page and an I/O
+    // command set specific event (log page 80h). Up to 255 wait; later ones
+    // are counted (the Log Page Count skips) but dropped.
+    void add_resv_notice(uint8_t type, uint32_t nsid);
+    // The oldest page, removed; an empty page (type 0) when there is none.
+    spec::resv_notification_log take_resv_notice();
+    size_t resv_notices_pending() const { return resv_log_.size(); }
+    // Reservation Notification Mask feature (82h), per namespace; nsid
+    // FFFFFFFFh sets every namespace.
+    uint32_t resv_notice_mask(uint32_t nsid) const;
+    void set_resv_notice_mask(uint32_t nsid, uint32_t mask);
+
     // Error information log (newest first).
     struct error_entry {
         uint64_t error_count;
@@ -171,6 +186,10 @@ private:
     std::vector<uint32_t> changed_ns_;
     bool changed_ns_overflow_ = false;
     std::bitset<256> aen_masked_;  // by log page id
+    std::deque<spec::resv_notification_log> resv_log_;
+    uint64_t resv_log_count_ = 0;
+    std::map<uint32_t, uint32_t> resv_masks_;  // by NSID, else resv_mask_all_
+    uint32_t resv_mask_all_ = 0;
     std::deque<error_entry> errors_;
 };
 

@@ -6,13 +6,26 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "bdev/bdev.hpp"
+#include "nvmf/reservation.hpp"
 #include "util/result.hpp"
 
 namespace nvmf {
+
+// A namespace's reservations (cmd/reservation.cpp). They belong to the
+// namespace, not to a connection: a host that reconnects keeps them. Changes
+// are made under mtx (reservation commands only, never Read/Write); each one
+// is published to the I/O queues as an immutable snapshot in the ns_table.
+struct ns_reservation {
+    std::mutex mtx;
+    resv_state state;  // under mtx
+    // Set once by add_ns: the PTPL file (empty: PTPL not supported).
+    std::string ptpl_file;
+};
 
 class ns {
 public:
@@ -29,6 +42,7 @@ public:
     // NSFEAT UIDREUSE: no other namespace ever gets this NGUID (or EUI-64).
     // Not so when it derives from a path, which another file may take later.
     bool ids_never_reused = true;
+    const std::shared_ptr<ns_reservation> resv = std::make_shared<ns_reservation>();
 };
 
 // A namespace's UUID when none is configured: the name-based (version 5) UUID
@@ -42,14 +56,19 @@ inline result<bdev::uuid_t> derive_ns_uuid(const bdev::uuid_t& bdev_uuid, const 
 
 class ns_table {
 public:
-    explicit ns_table(uint32_t max_nsid) : slots(max_nsid) {}
+    explicit ns_table(uint32_t max_nsid) : slots(max_nsid), resv(max_nsid) {}
     // nullptr when nsid is 0, past max_nsid, or not active.
     const std::shared_ptr<ns>& find(uint32_t nsid) const {
         static const std::shared_ptr<ns> none;
         return nsid == 0 || nsid > slots.size() ? none : slots[nsid - 1];
     }
     uint32_t max_nsid() const { return static_cast<uint32_t>(slots.size()); }
-    std::vector<std::shared_ptr<ns>> slots;  // index nsid - 1
+    // The reservation state I/O commands check; null or type none: no reservation.
+    const resv_state* resv_of(uint32_t nsid) const {
+        return nsid == 0 || nsid > resv.size() ? nullptr : resv[nsid - 1].get();
+    }
+    std::vector<std::shared_ptr<ns>> slots;               // index nsid - 1
+    std::vector<std::shared_ptr<const resv_state>> resv;  // index nsid - 1, with slots
 };
 
 }  // namespace nvmf

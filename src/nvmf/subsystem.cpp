@@ -6,6 +6,7 @@
 #include "keyring/tls_psk.hpp"
 #include "nvme/spec/fabrics.hpp"
 #include "nvmf/controller.hpp"
+#include "nvmf/ptpl_file.hpp"
 #include "util/log.hpp"
 
 namespace nvmf {
@@ -167,8 +168,20 @@ result<uint32_t> subsystem::add_ns(std::shared_ptr<bdev::block_device> dev, cons
     n->ids_never_reused = nguid_set || uuid_set || dev->uuid_origin() != bdev::id_origin::path;
     log_identity(*n, nqn, uuid_set, nguid_set);
     n->anagrpid = p.anagrpid ? p.anagrpid : nsid;
+    if (!p.ptpl_file.empty()) {
+        auto st = load_ptpl_file(p.ptpl_file, dev->uuid());
+        if (!st) return st.err();
+        n->resv->ptpl_file = p.ptpl_file;
+        n->resv->state = std::move(*st);
+        if (n->resv->state.ptpl) {
+            log::info("{} nsid {}: reservations restored from {}: {} registrant(s), type {}", nqn,
+                      nsid, p.ptpl_file, n->resv->state.regs.size(),
+                      static_cast<int>(n->resv->state.type));
+        }
+    }
     auto next = std::make_shared<ns_table>(*ns_);
     next->slots[nsid - 1] = n;
+    next->resv[nsid - 1] = std::make_shared<const resv_state>(n->resv->state);
     ns_ = std::move(next);
     ns_gen_.fetch_add(1, std::memory_order_release);
     ana_chgcnt_.fetch_add(1, std::memory_order_relaxed);  // a group's NSID list changed
@@ -184,10 +197,20 @@ result<void> subsystem::remove_ns(uint32_t nsid) {
     auto next = std::make_shared<ns_table>(*ns_);
     --next->slots[nsid - 1]->dev->claims;
     next->slots[nsid - 1].reset();
+    next->resv[nsid - 1].reset();
     ns_ = std::move(next);
     ns_gen_.fetch_add(1, std::memory_order_release);
     ana_chgcnt_.fetch_add(1, std::memory_order_relaxed);
     return {};
+}
+
+void subsystem::publish_resv(const std::shared_ptr<ns>& n, std::shared_ptr<const resv_state> s) {
+    std::lock_guard lk(mtx_);
+    if (ns_->find(n->nsid) != n) return;
+    auto next = std::make_shared<ns_table>(*ns_);
+    next->resv[n->nsid - 1] = std::move(s);
+    ns_ = std::move(next);
+    ns_gen_.fetch_add(1, std::memory_order_release);
 }
 
 std::shared_ptr<const ns_table> subsystem::ns_snapshot() const {

@@ -56,6 +56,9 @@ struct ns_params {
     std::optional<std::array<uint8_t, 16>> nguid;
     std::optional<std::array<uint8_t, 8>> eui64;
     uint32_t anagrpid = 0;
+    // PTPL file (SPDK's ptpl_file): reservations persist through power loss
+    // there; loaded now, an unreadable or corrupt one refuses the namespace.
+    std::string ptpl_file;
 };
 
 // The keys an allowed host is configured with (nvmf_subsystem_add_host
@@ -89,6 +92,10 @@ public:
     result<uint32_t> add_ns(std::shared_ptr<bdev::block_device> dev, const ns_params& p);
     result<void> remove_ns(uint32_t nsid);
     std::shared_ptr<const ns_table> ns_snapshot() const;
+    // Publishes a namespace's reservation state to the I/O queues (a new
+    // table; they pick it up at their next command). Nothing when n is no
+    // longer in the table. Called under n's reservation mutex.
+    void publish_resv(const std::shared_ptr<ns>& n, std::shared_ptr<const resv_state> s);
     uint64_t ns_generation() const { return ns_gen_.load(std::memory_order_acquire); }
 
     result<void> add_host(const std::string& hostnqn, host_keys keys = {});

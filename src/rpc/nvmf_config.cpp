@@ -60,6 +60,7 @@ json nvmf_subsystem_config(target& tgt) {
             if (!n) continue;
             json ns = ns_to_json(*n, ana_reporting);
             ns["no_auto_visible"] = false;
+            if (!n->resv->ptpl_file.empty()) ns["ptpl_file"] = n->resv->ptpl_file;
             entry("nvmf_subsystem_add_ns", {{"nqn", s->nqn}, {"namespace", std::move(ns)}});
         }
         // Listener ANA states that differ from the default (optimized), per group.

@@ -431,9 +431,9 @@ result<json> nvmf_subsystem_add_ns(context& ctx, const json& j) {
         }
     }
     q.u32("anagrpid", np.anagrpid, false, 0, 0xfffffffe);
-    if (q.str("ptpl_file", ptpl, false) && !ptpl.empty()) {
-        q.fail("parameter 'ptpl_file': persistent reservations are not supported");
-    }
+    // Reservations persist through power loss in this file (SPDK's format):
+    // loaded by add_ns, written atomically at every change while PTPL is on.
+    if (q.str("ptpl_file", ptpl, false, 4096)) np.ptpl_file = ptpl;
     bool no_auto_visible = false, hide_metadata = false;
     if (q.boolean("no_auto_visible", no_auto_visible, false) && no_auto_visible) {
         q.fail("parameter 'no_auto_visible': per-host namespace visibility is not supported");

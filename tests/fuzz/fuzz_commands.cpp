@@ -1,7 +1,7 @@
 // Fuzzes command dispatch: an arbitrary SQE and data buffer go through
 // nvmf::execute on an admin or I/O queue of an enabled controller with RAM
-// namespaces. Checks the contract every handler keeps: exactly one
-// completion per command (an AER may be held instead), never a crash.
+// namespaces (reservation payloads included, from one of four hosts). Checks the contract every
+// handler keeps: exactly one completion per command (an AER may be held instead), never a crash.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -40,7 +40,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     aq->tgt = ioq->tgt = env.tgt.get();
     auto id = env.sub->allocate_cntlid();
     if (!id) return 0;
-    const uint8_t hostid[16] = {};
+    // Bits 2:1 of the queue byte pick one of four hosts, so that reservation
+    // commands meet registrations and reservations of other hosts (the state
+    // of the environment's namespaces lasts from one input to the next).
+    uint8_t hostid[16] = {};
+    hostid[15] = static_cast<uint8_t>((data[0] >> 1) & 3);
     auto c = std::make_shared<nvmf::controller>(
         env.sub, *id, "nqn.2014-08.org.nvmexpress:uuid:fuzz", hostid, aq.get(), 0, aq->limits());
     env.sub->add_controller(c);

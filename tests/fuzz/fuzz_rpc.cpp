@@ -44,8 +44,8 @@ struct rpc_env {
 
 // The fuzzer must not open sockets beyond the loopback network, nor files of
 // the machine (a file bdev stores its UUID in the file's extended attribute):
-// a value with a "traddr" outside 127.0.0.0/8, or a "filename" outside
-// /nonexistent/, is not run (the input stops there).
+// a value with a "traddr" outside 127.0.0.0/8, or a "filename" or "ptpl_file"
+// outside /nonexistent/, is not run (the input stops there).
 bool contained(const json& v) {
     if (v.is_array()) {
         for (const auto& e : v) {
@@ -58,7 +58,7 @@ bool contained(const json& v) {
         if (key == "traddr" && (!e.is_string() || e.get<std::string>().rfind("127.", 0) != 0)) {
             return false;
         }
-        if (key == "filename" &&
+        if ((key == "filename" || key == "ptpl_file") &&
             (!e.is_string() || e.get<std::string>().rfind("/nonexistent/", 0) != 0 ||
              e.get<std::string>().find("..") != std::string::npos)) {
             return false;

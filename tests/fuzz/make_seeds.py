@@ -408,6 +408,27 @@ def auth_seeds():
     }
 
 
+def ptpl_seeds():
+    # PTPL files (SPDK's JSON) for bdev 11111111-2222-4333-8444-555555555555.
+    bdev = "11111111-2222-4333-8444-555555555555"
+    ha, hb = "a1a1a1a1-a1a1-4a1a-8a1a-a1a1a1a1a1a1", "b2b2b2b2-b2b2-4b2b-8b2b-b2b2b2b2b2b2"
+    good = json.dumps({"ptpl": True, "rtype": 1, "crkey": 10, "bdev_uuid": bdev, "holder_uuid": ha,
+                       "registrants": [{"rkey": 10, "host_uuid": ha},
+                                       {"rkey": 20, "host_uuid": hb}]}, indent=2).encode()
+    allregs = json.dumps({"ptpl": True, "rtype": 6, "crkey": 0, "bdev_uuid": bdev,
+                          "registrants": [{"rkey": 1, "host_uuid": hb}]}).encode()
+    return {
+        "good": good,
+        "all-registrants": allregs,
+        "ptpl-off": json.dumps({"ptpl": False, "bdev_uuid": bdev, "registrants": []}).encode(),
+        "empty": b"",
+        "truncated": good[: len(good) // 2],
+        "corrupt-byte": good[:40] + b"\x00" + good[41:],
+        "other-bdev": good.replace(bdev.encode(), b"11111111-2222-4333-8444-000000000000"),
+        "holder-not-registrant": good.replace(b'"holder_uuid": "a1', b'"holder_uuid": "c1'),
+    }
+
+
 def main():
     write_seeds("tcp_stream", {
         "admin": chunked(admin_session()),
@@ -437,8 +458,30 @@ def main():
         "auth-send-concat": bytes([0]) + auth_sqe(0x05, icd_sgl(72), 72) +
         auth_negotiate(scc=2, groups=(1,)),
         "auth-recv": bytes([1]) + auth_sqe(0x06, xport_sgl(4096), 4096),
+        # Reservations: the queue byte's bits 2:1 pick one of four hosts.
+        "resv-register": bytes([1]) + sqe(0x0D, 1, nsid=1, sgl=icd_sgl(16)) + struct.pack("<QQ", 0, 5),
+        "resv-register-host1-cptpl": bytes([3]) + sqe(0x0D, 1, nsid=1, sgl=icd_sgl(16),
+                                                     cdw10=(3 << 30)) + struct.pack("<QQ", 0, 6),
+        "resv-replace-iekey": bytes([1]) + sqe(0x0D, 1, nsid=1, sgl=icd_sgl(16), cdw10=0xA) +
+        struct.pack("<QQ", 9, 7),
+        "resv-unregister": bytes([1]) + sqe(0x0D, 1, nsid=1, sgl=icd_sgl(16), cdw10=1) +
+        struct.pack("<QQ", 5, 0),
+        "resv-acquire-ea": bytes([1]) + sqe(0x11, 1, nsid=1, sgl=icd_sgl(16), cdw10=0x200) +
+        struct.pack("<QQ", 5, 0),
+        "resv-preempt-abort": bytes([3]) + sqe(0x11, 1, nsid=1, sgl=icd_sgl(16), cdw10=0x602) +
+        struct.pack("<QQ", 6, 5),
+        "resv-release": bytes([1]) + sqe(0x15, 1, nsid=1, sgl=icd_sgl(8), cdw10=0x200) +
+        struct.pack("<Q", 5),
+        "resv-clear": bytes([1]) + sqe(0x15, 1, nsid=1, sgl=icd_sgl(8), cdw10=1) + struct.pack("<Q", 5),
+        "resv-report": bytes([1]) + sqe(0x0E, 1, nsid=1, sgl=xport_sgl(4096), cdw10=1023, cdw11=1),
+        "resv-report-short": bytes([1]) + sqe(0x0E, 1, nsid=1, sgl=xport_sgl(64), cdw10=200, cdw11=0),
+        "get-log-resv": bytes([0]) + sqe(0x02, 1, sgl=xport_sgl(64), cdw10=(15 << 16) | 0x80),
+        "set-features-resv-mask": bytes([0]) + sqe(0x09, 1, nsid=0xFFFFFFFF, cdw10=0x82, cdw11=0xE),
+        "set-features-ptpl": bytes([0]) + sqe(0x09, 1, nsid=1, cdw10=0x83, cdw11=1),
+        "get-features-ptpl": bytes([0]) + sqe(0x0A, 1, nsid=1, cdw10=0x83),
     }
     write_seeds("commands", cmds)
+    write_seeds("ptpl", ptpl_seeds())
     write_seeds("rpc", rpc_seeds())
     write_seeds("rdma_wire", rdma_wire_seeds())
     write_seeds("auth_messages", auth_seeds())

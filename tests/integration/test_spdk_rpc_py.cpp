@@ -118,6 +118,7 @@ std::vector<rpc_case> runtime_cases(const std::string& port, const std::string& 
                                     const std::string& key0, const std::string& key1,
                                     const std::string& psk0) {
     const std::string l1 = " -t tcp -a 127.0.0.1 -s " + port;
+    const std::string ptpl = file + ".ptpl";  // a PTPL file next to the aio image
     const std::string n1 = std::string(" ") + nqn1;
     const std::string n2 = std::string(" ") + nqn2;
     const std::string host3 =
@@ -217,7 +218,9 @@ std::vector<rpc_case> runtime_cases(const std::string& port, const std::string& 
            " N1 -t nvmf_tgt -n 2 -g 000102030405060708090A0B0C0D0E0F -e 0011223344556677 "
            "-u 55555555-2222-4333-8444-555555555555 -a 3 -N"),
         no("nvmf_subsystem_add_ns" + n1 + " N2 -i", "no_auto_visible"),
-        no("nvmf_subsystem_add_ns" + n1 + " N2 -p /tmp/ptpl", "ptpl_file"),
+        no("nvmf_subsystem_add_ns" + n1 + " N2 -p /nonexistent-dir/ptpl", "directory"),
+        ok("nvmf_subsystem_add_ns" + n1 + " N2 -n 5 -p " + ptpl),
+        ok("nvmf_subsystem_remove_ns" + n1 + " 5"),
         ok("nvmf_subsystem_remove_ns" + n2 + " 2 -t nvmf_tgt"),
         ok("nvmf_subsystem_add_host" + n1 + " " + host1),
         ok("nvmf_subsystem_add_host" + n1 + " " + host2 + " -t nvmf_tgt"),

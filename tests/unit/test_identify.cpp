@@ -77,7 +77,8 @@ TEST(identify_builder, ctrlr_nvm_fields) {
     EXPECT_EQ(le32_at(&id, 516), 32u);  // NN
     EXPECT_EQ(id.oncs & 0xd, 0xd);      // compare, DSM, write zeroes
     EXPECT_EQ(id.oncs & (1u << 1), 0);  // no write uncorrectable
-    EXPECT_EQ(raw[525], 0);             // no VWC
+    EXPECT_TRUE(id.oncs & spec::oncs::reservations);
+    EXPECT_EQ(raw[525], 0);  // no VWC
     EXPECT_EQ(le32_at(&id, 536), 0x00300001u);
     EXPECT_EQ(le32_at(&id, 1792), (64u + 8192u) / 16u);  // IOCCSZ
     EXPECT_EQ(le32_at(&id, 1796), 1u);                   // IORCSZ
@@ -167,6 +168,9 @@ TEST(identify_builder, ns_fields) {
     EXPECT_EQ(raw[128 + 2], 12);  // LBAF0.LBADS
     EXPECT_EQ(0, std::memcmp(raw + 104, nguid, 16));
     EXPECT_EQ(0, std::memcmp(raw + 120, eui, 8));
+    EXPECT_EQ(raw[31], 0xfe);  // RESCAP: six types, IEKEY 1.3, no PTPL without a file
+    in.ptpl_capable = true;
+    EXPECT_EQ(build_identify_ns(in).rescap, 0xff);
 
     cmd::identify_ns_input plain;
     plain.num_blocks = 10;

@@ -324,7 +324,9 @@ TEST_F(log_page_handler, effects_log_marks_implemented_commands) {
     EXPECT_EQ(log.acs[spec::admin_opc::create_io_sq], 0u);
     EXPECT_EQ(log.iocs[spec::io_opc::write], spec::cmd_effect::csupp | spec::cmd_effect::lbcc);
     EXPECT_EQ(log.iocs[spec::io_opc::read], spec::cmd_effect::csupp);
-    EXPECT_EQ(log.iocs[spec::io_opc::reservation_register], 0u);
+    EXPECT_EQ(log.iocs[spec::io_opc::reservation_register], spec::cmd_effect::csupp);
+    EXPECT_EQ(log.iocs[spec::io_opc::reservation_release], spec::cmd_effect::csupp);
+    EXPECT_EQ(log.iocs[spec::io_opc::write_uncorrectable], 0u);
 }
 
 TEST_F(log_page_handler, changed_ns_list_clears_unless_rae) {

@@ -2,8 +2,12 @@
 // default, SV=1 is refused. Discovery controllers have only the Keep Alive
 // Timer and Asynchronous Event Configuration features.
 #include <algorithm>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include "nvme/spec/nvme.hpp"
+#include "nvme/spec/reservation.hpp"
 #include "nvmf/cmd/handlers.hpp"
 #include "nvmf/controller.hpp"
 #include "nvmf/ns.hpp"
@@ -20,7 +24,9 @@ constexpr uint32_t sel_shift = 8, sel_mask = 0x7;
 constexpr uint32_t save_bit = 1u << 31;
 enum class sel : uint8_t { current = 0, default_value = 1, saved = 2, supported_capabilities = 3 };
 // Supported capabilities (SEL 3) in cdw0.
+constexpr uint32_t cap_ns_specific = 1u << 1;
 constexpr uint32_t cap_changeable = 1u << 2;
+constexpr uint32_t all_namespaces = 0xffffffffu;
 
 // Temperature Threshold cdw11.
 constexpr uint32_t tmpsel_shift = 16, tmpsel_mask = 0xf;
@@ -42,6 +48,15 @@ uint32_t round_up_kato(uint32_t ms) {
 
 spec::status invalid_field() {
     return spec::make_status(spec::sct::generic, spec::sc::invalid_field, true);
+}
+
+spec::status invalid_ns() {
+    return spec::make_status(spec::sct::generic, spec::sc::invalid_namespace_or_format, true);
+}
+
+// The active namespace a namespace-specific feature names (null: none).
+std::shared_ptr<ns> feature_ns(request& req, const controller& c) {
+    return c.subsys->ns_for(*req.qp).find(req.cmd.nsid);
 }
 
 bool vwc_present(request& req, const controller& c) {
@@ -118,6 +133,23 @@ bool feature_value(request& req, controller& c, uint8_t fid, sel s, uint32_t* va
         }
         *value = 0;
         return true;
+    case spec::feat::reservation_notification_mask:
+    case spec::feat::reservation_persistence: {
+        const auto n = feature_ns(req, c);
+        if (!n) {
+            *st = invalid_ns();
+            return true;
+        }
+        if (s != sel::current) {
+            *value = 0;
+        } else if (fid == spec::feat::reservation_notification_mask) {
+            *value = c.resv_notice_mask(n->nsid);
+        } else {
+            std::lock_guard lk(n->resv->mtx);
+            *value = n->resv->state.ptpl ? spec::feat_ptpl : 0;
+        }
+        return true;
+    }
     default:
         return false;
     }
@@ -129,6 +161,9 @@ uint32_t capabilities(request& req, const controller& c, uint8_t fid) {
         return 0;  // set by Connect
     case spec::feat::volatile_write_cache:
         return vwc_present(req, c) ? cap_changeable : 0;
+    case spec::feat::reservation_notification_mask:
+    case spec::feat::reservation_persistence:
+        return cap_changeable | cap_ns_specific;
     default:
         return cap_changeable;
     }
@@ -257,6 +292,43 @@ void set_features(request& req) {
         complete(req,
                  spec::make_status(spec::sct::generic, spec::sc::command_sequence_error, true));
         return;
+    case spec::feat::reservation_notification_mask:
+        if (cdw11 & ~spec::resv_notice::mask_all) {
+            complete(req, invalid_field());
+            return;
+        }
+        if (req.cmd.nsid != all_namespaces && !feature_ns(req, c)) {
+            complete(req, invalid_ns());
+            return;
+        }
+        c.set_resv_notice_mask(req.cmd.nsid, cdw11);
+        break;
+    case spec::feat::reservation_persistence: {
+        const bool ptpl = cdw11 & spec::feat_ptpl;
+        std::vector<std::shared_ptr<ns>> targets;
+        if (req.cmd.nsid == all_namespaces) {
+            for (const auto& n : c.subsys->ns_for(*req.qp).slots) {
+                if (n && (!ptpl || !n->resv->ptpl_file.empty())) targets.push_back(n);
+            }
+        } else if (auto n = feature_ns(req, c)) {
+            // PTPL needs somewhere to persist to (RESCAP PTPL is clear).
+            if (ptpl && n->resv->ptpl_file.empty()) {
+                complete(req, invalid_field());
+                return;
+            }
+            targets.push_back(std::move(n));
+        } else {
+            complete(req, invalid_ns());
+            return;
+        }
+        for (const auto& n : targets) {
+            if (const spec::status st = resv_set_ptpl(c, n, ptpl); st != 0) {
+                complete(req, st);
+                return;
+            }
+        }
+        break;
+    }
     default:
         complete(req, invalid_field());
         return;

@@ -4,6 +4,8 @@
 // its opcode.
 #pragma once
 
+#include <memory>
+
 #include "nvmf/qpair.hpp"
 #include "nvmf/request.hpp"
 
@@ -37,6 +39,15 @@ void identify(request& req);      // identify.cpp
 void get_log_page(request& req);  // log_page.cpp
 void get_features(request& req);  // features.cpp
 void set_features(request& req);  // features.cpp
+
+// Reservations (reservation.cpp): the four I/O commands, and the
+// Reservation Persistence feature's change of PTPL (persisted like a
+// Register with CPTPL; returns the status).
+void resv_register(request& req, const std::shared_ptr<ns>& n);
+void resv_acquire(request& req, const std::shared_ptr<ns>& n);
+void resv_release(request& req, const std::shared_ptr<ns>& n);
+void resv_report(request& req, const std::shared_ptr<ns>& n);
+spec::status resv_set_ptpl(controller& c, const std::shared_ptr<ns>& n, bool ptpl);
 
 // The NVMe status for a bdev result (0 or -errno) of an I/O of that type
 // (io.cpp): EIO is a media error (Unrecovered Read Error / Write Fault),

@@ -53,6 +53,7 @@ identify_ns_input ns_input(const ns& n, bool ana_reporting) {
     in.eui64 = n.has_eui64 ? n.eui64.data() : nullptr;
     in.uuid = n.uuid.data();
     in.ids_never_reused = n.ids_never_reused;
+    in.ptpl_capable = !n.resv->ptpl_file.empty();
     return in;
 }
 

@@ -6,6 +6,7 @@
 
 #include "nvme/spec/fabrics.hpp"
 #include "nvme/spec/nvme.hpp"
+#include "nvme/spec/reservation.hpp"
 
 namespace nvmf::cmd {
 
@@ -72,7 +73,7 @@ spec::identify_ctrlr build_identify_ctrlr(const identify_ctrlr_input& in) {
         id.nn = in.max_namespaces;
         // Save/Select: Get Features honours SEL (nothing is saveable, SV is refused).
         id.oncs = spec::oncs::compare | spec::oncs::dataset_management | spec::oncs::write_zeroes |
-                  spec::oncs::save_select;
+                  spec::oncs::save_select | spec::oncs::reservations;
         id.vwc = in.volatile_write_cache ? 1 : 0;
         id.ioccsz = (sizeof(spec::sqe) + in.in_capsule_data_size) / 16;
         id.iorcsz = sizeof(spec::cqe) / 16;
@@ -104,6 +105,8 @@ spec::identify_ns build_identify_ns(const identify_ns_input& in) {
     id.flbas = 0;
     id.lbaf[0].lbads = log2_floor(in.block_size);
     id.nmic = in.shared ? spec::nmic_shared : 0;
+    id.rescap =
+        spec::rescap::all_types | spec::rescap::iek_13 | (in.ptpl_capable ? spec::rescap::ptpl : 0);
     if (in.deallocated_reads_zero) id.dlfeat |= spec::dlfeat::read_zeroes;
     if (in.write_zeroes_deallocates) id.dlfeat |= spec::dlfeat::write_zeroes_deallocate;
     id.anagrpid = in.anagrpid;

@@ -57,6 +57,8 @@ struct identify_ns_input {
     // NSFEAT UIDREUSE when there is an NGUID or EUI-64: no other namespace
     // will ever report them.
     bool ids_never_reused = true;
+    // RESCAP: every reservation type; PTPL only with a PTPL file.
+    bool ptpl_capable = false;
 };
 
 spec::identify_ns build_identify_ns(const identify_ns_input& in);

@@ -37,6 +37,10 @@ constexpr command_effect io_effects[] = {
     {spec::io_opc::compare, 0},
     {spec::io_opc::write_zeroes, spec::cmd_effect::lbcc},
     {spec::io_opc::dataset_management, spec::cmd_effect::lbcc},
+    {spec::io_opc::reservation_register, 0},
+    {spec::io_opc::reservation_report, 0},
+    {spec::io_opc::reservation_acquire, 0},
+    {spec::io_opc::reservation_release, 0},
 };
 
 std::vector<uint8_t> error_log_image(const controller& c) {
@@ -145,6 +149,10 @@ void get_log_page(request& req) {
         if (disc || !c.ana_reporting) break;
         image = ana_log_image(req, c, lsp & spec::ana_lsp::rgo);
         break;
+    case spec::lid::reservation_notification:
+        if (disc) break;
+        image = as_bytes(c.take_resv_notice());
+        break;
     case spec::lid::discovery:
         if (!disc) break;
         image = discovery_log_image(req, c);
@@ -168,6 +176,11 @@ void get_log_page(request& req) {
     req.copy_to_buffer(out.data(), out.size());
     if (!rae) c.clear_aen_mask(lid);
     complete_ok(req);
+    // Pages still waiting get an event of their own once the host reads one.
+    if (!rae && lid == spec::lid::reservation_notification && c.resv_notices_pending() > 0) {
+        c.raise_event(spec::aer::type_io, spec::aer::io_reservation_log_available,
+                      spec::lid::reservation_notification);
+    }
 }
 
 }  // namespace nvmf::cmd
