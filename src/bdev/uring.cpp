@@ -73,6 +73,7 @@ public:
     // Compare would need a bounce buffer per I/O; SPDK's aio/uring bdevs lack it too.
     bool supports(io_type t) const override { return t != io_type::compare; }
     bool volatile_write_cache() const override { return !opts_.readonly; }
+    bool read_only() const override { return opts_.readonly; }
 
     nlohmann::json driver_specific() const override {
         if (opts_.type == file_options::kind::aio) {

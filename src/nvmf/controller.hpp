@@ -125,9 +125,9 @@ public:
     std::vector<error_entry> error_log() const;
     uint64_t error_count = 0;
 
-    // Stats for the SMART / health log.
-    std::atomic<uint64_t> data_units_read{0}, data_units_written{0};
-    std::atomic<uint64_t> host_read_commands{0}, host_write_commands{0};
+    // Controller Busy Time (SMART log), in nanoseconds: what the I/O queues
+    // have been busy (see qpair::io_started), summed, including queues gone.
+    uint64_t busy_ns() const;
 
     // Volatile Write Cache feature (FID 06h), on by default like a drive's
     // cache. Set on the admin reactor, read (relaxed) by every I/O queue: while
@@ -160,6 +160,7 @@ private:
 
     std::atomic<bool> enabled_{false};
     std::atomic<bool> destroyed_{false};
+    std::atomic<uint64_t> retired_busy_ns_{0};  // of I/O queues detached
     reactor::timer_id ka_timer_ = 0;
 
     mutable std::mutex mtx_;                       // io_qpairs_, admin_weak_

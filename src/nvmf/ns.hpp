@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bdev/bdev.hpp"
+#include "nvmf/io_counters.hpp"
 #include "util/result.hpp"
 
 namespace nvmf {
@@ -29,6 +30,9 @@ public:
     // NSFEAT UIDREUSE: no other namespace ever gets this NGUID (or EUI-64).
     // Not so when it derives from a path, which another file may take later.
     bool ids_never_reused = true;
+    // The SMART / Health log's I/O counters of this namespace, from every
+    // controller (as a drive counts what all its hosts did), since it was added.
+    io_counters counters;
 };
 
 // A namespace's UUID when none is configured: the name-based (version 5) UUID

@@ -74,8 +74,9 @@ void complete(request& req, spec::status st) {
     req.rsp.cid = req.cmd.cid;
     req.target_ns.reset();
     // NVMe commands on I/O queues; the fabrics Connect that opened the queue is not one.
-    if (req.qp->qid != 0 && req.qp->stats && req.cmd.opc != spec::admin_opc::fabrics) {
-        ++req.qp->stats->completed_nvme_io;
+    if (req.qp->qid != 0 && req.cmd.opc != spec::admin_opc::fabrics) {
+        if (req.qp->stats) ++req.qp->stats->completed_nvme_io;
+        req.qp->io_finished();
     }
     req.qp->on_complete(req);
 }

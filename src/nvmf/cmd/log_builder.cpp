@@ -31,6 +31,7 @@ std::vector<uint8_t> build_error_log(std::span<const error_info> errors, size_t 
 
 spec::smart_health_log build_health_log(const health_input& in) {
     spec::smart_health_log log{};
+    log.critical_warning = in.critical_warning;
     log.composite_temperature[0] = static_cast<uint8_t>(in.temperature_k & 0xff);
     log.composite_temperature[1] = static_cast<uint8_t>(in.temperature_k >> 8);
     log.available_spare = in.available_spare;
@@ -39,7 +40,11 @@ spec::smart_health_log build_health_log(const health_input& in) {
     put_u128(log.data_units_written, in.data_units_written);
     put_u128(log.host_read_commands, in.host_read_commands);
     put_u128(log.host_write_commands, in.host_write_commands);
+    put_u128(log.controller_busy_time, in.controller_busy_minutes);
+    put_u128(log.power_cycles, in.power_cycles);
     put_u128(log.power_on_hours, in.power_on_hours);
+    put_u128(log.unsafe_shutdowns, in.unsafe_shutdowns);
+    put_u128(log.media_errors, in.media_errors);
     put_u128(log.num_error_log_entries, in.num_error_log_entries);
     return log;
 }

@@ -26,12 +26,17 @@ struct error_info {
 std::vector<uint8_t> build_error_log(std::span<const error_info> errors, size_t entries);
 
 struct health_input {
+    uint8_t critical_warning = 0;  // spec::critical_warning bits
     uint64_t data_units_read = 0;  // already in log units (1000 x 512 bytes)
     uint64_t data_units_written = 0;
     uint64_t host_read_commands = 0;
     uint64_t host_write_commands = 0;
-    uint64_t num_error_log_entries = 0;
+    uint64_t controller_busy_minutes = 0;
+    uint64_t power_cycles = 0;
     uint64_t power_on_hours = 0;
+    uint64_t unsafe_shutdowns = 0;
+    uint64_t media_errors = 0;
+    uint64_t num_error_log_entries = 0;
     uint16_t temperature_k = 0x0141;  // 321 K
     uint8_t available_spare = 100;
     uint8_t available_spare_threshold = 10;

@@ -1,0 +1,135 @@
+// The SMART / Health log (02h) read with our
+// initiator from the running daemon: the counters follow the I/O done on
+// two queues, per namespace and for the controller (LPA bit 0), a read-only
+// file bdev raises the read-only warning.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "daemon_fixture.hpp"
+#include "nvme/spec/log.hpp"
+
+namespace nvmf::test {
+namespace {
+
+uint64_t u128_low(const uint8_t (&v)[16]) {
+    uint64_t x = 0;
+    for (int i = 7; i >= 0; --i) x = x << 8 | v[i];
+    return x;
+}
+
+class health_log_test : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ASSERT_TRUE(tgt.start(daemon_config::simple(512, 16ull << 20)));
+        auto o = tgt.ctrlr_opts();
+        o.num_io_queues = 2;
+        auto c = host::controller::create(o);
+        ASSERT_TRUE(c) << c.err().message << "\n" << tgt.log_tail();
+        ctrlr = std::move(*c);
+    }
+    void TearDown() override {
+        ctrlr.reset();
+        EXPECT_TRUE(tgt.stop());
+        if (!ro_file.empty()) ::unlink(ro_file.c_str());
+    }
+
+    spec::smart_health_log smart(uint32_t nsid, uint16_t* status = nullptr) {
+        std::vector<uint8_t> buf(512);
+        auto c = ctrlr->get_log_page(spec::lid::smart_health, nsid, buf);
+        EXPECT_TRUE(c) << c.err().message;
+        spec::smart_health_log log{};
+        if (!c) return log;
+        if (status != nullptr) {
+            *status = c->status();
+        } else {
+            EXPECT_TRUE(c->ok()) << st(*c);
+        }
+        std::memcpy(&log, buf.data(), sizeof(log));
+        return log;
+    }
+
+    std::vector<spec::error_log_entry> error_log() {
+        const uint32_t n = ctrlr->data().elpe + 1u;  // the log's size, from ELPE
+        std::vector<uint8_t> buf(n * sizeof(spec::error_log_entry));
+        auto c = ctrlr->get_log_page(spec::lid::error, 0, buf);
+        EXPECT_TRUE(c && c->ok());
+        std::vector<spec::error_log_entry> out(n);
+        std::memcpy(out.data(), buf.data(), buf.size());
+        return out;
+    }
+
+    daemon tgt;
+    std::unique_ptr<host::controller> ctrlr;
+    std::string ro_file;
+};
+
+TEST_F(health_log_test, counters_follow_the_io_of_every_queue) {
+    EXPECT_TRUE(ctrlr->data().lpa & spec::lpa::smart_per_ns);
+    const auto before = smart(spec::nsid_all);
+    EXPECT_EQ(u128_low(before.host_read_commands), 0u);
+    EXPECT_EQ(u128_low(before.host_write_commands), 0u);
+
+    // 300 writes of 4 KiB on queue 0 and 150 reads of 8 KiB on queue 1:
+    // 1,228,800 bytes written (2400 units of 512 bytes: 3 data units, as
+    // thousands rounded up) and 1,228,800 read.
+    std::vector<uint8_t> buf(8192, 0x5a);
+    for (uint32_t i = 0; i < 300; ++i) {
+        auto w = ctrlr->write(1, i * 8, 8, std::span<const uint8_t>(buf).first(4096), 0);
+        ASSERT_TRUE(w && w->ok());
+    }
+    for (uint32_t i = 0; i < 150; ++i) {
+        auto r = ctrlr->read(1, i * 16, 16, buf, 1);
+        ASSERT_TRUE(r && r->ok());
+    }
+    auto f = ctrlr->flush(1, 0);  // neither a read nor a write
+    ASSERT_TRUE(f && f->ok());
+
+    for (const uint32_t nsid : {spec::nsid_all, 1u}) {
+        SCOPED_TRACE("nsid " + std::to_string(nsid));
+        const auto log = smart(nsid);
+        EXPECT_EQ(u128_low(log.host_write_commands), 300u);
+        EXPECT_EQ(u128_low(log.host_read_commands), 150u);
+        EXPECT_EQ(u128_low(log.data_units_written), 3u);
+        EXPECT_EQ(u128_low(log.data_units_read), 3u);
+        EXPECT_EQ(log.critical_warning, 0);
+        EXPECT_EQ(u128_low(log.media_errors), 0u);
+        EXPECT_EQ(u128_low(log.power_on_hours), 0u);  // started a moment ago
+    }
+    uint16_t status = 0;
+    smart(2, &status);  // not an active namespace
+    EXPECT_EQ(status,
+              spec::make_status(spec::sct::generic, spec::sc::invalid_namespace_or_format, true) &
+                  0xfffe);
+}
+
+TEST_F(health_log_test, read_only_file_bdev_raises_the_read_only_warning) {
+    ro_file = "/dev/shm/nvmf-health-" + std::to_string(::getpid()) + ".img";
+    const int fd = ::open(ro_file.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::ftruncate(fd, 1 << 20), 0);
+    ::close(fd);
+    auto r =
+        tgt.rpc("bdev_aio_create", {{"name", "Ro0"}, {"filename", ro_file}, {"readonly", true}});
+    ASSERT_EQ(r["result"], "Ro0") << r.dump();
+    r = tgt.rpc("nvmf_subsystem_add_ns",
+                {{"nqn", default_nqn}, {"namespace", {{"bdev_name", "Ro0"}, {"nsid", 2}}}});
+    ASSERT_TRUE(r.contains("result")) << r.dump();
+
+    EXPECT_EQ(smart(1).critical_warning, 0);
+    EXPECT_EQ(smart(2).critical_warning, spec::critical_warning::read_only);
+    EXPECT_EQ(smart(spec::nsid_all).critical_warning, spec::critical_warning::read_only);
+    // A write to it fails (Namespace is Write Protected), not the backend: no media error.
+    std::vector<uint8_t> buf(512, 1);
+    auto w = ctrlr->write(2, 0, 1, buf, 0);
+    ASSERT_TRUE(w);
+    EXPECT_FALSE(w->ok());
+    EXPECT_EQ(u128_low(smart(2).media_errors), 0u);
+    EXPECT_EQ(smart(2).critical_warning, spec::critical_warning::read_only);
+}
+
+}  // namespace
+}  // namespace nvmf::test
