@@ -16,6 +16,7 @@
 
 #include "nvme/spec/fabrics.hpp"
 #include "nvme/spec/identify.hpp"
+#include "nvme/spec/log.hpp"
 #include "nvme/spec/nvme.hpp"
 #include "nvmf/ana.hpp"
 #include "nvmf/transport_id.hpp"
@@ -115,13 +116,19 @@ public:
     void clear_aen_mask(uint8_t log_page);
     uint64_t discovery_genctr_seen = 0;
 
-    // Error information log (newest first).
+    // Error information log (newest first): every error completion of this
+    // controller's queues (src/nvmf/request.cpp posts them here).
     struct error_entry {
-        uint64_t error_count;
-        uint16_t sqid, cid, status;
-        uint32_t nsid;
+        uint64_t error_count = 0;  // set by record_error
+        uint16_t sqid = 0, cid = 0, status = 0;
+        uint32_t nsid = 0;
+        uint64_t lba = 0;  // first LBA of the command, where it has one
+        uint16_t parm_error_location = spec::parm_error_location_none;
     };
-    void record_error(uint16_t sqid, uint16_t cid, uint16_t status, uint32_t nsid);
+    void record_error(error_entry e);
+    void record_error(uint16_t sqid, uint16_t cid, uint16_t status, uint32_t nsid) {
+        record_error(error_entry{0, sqid, cid, status, nsid});
+    }
     std::vector<error_entry> error_log() const;
     uint64_t error_count = 0;
 

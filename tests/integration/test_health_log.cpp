@@ -1,7 +1,8 @@
-// The SMART / Health log (02h) read with our
+// SMART / Health (02h) and Error Information (01h) logs read with our
 // initiator from the running daemon: the counters follow the I/O done on
 // two queues, per namespace and for the controller (LPA bit 0), a read-only
-// file bdev raises the read-only warning.
+// file bdev raises the read-only warning, each error completion is an error
+// log entry with its queue, CID, status, NSID, LBA and parameter.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -104,6 +105,48 @@ TEST_F(health_log_test, counters_follow_the_io_of_every_queue) {
     EXPECT_EQ(status,
               spec::make_status(spec::sct::generic, spec::sc::invalid_namespace_or_format, true) &
                   0xfffe);
+}
+
+TEST_F(health_log_test, every_error_completion_is_in_the_error_log) {
+    auto id = ctrlr->identify_ns(1);
+    ASSERT_TRUE(id);
+    const uint64_t nsze = id->nsze;
+    std::vector<uint8_t> buf(4096);
+    // An LBA past the end on queue 1 (qid 2), a namespace that does not exist
+    // on queue 0 (qid 1), an unknown log page on the admin queue.
+    auto r = ctrlr->read(1, nsze - 1, 2, std::span<uint8_t>(buf).first(1024), 1);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->sc(), spec::sc::lba_out_of_range) << st(*r);
+    auto w = ctrlr->write(9, 0, 1, std::span<const uint8_t>(buf).first(512), 0);
+    ASSERT_TRUE(w);
+    ASSERT_EQ(w->sc(), spec::sc::invalid_namespace_or_format) << st(*w);
+    auto g = ctrlr->get_log_page(0xbf, 0, buf);
+    ASSERT_TRUE(g);
+    ASSERT_FALSE(g->ok());
+
+    const auto log = smart(spec::nsid_all);
+    EXPECT_EQ(u128_low(log.num_error_log_entries), 3u);
+    const auto e = error_log();
+    ASSERT_EQ(e.size(), ctrlr->data().elpe + 1u);
+    // Newest first.
+    EXPECT_EQ(e[0].error_count, 3u);
+    EXPECT_EQ(e[0].sqid, 0);
+    EXPECT_EQ(e[0].cid, g->cqe.cid);
+    EXPECT_EQ(e[0].status, g->status());
+    EXPECT_EQ(e[1].error_count, 2u);
+    EXPECT_EQ(e[1].sqid, 1);
+    EXPECT_EQ(e[1].cid, w->cqe.cid);
+    EXPECT_EQ(e[1].status, w->status());
+    EXPECT_EQ(e[1].nsid, 9u);
+    EXPECT_EQ(e[1].parm_error_location, 4);  // NSID
+    EXPECT_EQ(e[2].error_count, 1u);
+    EXPECT_EQ(e[2].sqid, 2);
+    EXPECT_EQ(e[2].cid, r->cqe.cid);
+    EXPECT_EQ(e[2].status, r->status());
+    EXPECT_EQ(e[2].nsid, 1u);
+    EXPECT_EQ(e[2].lba, nsze - 1);
+    EXPECT_EQ(e[2].parm_error_location, 40);  // SLBA
+    EXPECT_EQ(e[3].error_count, 0u);          // unused entries are zero
 }
 
 TEST_F(health_log_test, read_only_file_bdev_raises_the_read_only_warning) {

@@ -119,6 +119,49 @@ TEST(log_builder, error_log_entries_newest_first) {
     EXPECT_EQ(img[12], 0x04);  // status at byte 12
 }
 
+TEST(log_builder, error_entry_lba_and_parameter_location) {
+    spec::sqe cmd{};
+    cmd.opc = spec::io_opc::write;
+    cmd.cid = 0x1234;
+    cmd.nsid = 3;
+    cmd.cdw10 = 0x89abcdef;
+    cmd.cdw11 = 0x01;
+    const auto lba_range = spec::make_status(spec::sct::generic, spec::sc::lba_out_of_range, true);
+    auto e = cmd::describe_error(2, cmd, lba_range);
+    EXPECT_EQ(e.sqid, 2);
+    EXPECT_EQ(e.cid, 0x1234);
+    EXPECT_EQ(e.nsid, 3u);
+    EXPECT_EQ(e.status, lba_range);
+    EXPECT_EQ(e.lba, 0x189abcdefull);
+    EXPECT_EQ(e.parm_error_location, 40);  // byte 40: CDW10, SLBA
+    const auto field = spec::make_status(spec::sct::generic, spec::sc::invalid_field, true);
+    e = cmd::describe_error(2, cmd, field);
+    EXPECT_EQ(e.lba, 0x189abcdefull);
+    EXPECT_EQ(e.parm_error_location, spec::parm_error_location_none);  // which field: not known
+    e = cmd::describe_error(
+        2, cmd, spec::make_status(spec::sct::generic, spec::sc::invalid_namespace_or_format, true));
+    EXPECT_EQ(e.parm_error_location, 4);
+    // Flush has no LBA; an admin command's CDW10 is no LBA either.
+    cmd.opc = spec::io_opc::flush;
+    EXPECT_EQ(cmd::describe_error(2, cmd, field).lba, 0u);
+    cmd.opc = spec::admin_opc::get_log_page;
+    e = cmd::describe_error(0, cmd, lba_range);
+    EXPECT_EQ(e.lba, 0u);
+    EXPECT_EQ(e.parm_error_location, spec::parm_error_location_none);
+    e = cmd::describe_error(0, cmd,
+                            spec::make_status(spec::sct::generic, spec::sc::invalid_opcode, true));
+    EXPECT_EQ(e.parm_error_location, 0);
+
+    // Both land where the spec puts them in the 64-byte entry.
+    e.lba = 0x1122334455667788ull;
+    e.parm_error_location = 0x0128;
+    const auto img = cmd::build_error_log({&e, 1}, 1);
+    EXPECT_EQ(img[14], 0x28);
+    EXPECT_EQ(img[15], 0x01);
+    EXPECT_EQ(img[16], 0x88);
+    EXPECT_EQ(img[23], 0x11);
+}
+
 TEST(log_builder, health_log_values_and_offsets) {
     cmd::health_input in;
     in.critical_warning = spec::critical_warning::read_only;
@@ -434,10 +477,15 @@ TEST_F(health_io_handler, completed_io_errors_and_media_errors) {
     EXPECT_EQ(e[0].sqid, 1);
     EXPECT_EQ(e[0].cid, 45);
     EXPECT_EQ(e[0].nsid, 2u);
+    EXPECT_EQ(e[0].lba, 5u);
     EXPECT_EQ(spec::status_sct(e[0].status), spec::sct::media_error);
+    EXPECT_EQ(e[0].parm_error_location, spec::parm_error_location_none);
     EXPECT_EQ(e[1].cid, 44);
     EXPECT_EQ(e[1].nsid, 7u);
+    EXPECT_EQ(e[1].parm_error_location, 4);  // NSID
     EXPECT_EQ(e[2].cid, 43);
+    EXPECT_EQ(e[2].lba, 1023u);
+    EXPECT_EQ(e[2].parm_error_location, 40);  // SLBA
     EXPECT_EQ(e[2].status, st(spec::sct::generic, spec::sc::lba_out_of_range) & 0xfffe);
 }
 

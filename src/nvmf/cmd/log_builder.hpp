@@ -10,6 +10,7 @@
 
 #include "nvme/spec/fabrics.hpp"
 #include "nvme/spec/log.hpp"
+#include "nvme/spec/nvme.hpp"
 
 namespace nvmf::cmd {
 
@@ -20,7 +21,15 @@ struct error_info {
     uint16_t cid = 0;
     uint16_t status = 0;  // as in cqe::status (phase bit 0 ignored)
     uint32_t nsid = 0;
+    uint64_t lba = 0;  // the command's first LBA, where it has one
+    uint16_t parm_error_location = spec::parm_error_location_none;
 };
+
+// The error log entry of a command completed with status st on queue sqid
+// (error_count left 0): its NSID, its first LBA when it is an NVM command
+// with one, and the Parameter Error Location where the status names the
+// field at fault (opcode, NSID, CID, SLBA, the SGL), else FFFFh.
+error_info describe_error(uint16_t sqid, const spec::sqe& cmd, uint16_t st);
 
 // Error Information log: `entries` 64-byte entries, unused ones zero.
 std::vector<uint8_t> build_error_log(std::span<const error_info> errors, size_t entries);

@@ -42,8 +42,10 @@ constexpr command_effect io_effects[] = {
 
 std::vector<uint8_t> error_log_image(const controller& c) {
     std::vector<error_info> errs;
-    for (const auto& e : c.error_log())
-        errs.push_back({e.error_count, e.sqid, e.cid, e.status, e.nsid});
+    for (const auto& e : c.error_log()) {
+        errs.push_back(
+            {e.error_count, e.sqid, e.cid, e.status, e.nsid, e.lba, e.parm_error_location});
+    }
     return build_error_log(errs, error_log_entries);
 }
 
