@@ -2,7 +2,8 @@
 // initiator from the running daemon: the counters follow the I/O done on
 // two queues, per namespace and for the controller (LPA bit 0), a read-only
 // file bdev raises the read-only warning, each error completion is an error
-// log entry with its queue, CID, status, NSID, LBA and parameter.
+// log entry with its queue, CID, status, NSID, LBA and parameter, and a file
+// bdev counts power cycles and unsafe shutdowns across restarts.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -172,6 +173,62 @@ TEST_F(health_log_test, read_only_file_bdev_raises_the_read_only_warning) {
     EXPECT_FALSE(w->ok());
     EXPECT_EQ(u128_low(smart(2).media_errors), 0u);
     EXPECT_EQ(smart(2).critical_warning, spec::critical_warning::read_only);
+}
+
+// A file bdev is a drive: each start of the daemon powers it on, and a start
+// after kill -9 counts an unsafe shutdown; SIGTERM closes it cleanly.
+TEST(health_log_power, power_cycles_and_unsafe_shutdowns_of_a_file_bdev) {
+    const std::string file = "/var/tmp/nvmf-health-power-" + std::to_string(::getpid()) + ".img";
+    const int fd = ::open(file.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::ftruncate(fd, 4 << 20), 0);
+    ::close(fd);
+    daemon_config cfg;
+    cfg.extra_bdevs.push_back(
+        {{"method", "bdev_uring_create"}, {"params", {{"name", "File0"}, {"filename", file}}}});
+    subsystem_cfg sub;
+    sub.nqn = default_nqn;
+    sub.namespaces.push_back({"File0", 1});
+    cfg.subsystems.push_back(sub);
+
+    struct seen {
+        uint64_t cycles, unsafe;
+    };
+    auto read_log = [&](daemon& d) -> seen {
+        auto c = host::controller::create(d.ctrlr_opts());
+        EXPECT_TRUE(c) << c.err().message;
+        if (!c) return {~0ull, ~0ull};
+        std::vector<uint8_t> buf(512);
+        auto r = (*c)->get_log_page(spec::lid::smart_health, 1, buf);
+        EXPECT_TRUE(r && r->ok());
+        spec::smart_health_log log{};
+        std::memcpy(&log, buf.data(), sizeof(log));
+        const seen ns1{u128_low(log.power_cycles), u128_low(log.unsafe_shutdowns)};
+        r = (*c)->get_log_page(spec::lid::smart_health, spec::nsid_all, buf);
+        std::memcpy(&log, buf.data(), sizeof(log));
+        EXPECT_EQ(u128_low(log.power_cycles), ns1.cycles) << "one namespace: the same";
+        return ns1;
+    };
+
+    daemon d;
+    ASSERT_TRUE(d.start(cfg));
+    seen s = read_log(d);
+    EXPECT_EQ(s.cycles, 1u);
+    EXPECT_EQ(s.unsafe, 0u);
+    ASSERT_TRUE(d.stop());  // SIGTERM: closed cleanly
+
+    ASSERT_TRUE(d.start(cfg));
+    s = read_log(d);
+    EXPECT_EQ(s.cycles, 2u);
+    EXPECT_EQ(s.unsafe, 0u);
+    d.kill9();  // never closed
+
+    ASSERT_TRUE(d.start(cfg));
+    s = read_log(d);
+    EXPECT_EQ(s.cycles, 3u);
+    EXPECT_EQ(s.unsafe, 1u);
+    EXPECT_TRUE(d.stop());
+    ::unlink(file.c_str());
 }
 
 }  // namespace

@@ -74,6 +74,9 @@ std::vector<uint8_t> health_log_image(request& req, controller& c, spec::status*
     for (const ns* n : of) {
         t += n->counters.sum();
         if (n->dev->read_only()) in.critical_warning |= spec::critical_warning::read_only;
+        // Each file bdev is a drive: the controller's are its drives' added up.
+        in.power_cycles += n->dev->power_cycles();
+        in.unsafe_shutdowns += n->dev->unsafe_shutdowns();
     }
     // A backend that failed commands itself (I/O errors, not the command's
     // fault): media errors, and the reliability of the subsystem is degraded.
