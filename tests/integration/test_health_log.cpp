@@ -26,22 +26,22 @@ uint64_t u128_low(const uint8_t (&v)[16]) {
 class health_log_test : public ::testing::Test {
 protected:
     void SetUp() override {
-        ASSERT_TRUE(tgt.start(daemon_config::simple(512, 16ull << 20)));
-        auto o = tgt.ctrlr_opts();
+        ASSERT_TRUE(tgt_.start(daemon_config::simple(512, 16ull << 20)));
+        auto o = tgt_.ctrlr_opts();
         o.num_io_queues = 2;
         auto c = host::controller::create(o);
-        ASSERT_TRUE(c) << c.err().message << "\n" << tgt.log_tail();
-        ctrlr = std::move(*c);
+        ASSERT_TRUE(c) << c.err().message << "\n" << tgt_.log_tail();
+        ctrlr_ = std::move(*c);
     }
     void TearDown() override {
-        ctrlr.reset();
-        EXPECT_TRUE(tgt.stop());
-        if (!ro_file.empty()) ::unlink(ro_file.c_str());
+        ctrlr_.reset();
+        EXPECT_TRUE(tgt_.stop());
+        if (!ro_file_.empty()) ::unlink(ro_file_.c_str());
     }
 
     spec::smart_health_log smart(uint32_t nsid, uint16_t* status = nullptr) {
         std::vector<uint8_t> buf(512);
-        auto c = ctrlr->get_log_page(spec::lid::smart_health, nsid, buf);
+        auto c = ctrlr_->get_log_page(spec::lid::smart_health, nsid, buf);
         EXPECT_TRUE(c) << c.err().message;
         spec::smart_health_log log{};
         if (!c) return log;
@@ -55,22 +55,22 @@ protected:
     }
 
     std::vector<spec::error_log_entry> error_log() {
-        const uint32_t n = ctrlr->data().elpe + 1u;  // the log's size, from ELPE
+        const uint32_t n = ctrlr_->data().elpe + 1u;  // the log's size, from ELPE
         std::vector<uint8_t> buf(n * sizeof(spec::error_log_entry));
-        auto c = ctrlr->get_log_page(spec::lid::error, 0, buf);
+        auto c = ctrlr_->get_log_page(spec::lid::error, 0, buf);
         EXPECT_TRUE(c && c->ok());
         std::vector<spec::error_log_entry> out(n);
         std::memcpy(out.data(), buf.data(), buf.size());
         return out;
     }
 
-    daemon tgt;
-    std::unique_ptr<host::controller> ctrlr;
-    std::string ro_file;
+    daemon tgt_;
+    std::unique_ptr<host::controller> ctrlr_;
+    std::string ro_file_;
 };
 
 TEST_F(health_log_test, counters_follow_the_io_of_every_queue) {
-    EXPECT_TRUE(ctrlr->data().lpa & spec::lpa::smart_per_ns);
+    EXPECT_TRUE(ctrlr_->data().lpa & spec::lpa::smart_per_ns);
     const auto before = smart(spec::nsid_all);
     EXPECT_EQ(u128_low(before.host_read_commands), 0u);
     EXPECT_EQ(u128_low(before.host_write_commands), 0u);
@@ -80,14 +80,14 @@ TEST_F(health_log_test, counters_follow_the_io_of_every_queue) {
     // thousands rounded up) and 1,228,800 read.
     std::vector<uint8_t> buf(8192, 0x5a);
     for (uint32_t i = 0; i < 300; ++i) {
-        auto w = ctrlr->write(1, i * 8, 8, std::span<const uint8_t>(buf).first(4096), 0);
+        auto w = ctrlr_->write(1, i * 8, 8, std::span<const uint8_t>(buf).first(4096), 0);
         ASSERT_TRUE(w && w->ok());
     }
     for (uint32_t i = 0; i < 150; ++i) {
-        auto r = ctrlr->read(1, i * 16, 16, buf, 1);
+        auto r = ctrlr_->read(1, i * 16, 16, buf, 1);
         ASSERT_TRUE(r && r->ok());
     }
-    auto f = ctrlr->flush(1, 0);  // neither a read nor a write
+    auto f = ctrlr_->flush(1, 0);  // neither a read nor a write
     ASSERT_TRUE(f && f->ok());
 
     for (const uint32_t nsid : {spec::nsid_all, 1u}) {
@@ -109,26 +109,26 @@ TEST_F(health_log_test, counters_follow_the_io_of_every_queue) {
 }
 
 TEST_F(health_log_test, every_error_completion_is_in_the_error_log) {
-    auto id = ctrlr->identify_ns(1);
+    auto id = ctrlr_->identify_ns(1);
     ASSERT_TRUE(id);
     const uint64_t nsze = id->nsze;
     std::vector<uint8_t> buf(4096);
     // An LBA past the end on queue 1 (qid 2), a namespace that does not exist
     // on queue 0 (qid 1), an unknown log page on the admin queue.
-    auto r = ctrlr->read(1, nsze - 1, 2, std::span<uint8_t>(buf).first(1024), 1);
+    auto r = ctrlr_->read(1, nsze - 1, 2, std::span<uint8_t>(buf).first(1024), 1);
     ASSERT_TRUE(r);
     ASSERT_EQ(r->sc(), spec::sc::lba_out_of_range) << st(*r);
-    auto w = ctrlr->write(9, 0, 1, std::span<const uint8_t>(buf).first(512), 0);
+    auto w = ctrlr_->write(9, 0, 1, std::span<const uint8_t>(buf).first(512), 0);
     ASSERT_TRUE(w);
     ASSERT_EQ(w->sc(), spec::sc::invalid_namespace_or_format) << st(*w);
-    auto g = ctrlr->get_log_page(0xbf, 0, buf);
+    auto g = ctrlr_->get_log_page(0xbf, 0, buf);
     ASSERT_TRUE(g);
     ASSERT_FALSE(g->ok());
 
     const auto log = smart(spec::nsid_all);
     EXPECT_EQ(u128_low(log.num_error_log_entries), 3u);
     const auto e = error_log();
-    ASSERT_EQ(e.size(), ctrlr->data().elpe + 1u);
+    ASSERT_EQ(e.size(), ctrlr_->data().elpe + 1u);
     // Newest first.
     EXPECT_EQ(e[0].error_count, 3u);
     EXPECT_EQ(e[0].sqid, 0);
@@ -151,16 +151,16 @@ TEST_F(health_log_test, every_error_completion_is_in_the_error_log) {
 }
 
 TEST_F(health_log_test, read_only_file_bdev_raises_the_read_only_warning) {
-    ro_file = "/dev/shm/nvmf-health-" + std::to_string(::getpid()) + ".img";
-    const int fd = ::open(ro_file.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0600);
+    ro_file_ = "/dev/shm/nvmf-health-" + std::to_string(::getpid()) + ".img";
+    const int fd = ::open(ro_file_.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0600);
     ASSERT_GE(fd, 0);
     ASSERT_EQ(::ftruncate(fd, 1 << 20), 0);
     ::close(fd);
     auto r =
-        tgt.rpc("bdev_aio_create", {{"name", "Ro0"}, {"filename", ro_file}, {"readonly", true}});
+        tgt_.rpc("bdev_aio_create", {{"name", "Ro0"}, {"filename", ro_file_}, {"readonly", true}});
     ASSERT_EQ(r["result"], "Ro0") << r.dump();
-    r = tgt.rpc("nvmf_subsystem_add_ns",
-                {{"nqn", default_nqn}, {"namespace", {{"bdev_name", "Ro0"}, {"nsid", 2}}}});
+    r = tgt_.rpc("nvmf_subsystem_add_ns",
+                 {{"nqn", default_nqn}, {"namespace", {{"bdev_name", "Ro0"}, {"nsid", 2}}}});
     ASSERT_TRUE(r.contains("result")) << r.dump();
 
     EXPECT_EQ(smart(1).critical_warning, 0);
@@ -168,7 +168,7 @@ TEST_F(health_log_test, read_only_file_bdev_raises_the_read_only_warning) {
     EXPECT_EQ(smart(spec::nsid_all).critical_warning, spec::critical_warning::read_only);
     // A write to it fails (Namespace is Write Protected), not the backend: no media error.
     std::vector<uint8_t> buf(512, 1);
-    auto w = ctrlr->write(2, 0, 1, buf, 0);
+    auto w = ctrlr_->write(2, 0, 1, buf, 0);
     ASSERT_TRUE(w);
     EXPECT_FALSE(w->ok());
     EXPECT_EQ(u128_low(smart(2).media_errors), 0u);

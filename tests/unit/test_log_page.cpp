@@ -411,30 +411,30 @@ TEST_F(health_log_handler, power_on_hours_and_busy_time_start_at_zero) {
 class health_io_handler : public health_log_handler {
 protected:
     void make_io_queue() {
-        ioq = std::make_shared<fake_qpair>();
-        ioq->owner = &reactors.at(0);
-        ioq->tgt = &tgt;
-        ioq->qid = 1;
-        ioq->ctrlr = ctrlr;
-        ioq->connected = true;
+        ioq_ = std::make_shared<fake_qpair>();
+        ioq_->owner = &reactors.at(0);
+        ioq_->tgt = &tgt;
+        ioq_->qid = 1;
+        ioq_->ctrlr = ctrlr;
+        ioq_->connected = true;
     }
     // Read or Write of nlb blocks at slba of nsid, through execute().
     uint16_t rw(uint8_t opc, uint32_t nsid, uint64_t slba, uint32_t nlb, uint16_t cid) {
-        command c(ioq.get(), opc, nlb * 512, cid);
+        command c(ioq_.get(), opc, nlb * 512, cid);
         c.req.cmd.nsid = nsid;
         c.req.cmd.cdw10 = static_cast<uint32_t>(slba);
         c.req.cmd.cdw11 = static_cast<uint32_t>(slba >> 32);
         c.req.cmd.cdw12 = nlb - 1;
-        ioq->io_started();  // as execute() does
+        ioq_->io_started();  // as execute() does
         cmd::io(c.req);
-        EXPECT_EQ(ioq->completions.back().cid, cid);
-        return ioq->completions.back().status;
+        EXPECT_EQ(ioq_->completions.back().cid, cid);
+        return ioq_->completions.back().status;
     }
     void TearDown() override {
-        if (ioq) ioq->ctrlr.reset();
+        if (ioq_) ioq_->ctrlr.reset();
         health_log_handler::TearDown();
     }
-    std::shared_ptr<fake_qpair> ioq;
+    std::shared_ptr<fake_qpair> ioq_;
 };
 
 TEST_F(health_io_handler, completed_io_errors_and_media_errors) {
@@ -492,22 +492,22 @@ TEST_F(health_io_handler, completed_io_errors_and_media_errors) {
 TEST_F(health_io_handler, busy_time_counts_while_commands_are_outstanding) {
     make_controller();
     make_io_queue();
-    ASSERT_TRUE(ctrlr->attach_io_qpair(ioq.get()));
+    ASSERT_TRUE(ctrlr->attach_io_qpair(ioq_.get()));
     EXPECT_EQ(ctrlr->busy_ns(), 0u);
-    ioq->io_started();
-    ioq->io_started();
+    ioq_->io_started();
+    ioq_->io_started();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    ioq->io_finished();
-    EXPECT_EQ(ioq->busy_ns.load(), 0u);  // one still outstanding: the stretch goes on
-    ioq->io_finished();
-    const uint64_t busy = ioq->busy_ns.load();
+    ioq_->io_finished();
+    EXPECT_EQ(ioq_->busy_ns.load(), 0u);  // one still outstanding: the stretch goes on
+    ioq_->io_finished();
+    const uint64_t busy = ioq_->busy_ns.load();
     EXPECT_GE(busy, 20'000'000u);
     EXPECT_EQ(ctrlr->busy_ns(), busy);
-    ioq->io_finished();  // an unmatched completion changes nothing
+    ioq_->io_finished();  // an unmatched completion changes nothing
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    EXPECT_EQ(ioq->busy_ns.load(), busy);
+    EXPECT_EQ(ioq_->busy_ns.load(), busy);
     // A queue that goes keeps its busy time in the controller's.
-    ctrlr->detach_qpair(ioq.get());
+    ctrlr->detach_qpair(ioq_.get());
     EXPECT_EQ(ctrlr->busy_ns(), busy);
 }
 
