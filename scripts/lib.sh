@@ -177,3 +177,27 @@ nvmf_format_check() {
     fi
     echo "clang-format: all $n files formatted" >&2
 }
+
+# nvmf_guest_tally LOG GUEST_RC MIN_PASS: adds a guest run's "PASS "/"FAIL "
+# lines in LOG to the caller's npass and nfail, and counts one more failure
+# (with a FAIL line) when the run ended badly without saying why, or when it
+# printed fewer than MIN_PASS PASS lines: a guest that silently did nothing
+# (a check skipped, a loop over nothing, a script cut short) must not pass.
+# MIN_PASS sits a little below what a full run prints (see each caller).
+nvmf_guest_tally() {
+    local log=$1 rc=$2 min=$3 gp gf
+    gp=$(grep -c '^PASS ' "$log" || true)
+    gf=$(grep -c '^FAIL ' "$log" || true)
+    npass=$((npass + gp)) nfail=$((nfail + gf))
+    if [ "$rc" != 0 ] && [ "$gf" = 0 ]; then
+        echo "FAIL [host] guest run ended with exit $rc (124: timeout, 125: guest died)"
+        nfail=$((nfail + 1))
+    fi
+    if [ "$gp" -lt "$min" ]; then
+        echo "FAIL [host] $gp PASS lines in $(basename "$log"), at least $min expected:" \
+            "checks that should have run did not"
+        nfail=$((nfail + 1))
+    else
+        echo "guest: $gp PASS lines (at least $min expected), $gf FAIL lines" >&2
+    fi
+}

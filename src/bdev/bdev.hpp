@@ -103,6 +103,12 @@ public:
     virtual const char* product_name() const = 0;
     virtual bool supports(io_type t) const = 0;
     virtual bool volatile_write_cache() const { return false; }
+    // Opened read-only: writes fail (the SMART log's read-only warning).
+    virtual bool read_only() const { return false; }
+    // Power cycles and unsafe shutdowns of what backs it (power_state.hpp); 0
+    // where nothing outlives the process (RAM disks) or nothing is kept.
+    virtual uint64_t power_cycles() const { return 0; }
+    virtual uint64_t unsafe_shutdowns() const { return 0; }
     // Memory this bdev holds committed (RAM disks), for the registry's RAM budget.
     virtual uint64_t ram_bytes() const { return 0; }
     // Submits io; io.cb is called exactly once, possibly before submit returns.

@@ -29,6 +29,7 @@
 
 #include "bdev/bdev.hpp"
 #include "bdev/file_identity.hpp"
+#include "bdev/power_state.hpp"
 #include "bdev/uring_engine.hpp"
 #include "util/log.hpp"
 
@@ -55,14 +56,16 @@ public:
         uint64_t num_blocks;
         uint32_t dio_mem_align;
         uint32_t dio_offset_align;
+        power_state power;
     };
 
     explicit file_bdev(const params& p)
         : block_device(p.opts.name, p.block_size, p.num_blocks), opts_(p.opts),
           fd_direct_(p.fd_direct), fd_(p.fd), dio_mem_align_(p.dio_mem_align),
-          dio_offset_align_(p.dio_offset_align) {}
+          dio_offset_align_(p.dio_offset_align), power_(p.power) {}
 
     ~file_bdev() override {
+        power_off_file(fd_, power_);  // a clean shutdown of this "drive"
         if (fd_direct_ >= 0) close(fd_direct_);
         close(fd_);
     }
@@ -73,6 +76,9 @@ public:
     // Compare would need a bounce buffer per I/O; SPDK's aio/uring bdevs lack it too.
     bool supports(io_type t) const override { return t != io_type::compare; }
     bool volatile_write_cache() const override { return !opts_.readonly; }
+    bool read_only() const override { return opts_.readonly; }
+    uint64_t power_cycles() const override { return power_.record.cycles; }
+    uint64_t unsafe_shutdowns() const override { return power_.record.unsafe_shutdowns; }
 
     nlohmann::json driver_specific() const override {
         if (opts_.type == file_options::kind::aio) {
@@ -328,6 +334,7 @@ private:
     std::atomic<bool> direct_{true};
     std::atomic<bool> zero_range_ok_{true};
     std::atomic<bool> punch_hole_ok_{true};
+    const power_state power_;
 };
 
 error open_error(const file_options& o, int err, const char* what) {
@@ -408,8 +415,10 @@ result<std::shared_ptr<block_device>> make_file(const file_options& o) {
         log::info("bdev {}: {} refuses O_DIRECT ({}); I/O goes through the page cache", o.name,
                   o.filename, std::strerror(errno));
     }
+    // Regular files only: a device node's attributes do not outlive the boot.
+    const power_state power = blk ? power_state{} : power_on_file(fd, !o.readonly);
     file_bdev::params p{
-        o, fd_direct, fd, bs, size / bs, std::max(mem_align, 1u), std::max(off_align, 1u)};
+        o, fd_direct, fd, bs, size / bs, std::max(mem_align, 1u), std::max(off_align, 1u), power};
     auto dev = std::make_shared<file_bdev>(p);
     dev->set_uuid(id.uuid, id.origin, std::move(id.note));
     return std::shared_ptr<block_device>(std::move(dev));

@@ -144,9 +144,9 @@ void controller::set_resv_notice_mask(uint32_t nsid, uint32_t mask) {
     resv_masks_[nsid] = mask;
 }
 
-void controller::record_error(uint16_t sqid, uint16_t cid, uint16_t status, uint32_t nsid) {
-    ++error_count;
-    errors_.push_front(error_entry{error_count, sqid, cid, status, nsid});
+void controller::record_error(error_entry e) {
+    e.error_count = ++error_count;
+    errors_.push_front(e);
     while (errors_.size() > error_log_entries) errors_.pop_back();
 }
 

@@ -181,8 +181,20 @@ void controller::detach_qpair(qpair* q) {
     std::lock_guard lk(mtx_);
     if (q->qid < io_qpairs_.size()) {
         auto cur = io_qpairs_[q->qid].lock();
-        if (!cur || cur.get() == q) io_qpairs_[q->qid].reset();
+        if (!cur || cur.get() == q) {
+            io_qpairs_[q->qid].reset();
+            retired_busy_ns_.fetch_add(q->busy_ns_now(), std::memory_order_relaxed);
+        }
     }
+}
+
+uint64_t controller::busy_ns() const {
+    uint64_t ns = retired_busy_ns_.load(std::memory_order_relaxed);
+    std::lock_guard lk(mtx_);
+    for (const auto& w : io_qpairs_) {
+        if (auto q = w.lock()) ns += q->busy_ns.load(std::memory_order_relaxed);
+    }
+    return ns;
 }
 
 size_t controller::io_qpair_count() const {

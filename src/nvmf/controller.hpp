@@ -17,6 +17,7 @@
 
 #include "nvme/spec/fabrics.hpp"
 #include "nvme/spec/identify.hpp"
+#include "nvme/spec/log.hpp"
 #include "nvme/spec/nvme.hpp"
 #include "nvme/spec/reservation.hpp"
 #include "nvmf/ana.hpp"
@@ -130,19 +131,25 @@ public:
     uint32_t resv_notice_mask(uint32_t nsid) const;
     void set_resv_notice_mask(uint32_t nsid, uint32_t mask);
 
-    // Error information log (newest first).
+    // Error information log (newest first): every error completion of this
+    // controller's queues (src/nvmf/request.cpp posts them here).
     struct error_entry {
-        uint64_t error_count;
-        uint16_t sqid, cid, status;
-        uint32_t nsid;
+        uint64_t error_count = 0;  // set by record_error
+        uint16_t sqid = 0, cid = 0, status = 0;
+        uint32_t nsid = 0;
+        uint64_t lba = 0;  // first LBA of the command, where it has one
+        uint16_t parm_error_location = spec::parm_error_location_none;
     };
-    void record_error(uint16_t sqid, uint16_t cid, uint16_t status, uint32_t nsid);
+    void record_error(error_entry e);
+    void record_error(uint16_t sqid, uint16_t cid, uint16_t status, uint32_t nsid) {
+        record_error(error_entry{0, sqid, cid, status, nsid});
+    }
     std::vector<error_entry> error_log() const;
     uint64_t error_count = 0;
 
-    // Stats for the SMART / health log.
-    std::atomic<uint64_t> data_units_read{0}, data_units_written{0};
-    std::atomic<uint64_t> host_read_commands{0}, host_write_commands{0};
+    // Controller Busy Time (SMART log), in nanoseconds: what the I/O queues
+    // have been busy (see qpair::io_started), summed, including queues gone.
+    uint64_t busy_ns() const;
 
     // Volatile Write Cache feature (FID 06h), on by default like a drive's
     // cache. Set on the admin reactor, read (relaxed) by every I/O queue: while
@@ -175,6 +182,7 @@ private:
 
     std::atomic<bool> enabled_{false};
     std::atomic<bool> destroyed_{false};
+    std::atomic<uint64_t> retired_busy_ns_{0};  // of I/O queues detached
     reactor::timer_id ka_timer_ = 0;
 
     mutable std::mutex mtx_;                       // io_qpairs_, admin_weak_

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bdev/bdev.hpp"
+#include "nvmf/io_counters.hpp"
 #include "nvmf/reservation.hpp"
 #include "util/result.hpp"
 
@@ -43,6 +44,9 @@ public:
     // Not so when it derives from a path, which another file may take later.
     bool ids_never_reused = true;
     const std::shared_ptr<ns_reservation> resv = std::make_shared<ns_reservation>();
+    // The SMART / Health log's I/O counters of this namespace, from every
+    // controller (as a drive counts what all its hosts did), since it was added.
+    io_counters counters;
 };
 
 // A namespace's UUID when none is configured: the name-based (version 5) UUID

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -90,11 +91,38 @@ public:
     uint64_t commands = 0;
     uint64_t errors = 0;
 
+    // Controller Busy Time (SMART log): an I/O queue is busy while it has a
+    // command outstanding (NVMe Base 2.0, 5.16.1.3). Owner reactor only, but
+    // busy_ns, which the admin reactor sums (relaxed: a plain load and store
+    // by the one writer). The stretch in progress counts when it ends.
+    void io_started() {
+        if (io_outstanding_++ == 0) busy_since_ = std::chrono::steady_clock::now();
+    }
+    void io_finished() {
+        if (io_outstanding_ == 0 || --io_outstanding_ != 0) return;
+        busy_ns.store(busy_ns.load(std::memory_order_relaxed) + busy_stretch_ns(),
+                      std::memory_order_relaxed);
+    }
+    // Owner reactor: the busy time so far, the stretch in progress included.
+    uint64_t busy_ns_now() const {
+        return busy_ns.load(std::memory_order_relaxed) + (io_outstanding_ ? busy_stretch_ns() : 0);
+    }
+    std::atomic<uint64_t> busy_ns{0};
+
     // Advances SQHD for a received command (flow control is by SQHD in CQEs).
     uint16_t advance_sqhd() {
         sqhd = static_cast<uint16_t>(sqsize ? (sqhd + 1) % sqsize : 0);
         return sqhd;
     }
+
+private:
+    uint64_t busy_stretch_ns() const {
+        return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::steady_clock::now() - busy_since_)
+                                         .count());
+    }
+    uint32_t io_outstanding_ = 0;
+    std::chrono::steady_clock::time_point busy_since_;
 };
 
 }  // namespace nvmf

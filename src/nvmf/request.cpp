@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "nvmf/cmd/log_builder.hpp"
 #include "nvmf/controller.hpp"
 #include "nvmf/qpair.hpp"
 #include "nvmf/stats.hpp"
@@ -54,16 +55,16 @@ void record_error(const request& req, spec::status st) {
                spec::status_dnr(st) ? " dnr" : "");
     const auto& c = req.qp->ctrlr;
     if (!c || c->destroyed()) return;
-    const uint16_t sqid = req.qp->qid;
-    const uint16_t cid = req.cmd.cid;
-    const uint32_t nsid = req.cmd.nsid;
+    const cmd::error_info d = cmd::describe_error(req.qp->qid, req.cmd, st);
+    const controller::error_entry e{
+        0, d.sqid, d.cid, d.status, d.nsid, d.lba, d.parm_error_location};
     if (req.qp->owner == c->admin_reactor) {
-        c->record_error(sqid, cid, st, nsid);
+        c->record_error(e);
         return;
     }
     std::weak_ptr<controller> w = c;
-    c->admin_reactor->post([w, sqid, cid, st, nsid] {
-        if (auto ctrl = w.lock()) ctrl->record_error(sqid, cid, st, nsid);
+    c->admin_reactor->post([w, e] {
+        if (auto ctrl = w.lock()) ctrl->record_error(e);
     });
 }
 }  // namespace
@@ -74,8 +75,9 @@ void complete(request& req, spec::status st) {
     req.rsp.cid = req.cmd.cid;
     req.target_ns.reset();
     // NVMe commands on I/O queues; the fabrics Connect that opened the queue is not one.
-    if (req.qp->qid != 0 && req.qp->stats && req.cmd.opc != spec::admin_opc::fabrics) {
-        ++req.qp->stats->completed_nvme_io;
+    if (req.qp->qid != 0 && req.cmd.opc != spec::admin_opc::fabrics) {
+        if (req.qp->stats) ++req.qp->stats->completed_nvme_io;
+        req.qp->io_finished();
     }
     req.qp->on_complete(req);
 }

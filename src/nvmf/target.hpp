@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,9 @@ public:
     target& operator=(const target&) = delete;
 
     reactor_group& reactors;
+    // When this target was made: the SMART log's Power On Hours count from it
+    // (the daemon is the drive that was powered on).
+    const std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
     bdev::registry bdevs;
     // Secrets by name (keyring_file_add_key); subsystem hosts refer to them.
     keyring::store keys;

@@ -159,6 +159,84 @@ fio_check() {
     fi
 }
 
+# jnum KEY < nvme-cli JSON: the number after "KEY": (128-bit counters are quoted).
+jnum() { sed -n "s/^ *\"$1\":\"*\([0-9]*\).*/\1/p" | head -n 1; }
+# jentry JSON IDX KEY: KEY of the IDX-th (from 0, newest first) error log entry.
+jentry() {
+    awk -v want="$2" -v key="\"$3\":" '
+        index($0, "\"error_count\":") { n++ }
+        n - 1 == want && index($0, key) {
+            s = substr($0, index($0, key) + length(key)); gsub(/[^0-9]/, "", s); print s; exit
+        }' <<<"$1"
+}
+
+# check_health NQN NSID BS: nvme smart-log and error-log against what this
+# host did: 8 MiB written and 4 MiB read move the data unit counters (units
+# of 1000 x 512 bytes: 16.384 and 8.192, rounded up on the running total),
+# the per-namespace log (LPA bit 0) agrees with the controller's (one
+# namespace), and a read past the end and an unknown log page are the newest
+# error log entries, with their queue, status, NSID, LBA and parameter.
+check_health() {
+    local nqn=$1 nsid=$2 bs=$3 ctrl dev s0 s1 sn e k d lo hi nsze v name="${1##*:} ns$2"
+    ctrl=$(nvme_ctrl_dev "$nqn") || { fail "health $name: no controller"; return; }
+    dev=$(nvme_ns_dev "$nqn" "$nsid" 1) || { fail "health $name: no device"; return; }
+    v=$(nvme id-ctrl "$ctrl" 2>&1 | field lpa)
+    if [ $((v & 1)) = 1 ]; then pass "id-ctrl $name: lpa $v (SMART per namespace)"; else
+        fail "id-ctrl $name: lpa '$v' lacks bit 0"; fi
+    s0=$(nvme smart-log "$ctrl" -o json 2>&1) || { fail "nvme smart-log $name: $s0"; return; }
+    dd if=/dev/urandom of=/tmp/health bs=1M count=8 2>/dev/null
+    # From 16 MiB on: the reconnect check's marker is in the first MiB.
+    if ! dd if=/tmp/health of="$dev" bs=1M count=8 seek=16 oflag=direct 2>/dev/null ||
+        ! dd if="$dev" of=/dev/null bs=1M count=4 skip=16 iflag=direct 2>/dev/null; then
+        fail "health $name: dd failed"; return
+    fi
+    s1=$(nvme smart-log "$ctrl" -o json 2>&1) || { fail "nvme smart-log $name: $s1"; return; }
+    sn=$(nvme smart-log "$ctrl" -n "$nsid" -o json 2>&1) ||
+        { fail "nvme smart-log -n $nsid $name: $sn"; return; }
+    echo "$s1" | grep -E '"(critical_warning|data_units|host_|controller_busy|power_|num_err)' |
+        sed 's/^ */    | /'
+    for k in "data_units_written 16 17" "data_units_read 8 9" "host_write_commands 8 2048" \
+        "host_read_commands 4 1024"; do
+        read -r k lo hi <<<"$k"
+        d=$(($(jnum "$k" <<<"$s1") - $(jnum "$k" <<<"$s0")))
+        if [ "$d" -ge "$lo" ] && [ "$d" -le "$hi" ]; then
+            pass "smart-log $name: $k +$d"
+        else
+            fail "smart-log $name: $k moved by $d, want $lo..$hi"
+        fi
+    done
+    expect "smart-log $name: critical_warning" "$(jnum critical_warning <<<"$s1")" 0
+    expect "smart-log $name: power_on_hours" "$(jnum power_on_hours <<<"$s1")" 0
+    expect "smart-log $name: media_errors" "$(jnum media_errors <<<"$s1")" 0
+    expect "smart-log -n $nsid $name: host_write_commands as the controller's" \
+        "$(jnum host_write_commands <<<"$sn")" "$(jnum host_write_commands <<<"$s1")"
+
+    nsze=$(($(blockdev --getsize64 "$dev") / bs))
+    if nvme read "$dev" -s "$nsze" -c 0 -z "$bs" >/dev/null 2>&1; then
+        fail "health $name: a read at LBA $nsze (past the end) succeeded"; return
+    fi
+    if nvme get-log "$ctrl" --log-id=0xbf --log-len=512 >/dev/null 2>&1; then
+        fail "health $name: log page BFh was accepted"; return
+    fi
+    e=$(nvme error-log "$ctrl" -o json 2>&1) || { fail "nvme error-log $name: $e"; return; }
+    s1=$(nvme smart-log "$ctrl" -o json 2>&1)
+    echo "$e" | head -n 16 | sed 's/^/    | /'
+    expect "error-log $name: newest error_count is num_err_log_entries" \
+        "$(jentry "$e" 0 error_count)" "$(jnum num_err_log_entries <<<"$s1")"
+    # status_field is the status without the phase bit: DNR 14, SCT 10:8, SC 7:0.
+    expect "error-log $name: Get Log Page BFh: admin queue, Invalid Log Page" \
+        "$(jentry "$e" 0 sqid) $(($(jentry "$e" 0 status_field) & 0x7ff))" "0 $((0x109))"
+    expect "error-log $name: read past the end: LBA Out of Range, NSID, LBA, SLBA at byte 40" \
+        "$(($(jentry "$e" 1 status_field) & 0x7ff)) $(jentry "$e" 1 nsid) $(jentry "$e" 1 lba) $(jentry "$e" 1 parm_error_location)" \
+        "$((0x80)) $nsid $nsze 40"
+    d=$(jentry "$e" 1 sqid)
+    if [ "${d:-0}" -ge 1 ]; then pass "error-log $name: the read failed on I/O queue $d"; else
+        fail "error-log $name: read error on sqid '$d', want an I/O queue"; fi
+    expect "error-log $name: error counts consecutive" \
+        "$(($(jentry "$e" 1 error_count) + 1))" "$(jentry "$e" 0 error_count)"
+    rm -f /tmp/health
+}
+
 # A marker per namespace written before the disconnect, read after the reconnect.
 write_marker() {
     local dev
@@ -205,6 +283,8 @@ for mode in $modes; do
         fio_check "$nqn" "$nsid"
         write_marker "$nqn" "$nsid" $i
     done
+    log "SMART / Health and error logs"
+    check_health "$nqn_b" 1 4096
     disconnect "$nqn_a"
     disconnect "$nqn_b"
     log "reconnect"

@@ -68,7 +68,7 @@ TEST(identify_builder, ctrlr_nvm_fields) {
     EXPECT_EQ(raw[76], 0x3);                   // CMIC: multi port, multi controller
     EXPECT_EQ(raw[258], 3);                    // ACL
     EXPECT_EQ(raw[259], 3);                    // AERL
-    EXPECT_EQ(raw[261], 0x6);                  // LPA: effects + extended data
+    EXPECT_EQ(raw[261], 0x7);                  // LPA: SMART per namespace, effects, extended data
     EXPECT_EQ(raw[262], 7);                    // ELPE
     EXPECT_EQ(id.kas, 1);
     EXPECT_EQ(raw[512], 0x66);

@@ -1,8 +1,11 @@
 // Log pages: the pure builders, the (offset, length) window, and Get Log
 // Page through the admin table (NUMD/offset decoding, discovery log from the
 // target, Changed Namespace List with RAE, invalid log pages).
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -13,6 +16,7 @@
 #include "nvme/spec/log.hpp"
 #include "nvmf/ana.hpp"
 #include "nvmf/cmd/log_builder.hpp"
+#include "nvmf/ns.hpp"
 
 namespace nvmf::test {
 namespace {
@@ -115,8 +119,57 @@ TEST(log_builder, error_log_entries_newest_first) {
     EXPECT_EQ(img[12], 0x04);  // status at byte 12
 }
 
+TEST(log_builder, error_entry_lba_and_parameter_location) {
+    spec::sqe cmd{};
+    cmd.opc = spec::io_opc::write;
+    cmd.cid = 0x1234;
+    cmd.nsid = 3;
+    cmd.cdw10 = 0x89abcdef;
+    cmd.cdw11 = 0x01;
+    const auto lba_range = spec::make_status(spec::sct::generic, spec::sc::lba_out_of_range, true);
+    auto e = cmd::describe_error(2, cmd, lba_range);
+    EXPECT_EQ(e.sqid, 2);
+    EXPECT_EQ(e.cid, 0x1234);
+    EXPECT_EQ(e.nsid, 3u);
+    EXPECT_EQ(e.status, lba_range);
+    EXPECT_EQ(e.lba, 0x189abcdefull);
+    EXPECT_EQ(e.parm_error_location, 40);  // byte 40: CDW10, SLBA
+    const auto field = spec::make_status(spec::sct::generic, spec::sc::invalid_field, true);
+    e = cmd::describe_error(2, cmd, field);
+    EXPECT_EQ(e.lba, 0x189abcdefull);
+    EXPECT_EQ(e.parm_error_location, spec::parm_error_location_none);  // which field: not known
+    e = cmd::describe_error(
+        2, cmd, spec::make_status(spec::sct::generic, spec::sc::invalid_namespace_or_format, true));
+    EXPECT_EQ(e.parm_error_location, 4);
+    // Flush has no LBA; an admin command's CDW10 is no LBA either.
+    cmd.opc = spec::io_opc::flush;
+    EXPECT_EQ(cmd::describe_error(2, cmd, field).lba, 0u);
+    cmd.opc = spec::admin_opc::get_log_page;
+    e = cmd::describe_error(0, cmd, lba_range);
+    EXPECT_EQ(e.lba, 0u);
+    EXPECT_EQ(e.parm_error_location, spec::parm_error_location_none);
+    e = cmd::describe_error(0, cmd,
+                            spec::make_status(spec::sct::generic, spec::sc::invalid_opcode, true));
+    EXPECT_EQ(e.parm_error_location, 0);
+
+    // Both land where the spec puts them in the 64-byte entry.
+    e.lba = 0x1122334455667788ull;
+    e.parm_error_location = 0x0128;
+    const auto img = cmd::build_error_log({&e, 1}, 1);
+    EXPECT_EQ(img[14], 0x28);
+    EXPECT_EQ(img[15], 0x01);
+    EXPECT_EQ(img[16], 0x88);
+    EXPECT_EQ(img[23], 0x11);
+}
+
 TEST(log_builder, health_log_values_and_offsets) {
     cmd::health_input in;
+    in.critical_warning = spec::critical_warning::read_only;
+    in.controller_busy_minutes = 21;
+    in.power_cycles = 3;
+    in.power_on_hours = 0x1234;
+    in.unsafe_shutdowns = 2;
+    in.media_errors = 5;
     in.data_units_read = 0x0102030405060708ull;
     in.data_units_written = 7;
     in.host_read_commands = 11;
@@ -124,7 +177,13 @@ TEST(log_builder, health_log_values_and_offsets) {
     in.num_error_log_entries = 2;
     const auto log = cmd::build_health_log(in);
     const auto* raw = reinterpret_cast<const uint8_t*>(&log);
-    EXPECT_EQ(raw[0], 0);     // no critical warning
+    EXPECT_EQ(raw[0], 8);    // critical warning: read only (bit 3)
+    EXPECT_EQ(raw[96], 21);  // controller busy time
+    EXPECT_EQ(raw[112], 3);  // power cycles
+    EXPECT_EQ(raw[128], 0x34);
+    EXPECT_EQ(raw[129], 0x12);
+    EXPECT_EQ(raw[144], 2);   // unsafe shutdowns
+    EXPECT_EQ(raw[160], 5);   // media and data integrity errors
     EXPECT_EQ(raw[1], 0x41);  // 0x0141 K, little endian at byte 1
     EXPECT_EQ(raw[2], 0x01);
     EXPECT_EQ(raw[3], 100);
@@ -235,21 +294,221 @@ protected:
     }
 };
 
-TEST_F(log_page_handler, smart_log_reports_counters) {
+// The SMART log's counters of one namespace, or of all when nsid is FFFFFFFFh.
+class health_log_handler : public log_page_handler {
+protected:
+    std::shared_ptr<ns> add_ns(uint32_t nsid, std::shared_ptr<bdev::block_device> dev) {
+        ns_params p;
+        p.nsid = nsid;
+        EXPECT_TRUE(subsys->add_ns(std::move(dev), p));
+        return subsys->ns_snapshot()->find(nsid);
+    }
+    std::unique_ptr<command> smart(uint32_t nsid) {
+        return run(spec::admin_opc::get_log_page, 512, glp_cdw10(spec::lid::smart_health, 512), 0,
+                   nsid);
+    }
+};
+
+uint64_t u128_low(const uint8_t (&v)[16]) {
+    uint64_t x = 0;
+    for (int i = 7; i >= 0; --i) x = x << 8 | v[i];
+    for (int i = 8; i < 16; ++i) EXPECT_EQ(v[i], 0) << "upper 64 bits";
+    return x;
+}
+
+TEST_F(health_log_handler, counters_per_namespace_and_summed_for_the_controller) {
+    auto n1 = add_ns(1, bdev::make_malloc("m1", 1024, 512));
+    auto n3 = add_ns(3, bdev::make_malloc("m3", 1024, 4096));
     make_controller();
-    ctrlr->data_units_read = 512000ull * 300 + 1;  // bytes: 300 units and a bit
-    ctrlr->data_units_written = 4096;
-    ctrlr->host_write_commands = 99;
-    auto c = glp(spec::lid::smart_health, 512);
+    // Reads on two reactors' slots of ns 1: 300 units and one byte more.
+    n1->counters.add_read(0, 512000ull * 150);
+    n1->counters.add_read(5, 512000ull * 150 + 1);
+    n1->counters.add_write(1, 4096);
+    for (int i = 0; i < 99; ++i) n3->counters.add_write(2, 512);
+    n3->counters.add_read(70, 512);  // past slot_count: shares a slot, still counted
+
+    auto c = smart(spec::nsid_all);
     ASSERT_EQ(last().status, 0);
-    const auto log = c->as<spec::smart_health_log>();
-    EXPECT_EQ(log.data_units_read[0], 301 & 0xff);
-    EXPECT_EQ(log.data_units_read[1], 301 >> 8);
-    EXPECT_EQ(log.data_units_written[0], 1);
-    EXPECT_EQ(log.host_write_commands[0], 99);
+    auto log = c->as<spec::smart_health_log>();
+    // 153,600,513 bytes in all: the sum is rounded up once (301), not each
+    // namespace's (301 + 1).
+    EXPECT_EQ(u128_low(log.data_units_read), 301u);
+    EXPECT_EQ(u128_low(log.data_units_written), 1u);  // 4096 + 99 x 512 bytes
+    EXPECT_EQ(u128_low(log.host_read_commands), 3u);
+    EXPECT_EQ(u128_low(log.host_write_commands), 100u);
+    EXPECT_EQ(log.critical_warning, 0);
     EXPECT_EQ(log.composite_temperature[0], 0x41);
     EXPECT_EQ(log.available_spare, 100);
     EXPECT_EQ(log.available_spare_threshold, 10);
+    // NSID 0 is the controller as well (as before LPA bit 0).
+    c = smart(0);
+    ASSERT_EQ(last().status, 0);
+    EXPECT_EQ(u128_low(c->as<spec::smart_health_log>().host_write_commands), 100u);
+
+    c = smart(1);
+    ASSERT_EQ(last().status, 0);
+    log = c->as<spec::smart_health_log>();
+    EXPECT_EQ(u128_low(log.data_units_read), 301u);
+    EXPECT_EQ(u128_low(log.host_read_commands), 2u);
+    EXPECT_EQ(u128_low(log.host_write_commands), 1u);
+    c = smart(3);
+    ASSERT_EQ(last().status, 0);
+    EXPECT_EQ(u128_low(c->as<spec::smart_health_log>().host_write_commands), 99u);
+
+    // An NSID that is not active.
+    smart(2);
+    EXPECT_EQ(last().status, st(spec::sct::generic, spec::sc::invalid_namespace_or_format));
+    smart(9);
+    EXPECT_EQ(last().status, st(spec::sct::generic, spec::sc::invalid_namespace_or_format));
+}
+
+// A bdev whose writes fail with `write_result` and whose reads succeed
+// (zeroes); optionally opened read-only.
+class test_bdev : public bdev::block_device {
+public:
+    test_bdev(std::string name, bool ro, int write_result)
+        : block_device(std::move(name), 512, 1024), ro_(ro), write_result_(write_result) {}
+    const char* product_name() const override { return "test bdev"; }
+    bool supports(bdev::io_type) const override { return true; }
+    bool read_only() const override { return ro_; }
+    void submit(bdev::io& io) override {
+        finish(io, io.type == bdev::io_type::write ? write_result_ : 0);
+    }
+
+private:
+    bool ro_;
+    int write_result_;
+};
+
+TEST_F(health_log_handler, read_only_bdev_sets_the_read_only_warning) {
+    add_ns(1, bdev::make_malloc("m1", 1024, 512));
+    add_ns(2, std::make_shared<test_bdev>("ro", true, -EROFS));
+    make_controller();
+    auto c = smart(1);
+    ASSERT_EQ(last().status, 0);
+    EXPECT_EQ(c->as<spec::smart_health_log>().critical_warning, 0);
+    c = smart(2);
+    ASSERT_EQ(last().status, 0);
+    EXPECT_EQ(c->as<spec::smart_health_log>().critical_warning, spec::critical_warning::read_only);
+    c = smart(spec::nsid_all);
+    EXPECT_EQ(c->as<spec::smart_health_log>().critical_warning, spec::critical_warning::read_only);
+}
+
+TEST_F(health_log_handler, power_on_hours_and_busy_time_start_at_zero) {
+    add_ns(1, bdev::make_malloc("m1", 1024, 512));
+    make_controller();
+    const auto log = smart(spec::nsid_all)->as<spec::smart_health_log>();
+    ASSERT_EQ(last().status, 0);
+    EXPECT_EQ(u128_low(log.power_on_hours), 0u);  // the target was made a moment ago
+    EXPECT_EQ(u128_low(log.controller_busy_time), 0u);
+    EXPECT_EQ(u128_low(log.media_errors), 0u);
+    EXPECT_EQ(u128_low(log.num_error_log_entries), 0u);
+}
+
+// I/O through the NVM command handlers on an I/O queue: what completes is
+// counted for its namespace, a failure of the backend is a media error (and a
+// critical warning), and every error completion is an error log entry.
+class health_io_handler : public health_log_handler {
+protected:
+    void make_io_queue() {
+        ioq_ = std::make_shared<fake_qpair>();
+        ioq_->owner = &reactors.at(0);
+        ioq_->tgt = &tgt;
+        ioq_->qid = 1;
+        ioq_->ctrlr = ctrlr;
+        ioq_->connected = true;
+    }
+    // Read or Write of nlb blocks at slba of nsid, through execute().
+    uint16_t rw(uint8_t opc, uint32_t nsid, uint64_t slba, uint32_t nlb, uint16_t cid) {
+        command c(ioq_.get(), opc, nlb * 512, cid);
+        c.req.cmd.nsid = nsid;
+        c.req.cmd.cdw10 = static_cast<uint32_t>(slba);
+        c.req.cmd.cdw11 = static_cast<uint32_t>(slba >> 32);
+        c.req.cmd.cdw12 = nlb - 1;
+        ioq_->io_started();  // as execute() does
+        cmd::io(c.req);
+        EXPECT_EQ(ioq_->completions.back().cid, cid);
+        return ioq_->completions.back().status;
+    }
+    void TearDown() override {
+        if (ioq_) ioq_->ctrlr.reset();
+        health_log_handler::TearDown();
+    }
+    std::shared_ptr<fake_qpair> ioq_;
+};
+
+TEST_F(health_io_handler, completed_io_errors_and_media_errors) {
+    add_ns(1, bdev::make_malloc("m1", 1024, 512));
+    add_ns(2, std::make_shared<test_bdev>("bad", false, -EIO));
+    make_controller();
+    make_io_queue();
+
+    EXPECT_EQ(rw(spec::io_opc::write, 1, 0, 8, 40), 0);
+    EXPECT_EQ(rw(spec::io_opc::read, 1, 0, 8, 41), 0);
+    EXPECT_EQ(rw(spec::io_opc::read, 1, 0, 2, 42), 0);
+    // Refused before the bdev: an error log entry, not a completed command.
+    EXPECT_EQ(rw(spec::io_opc::read, 1, 1023, 2, 43),
+              st(spec::sct::generic, spec::sc::lba_out_of_range));
+    EXPECT_EQ(rw(spec::io_opc::read, 7, 0, 1, 44),
+              st(spec::sct::generic, spec::sc::invalid_namespace_or_format));
+    // The backend fails the write: a media error.
+    EXPECT_EQ(rw(spec::io_opc::write, 2, 5, 1, 45) & 0xfe00,
+              spec::make_status(spec::sct::media_error, 0, false) & 0xfe00);
+
+    auto log = smart(1)->as<spec::smart_health_log>();
+    EXPECT_EQ(u128_low(log.host_write_commands), 1u);
+    EXPECT_EQ(u128_low(log.host_read_commands), 2u);
+    EXPECT_EQ(u128_low(log.data_units_read), 1u);  // 5120 bytes, rounded up
+    EXPECT_EQ(log.critical_warning, 0);
+    EXPECT_EQ(u128_low(log.media_errors), 0u);
+    log = smart(2)->as<spec::smart_health_log>();
+    EXPECT_EQ(u128_low(log.host_write_commands), 0u);
+    EXPECT_EQ(u128_low(log.media_errors), 1u);
+    EXPECT_EQ(log.critical_warning, spec::critical_warning::reliability_degraded);
+    log = smart(spec::nsid_all)->as<spec::smart_health_log>();
+    EXPECT_EQ(u128_low(log.media_errors), 1u);
+    EXPECT_EQ(u128_low(log.num_error_log_entries), 3u);
+
+    auto c = glp(spec::lid::error, 3 * 64);
+    ASSERT_EQ(last().status, 0);
+    spec::error_log_entry e[3];
+    std::memcpy(e, c->buf.data(), sizeof(e));
+    EXPECT_EQ(e[0].error_count, 3u);  // newest first: the failed write
+    EXPECT_EQ(e[0].sqid, 1);
+    EXPECT_EQ(e[0].cid, 45);
+    EXPECT_EQ(e[0].nsid, 2u);
+    EXPECT_EQ(e[0].lba, 5u);
+    EXPECT_EQ(spec::status_sct(e[0].status), spec::sct::media_error);
+    EXPECT_EQ(e[0].parm_error_location, spec::parm_error_location_none);
+    EXPECT_EQ(e[1].cid, 44);
+    EXPECT_EQ(e[1].nsid, 7u);
+    EXPECT_EQ(e[1].parm_error_location, 4);  // NSID
+    EXPECT_EQ(e[2].cid, 43);
+    EXPECT_EQ(e[2].lba, 1023u);
+    EXPECT_EQ(e[2].parm_error_location, 40);  // SLBA
+    EXPECT_EQ(e[2].status, st(spec::sct::generic, spec::sc::lba_out_of_range) & 0xfffe);
+}
+
+TEST_F(health_io_handler, busy_time_counts_while_commands_are_outstanding) {
+    make_controller();
+    make_io_queue();
+    ASSERT_TRUE(ctrlr->attach_io_qpair(ioq_.get()));
+    EXPECT_EQ(ctrlr->busy_ns(), 0u);
+    ioq_->io_started();
+    ioq_->io_started();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ioq_->io_finished();
+    EXPECT_EQ(ioq_->busy_ns.load(), 0u);  // one still outstanding: the stretch goes on
+    ioq_->io_finished();
+    const uint64_t busy = ioq_->busy_ns.load();
+    EXPECT_GE(busy, 20'000'000u);
+    EXPECT_EQ(ctrlr->busy_ns(), busy);
+    ioq_->io_finished();  // an unmatched completion changes nothing
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_EQ(ioq_->busy_ns.load(), busy);
+    // A queue that goes keeps its busy time in the controller's.
+    ctrlr->detach_qpair(ioq_.get());
+    EXPECT_EQ(ctrlr->busy_ns(), busy);
 }
 
 TEST_F(log_page_handler, numdu_and_offset_window) {

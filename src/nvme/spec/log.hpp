@@ -45,6 +45,19 @@ static_assert(offsetof(error_log_entry, trtype) == 29);
 static_assert(offsetof(error_log_entry, csi) == 32);
 static_assert(offsetof(error_log_entry, trtype_specific) == 40);
 
+// SMART / Health Information Critical Warning bits.
+namespace critical_warning {
+constexpr uint8_t spare_below_threshold = 1u << 0;
+constexpr uint8_t temperature = 1u << 1;
+constexpr uint8_t reliability_degraded = 1u << 2;  // significant media related errors
+constexpr uint8_t read_only = 1u << 3;             // media placed in read only mode
+constexpr uint8_t volatile_backup_failed = 1u << 4;
+}  // namespace critical_warning
+
+// Error Information entry: Parameter Error Location, bits 7:0 the byte of
+// the command, 10:8 the bit; FFFFh when it is not reported.
+constexpr uint16_t parm_error_location_none = 0xffff;
+
 // SMART / Health Information (512 bytes). The composite temperature sits at
 // an odd offset, so it is kept as bytes (little endian) to stay unpacked.
 struct smart_health_log {
@@ -84,7 +97,11 @@ static_assert(offsetof(smart_health_log, data_units_read) == 32);
 static_assert(offsetof(smart_health_log, data_units_written) == 48);
 static_assert(offsetof(smart_health_log, host_read_commands) == 64);
 static_assert(offsetof(smart_health_log, host_write_commands) == 80);
+static_assert(offsetof(smart_health_log, controller_busy_time) == 96);
+static_assert(offsetof(smart_health_log, power_cycles) == 112);
 static_assert(offsetof(smart_health_log, power_on_hours) == 128);
+static_assert(offsetof(smart_health_log, unsafe_shutdowns) == 144);
+static_assert(offsetof(smart_health_log, media_errors) == 160);
 static_assert(offsetof(smart_health_log, num_error_log_entries) == 176);
 static_assert(offsetof(smart_health_log, warning_temp_time) == 192);
 static_assert(offsetof(smart_health_log, temp_sensor) == 200);

@@ -95,6 +95,9 @@ constexpr sct status_sct(status s) { return static_cast<sct>((s >> 9) & 0x7); }
 constexpr bool status_dnr(status s) { return (s & 0x8000) != 0; }
 constexpr bool status_ok(status s) { return (s & 0xfffe) == 0; }
 
+// NSID FFFFFFFFh: every namespace (for a log page: the controller's).
+constexpr uint32_t nsid_all = 0xffffffffu;
+
 // Generic command status (SCT 0).
 namespace sc {
 constexpr uint8_t success = 0x00;

@@ -54,8 +54,10 @@ spec::identify_ctrlr build_identify_ctrlr(const identify_ctrlr_input& in) {
     id.frmw = frmw_slot1_read_only | frmw_one_slot;
     // A discovery controller has no Commands Supported and Effects log (as
     // SPDK's); claiming it makes hosts ask and fail.
+    // SMART / Health per namespace as well as for the controller (log_page.cpp).
     id.lpa = in.discovery ? spec::lpa::extended_data
-                          : static_cast<uint8_t>(spec::lpa::cmd_effects | spec::lpa::extended_data);
+                          : static_cast<uint8_t>(spec::lpa::smart_per_ns | spec::lpa::cmd_effects |
+                                                 spec::lpa::extended_data);
     id.elpe = static_cast<uint8_t>(in.error_log_entries ? in.error_log_entries - 1 : 0);
     id.kas = in.kas;
 

@@ -9,6 +9,7 @@
 #include "nvmf/qpair.hpp"
 #include "nvmf/stats.hpp"
 #include "nvmf/subsystem.hpp"
+#include "reactor/reactor.hpp"
 
 namespace nvmf::cmd {
 namespace {
@@ -57,9 +58,37 @@ void bio_finished(request& req) {
     if (req.qp->stats) --req.qp->stats->pending_bdev_io;
 }
 
+// The SMART / Health log's counters (the namespace's slot of this reactor):
+// completed Reads and Compares, Writes, and the failures of the backend
+// itself (not those the command caused: range, read-only, miscompare, full).
+void count_for_health_log(const request& req, const bdev::io& bio, int result) {
+    io_counters& c = req.target_ns->counters;
+    const unsigned r = req.qp->owner ? req.qp->owner->index() : 0;
+    if (result == 0) {
+        const uint64_t bytes = bio.num_blocks * req.target_ns->dev->block_size();
+        if (bio.type == bdev::io_type::read || bio.type == bdev::io_type::compare) {
+            c.add_read(r, bytes);
+        } else if (bio.type == bdev::io_type::write) {
+            c.add_write(r, bytes);
+        }
+        return;
+    }
+    switch (result) {
+    case -ERANGE:
+    case bdev::err_miscompare:
+    case -ENOSPC:
+    case -ENOTSUP:
+    case -EROFS:
+        return;
+    default:
+        c.add_backend_error(r);
+    }
+}
+
 void bio_done(bdev::io& bio, int result) {
     auto& req = *static_cast<request*>(bio.ctx);
     bio_finished(req);
+    count_for_health_log(req, bio, result);
     if (bio.lent != nullptr && result == 0) {
         req.iov[0] = {const_cast<uint8_t*>(bio.lent), req.length};
         req.iovcnt = 1;
@@ -107,14 +136,6 @@ void rw(request& req, const std::shared_ptr<ns>& n, bdev::io_type type) {
     if (nlb * n->dev->block_size() != req.length) {
         complete(req, generic(spec::sc::data_sgl_length_invalid));
         return;
-    }
-    auto& c = *req.qp->ctrlr;
-    if (type == bdev::io_type::read) {
-        c.host_read_commands.fetch_add(1, std::memory_order_relaxed);
-        c.data_units_read.fetch_add(req.length, std::memory_order_relaxed);
-    } else if (type == bdev::io_type::write) {
-        c.host_write_commands.fetch_add(1, std::memory_order_relaxed);
-        c.data_units_written.fetch_add(req.length, std::memory_order_relaxed);
     }
     submit(req, n, type, slba, nlb);
 }

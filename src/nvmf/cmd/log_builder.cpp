@@ -13,6 +13,56 @@ void put_u128(uint8_t (&dst)[16], uint64_t v) {
     for (int i = 0; i < 8; ++i) dst[i] = static_cast<uint8_t>(v >> (8 * i));
 }
 
+error_info describe_error(uint16_t sqid, const spec::sqe& cmd, uint16_t st) {
+    error_info e;
+    e.sqid = sqid;
+    e.cid = cmd.cid;
+    e.status = st;
+    e.nsid = cmd.nsid;
+    const bool io = sqid != 0;
+    if (io) {
+        switch (cmd.opc) {
+        case spec::io_opc::read:
+        case spec::io_opc::write:
+        case spec::io_opc::compare:
+        case spec::io_opc::write_zeroes:
+        case spec::io_opc::write_uncorrectable:
+        case spec::io_opc::verify:
+            e.lba = cmd.cdw10 | (static_cast<uint64_t>(cmd.cdw11) << 32);
+            break;
+        default:
+            break;
+        }
+    }
+    // Byte offsets in the 64-byte SQE (bit 0 of each): OPC 0, CID 2, NSID 4,
+    // DPTR 24 (an SGL descriptor: length at 32, identifier at 39), CDW10 40.
+    if (spec::status_sct(st) == spec::sct::generic) {
+        switch (spec::status_sc(st)) {
+        case spec::sc::invalid_opcode:
+            e.parm_error_location = 0;
+            break;
+        case spec::sc::command_id_conflict:
+            e.parm_error_location = 2;
+            break;
+        case spec::sc::invalid_namespace_or_format:
+            e.parm_error_location = 4;
+            break;
+        case spec::sc::data_sgl_length_invalid:
+            e.parm_error_location = 32;
+            break;
+        case spec::sc::sgl_descriptor_type_invalid:
+            e.parm_error_location = 39;
+            break;
+        case spec::sc::lba_out_of_range:
+            if (io) e.parm_error_location = 40;
+            break;
+        default:
+            break;
+        }
+    }
+    return e;
+}
+
 std::vector<uint8_t> build_error_log(std::span<const error_info> errors, size_t entries) {
     std::vector<uint8_t> out(entries * sizeof(spec::error_log_entry), 0);
     const size_t n = std::min(entries, errors.size());
@@ -22,7 +72,8 @@ std::vector<uint8_t> build_error_log(std::span<const error_info> errors, size_t 
         e.sqid = errors[i].sqid;
         e.cid = errors[i].cid;
         e.status = static_cast<uint16_t>(errors[i].status & 0xfffe);
-        e.parm_error_location = 0xffff;  // not reported
+        e.parm_error_location = errors[i].parm_error_location;
+        e.lba = errors[i].lba;
         e.nsid = errors[i].nsid;
         std::memcpy(out.data() + i * sizeof(e), &e, sizeof(e));
     }
@@ -31,6 +82,7 @@ std::vector<uint8_t> build_error_log(std::span<const error_info> errors, size_t 
 
 spec::smart_health_log build_health_log(const health_input& in) {
     spec::smart_health_log log{};
+    log.critical_warning = in.critical_warning;
     log.composite_temperature[0] = static_cast<uint8_t>(in.temperature_k & 0xff);
     log.composite_temperature[1] = static_cast<uint8_t>(in.temperature_k >> 8);
     log.available_spare = in.available_spare;
@@ -39,7 +91,11 @@ spec::smart_health_log build_health_log(const health_input& in) {
     put_u128(log.data_units_written, in.data_units_written);
     put_u128(log.host_read_commands, in.host_read_commands);
     put_u128(log.host_write_commands, in.host_write_commands);
+    put_u128(log.controller_busy_time, in.controller_busy_minutes);
+    put_u128(log.power_cycles, in.power_cycles);
     put_u128(log.power_on_hours, in.power_on_hours);
+    put_u128(log.unsafe_shutdowns, in.unsafe_shutdowns);
+    put_u128(log.media_errors, in.media_errors);
     put_u128(log.num_error_log_entries, in.num_error_log_entries);
     return log;
 }

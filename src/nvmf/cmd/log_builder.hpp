@@ -10,6 +10,7 @@
 
 #include "nvme/spec/fabrics.hpp"
 #include "nvme/spec/log.hpp"
+#include "nvme/spec/nvme.hpp"
 
 namespace nvmf::cmd {
 
@@ -20,18 +21,31 @@ struct error_info {
     uint16_t cid = 0;
     uint16_t status = 0;  // as in cqe::status (phase bit 0 ignored)
     uint32_t nsid = 0;
+    uint64_t lba = 0;  // the command's first LBA, where it has one
+    uint16_t parm_error_location = spec::parm_error_location_none;
 };
+
+// The error log entry of a command completed with status st on queue sqid
+// (error_count left 0): its NSID, its first LBA when it is an NVM command
+// with one, and the Parameter Error Location where the status names the
+// field at fault (opcode, NSID, CID, SLBA, the SGL), else FFFFh.
+error_info describe_error(uint16_t sqid, const spec::sqe& cmd, uint16_t st);
 
 // Error Information log: `entries` 64-byte entries, unused ones zero.
 std::vector<uint8_t> build_error_log(std::span<const error_info> errors, size_t entries);
 
 struct health_input {
+    uint8_t critical_warning = 0;  // spec::critical_warning bits
     uint64_t data_units_read = 0;  // already in log units (1000 x 512 bytes)
     uint64_t data_units_written = 0;
     uint64_t host_read_commands = 0;
     uint64_t host_write_commands = 0;
-    uint64_t num_error_log_entries = 0;
+    uint64_t controller_busy_minutes = 0;
+    uint64_t power_cycles = 0;
     uint64_t power_on_hours = 0;
+    uint64_t unsafe_shutdowns = 0;
+    uint64_t media_errors = 0;
+    uint64_t num_error_log_entries = 0;
     uint16_t temperature_k = 0x0141;  // 321 K
     uint8_t available_spare = 100;
     uint8_t available_spare_threshold = 10;

@@ -2,6 +2,7 @@
 // then returns the (offset, length) window of it. Reading a log with RAE=0
 // re-arms its asynchronous event.
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <vector>
 
@@ -45,19 +46,60 @@ constexpr command_effect io_effects[] = {
 
 std::vector<uint8_t> error_log_image(const controller& c) {
     std::vector<error_info> errs;
-    for (const auto& e : c.error_log())
-        errs.push_back({e.error_count, e.sqid, e.cid, e.status, e.nsid});
+    for (const auto& e : c.error_log()) {
+        errs.push_back(
+            {e.error_count, e.sqid, e.cid, e.status, e.nsid, e.lba, e.parm_error_location});
+    }
     return build_error_log(errs, error_log_entries);
 }
 
-std::vector<uint8_t> health_log_image(const controller& c) {
+// SMART / Health log (LPA bit 0: per namespace too). NSID FFFFFFFFh (or 0)
+// asks for the controller: the counters of every namespace it has, as the
+// Linux target sums its namespaces; an active NSID, that namespace's. The
+// counters are the namespace's (every host's I/O since it was added); the
+// rest is the controller's in both. Returns empty with *st set for an NSID
+// that is not active.
+std::vector<uint8_t> health_log_image(request& req, controller& c, spec::status* st) {
+    const uint32_t nsid = req.cmd.nsid;
+    const ns_table& table = c.subsys->ns_for(*req.qp);
+    std::vector<const ns*> of;
+    if (nsid == 0 || nsid == spec::nsid_all) {
+        for (const auto& n : table.slots) {
+            if (n) of.push_back(n.get());
+        }
+    } else if (const auto& n = table.find(nsid)) {
+        of.push_back(n.get());
+    } else {
+        *st = spec::make_status(spec::sct::generic, spec::sc::invalid_namespace_or_format, true);
+        return {};
+    }
     health_input in;
-    // The controller counts bytes; the log counts thousands of 512-byte units.
-    in.data_units_read = data_units_from_bytes(c.data_units_read.load(std::memory_order_relaxed));
-    in.data_units_written =
-        data_units_from_bytes(c.data_units_written.load(std::memory_order_relaxed));
-    in.host_read_commands = c.host_read_commands.load(std::memory_order_relaxed);
-    in.host_write_commands = c.host_write_commands.load(std::memory_order_relaxed);
+    io_totals t;
+    for (const ns* n : of) {
+        t += n->counters.sum();
+        if (n->dev->read_only()) in.critical_warning |= spec::critical_warning::read_only;
+        // Each file bdev is a drive: the controller's are its drives' added up.
+        in.power_cycles += n->dev->power_cycles();
+        in.unsafe_shutdowns += n->dev->unsafe_shutdowns();
+    }
+    // A backend that failed commands itself (I/O errors, not the command's
+    // fault): media errors, and the reliability of the subsystem is degraded.
+    if (t.backend_errors) in.critical_warning |= spec::critical_warning::reliability_degraded;
+    in.data_units_read = data_units_from_bytes(t.read_bytes);
+    in.data_units_written = data_units_from_bytes(t.write_bytes);
+    in.host_read_commands = t.read_commands;
+    in.host_write_commands = t.write_commands;
+    in.media_errors = t.backend_errors;
+    const auto up = std::chrono::steady_clock::now() - c.subsys->tgt.started_at;
+    in.power_on_hours =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::hours>(up).count());
+    // Summed over the I/O queues, so with several busy at once it can pass
+    // the wall-clock time; never beyond the time since power on.
+    const auto busy = std::chrono::nanoseconds(static_cast<int64_t>(std::min<uint64_t>(
+        c.busy_ns(),
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(up).count()))));
+    in.controller_busy_minutes =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::minutes>(busy).count());
     in.num_error_log_entries = c.error_count;
     return as_bytes(build_health_log(in));
 }
@@ -128,10 +170,16 @@ void get_log_page(request& req) {
     case spec::lid::error:
         image = error_log_image(c);
         break;
-    case spec::lid::smart_health:
+    case spec::lid::smart_health: {
         if (disc) break;
-        image = health_log_image(c);
+        spec::status st = 0;
+        image = health_log_image(req, c, &st);
+        if (st != 0) {
+            complete(req, st);
+            return;
+        }
         break;
+    }
     case spec::lid::firmware_slot:
         if (disc) break;
         image = as_bytes(build_firmware_slot_log(NVMF_VERSION));
