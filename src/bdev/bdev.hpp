@@ -36,6 +36,7 @@ using io_cb = void (*)(io& io, int result);
 struct io_driver_state {
     static constexpr int max_iov = 8;
     void* owner = nullptr;  // the driver's object for this I/O
+    void* aux = nullptr;    // driver defined (rbd: the completion list to push to)
     io* next = nullptr;     // driver wait list
     uint64_t done = 0;      // bytes transferred so far
     uint32_t step = 0;      // driver defined
