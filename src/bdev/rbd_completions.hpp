@@ -38,9 +38,11 @@ public:
     // I/Os handed to librbd and not yet pushed back. Reactor thread.
     uint64_t in_flight = 0;
 
+    // Made by local() only; its thread's exit frees it (rbd_completions.cpp).
+    ~rbd_completions() override = default;
+
 private:
     rbd_completions() = default;
-    ~rbd_completions() override = default;
     friend struct rbd_completions_holder;
     void drain();
 

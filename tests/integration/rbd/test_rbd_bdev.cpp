@@ -95,11 +95,11 @@ protected:
         ASSERT_FALSE(ceph_dir().empty())
             << "NVMF_TEST_CEPH_DIR is not set: run through ctest, whose fixture starts the "
                "cluster (tests/ceph/cluster-up)";
-        ASSERT_TRUE(img.ok()) << img.output();
+        ASSERT_TRUE(img_.ok()) << img_.output();
         target_test::SetUp();
     }
-    daemon_config config() override { return rbd_config(img.name(), 4096); }
-    image img{::testing::UnitTest::GetInstance()->current_test_info()->name()};
+    daemon_config config() override { return rbd_config(img_.name(), 4096); }
+    image img_{::testing::UnitTest::GetInstance()->current_test_info()->name()};
 };
 
 class rbd_ns : public rbd_test {
@@ -169,7 +169,7 @@ TEST_F(rbd_ns, every_io_command) {
     ASSERT_TRUE(ctrlr->flush(1)->ok());
     const std::string dump = "/tmp/nvmf-rbd-export-" + std::to_string(::getpid());
     std::string out;
-    ASSERT_TRUE(rbd_cli("export --no-progress rbd/" + img.name() + " " + dump, &out)) << out;
+    ASSERT_TRUE(rbd_cli("export --no-progress rbd/" + img_.name() + " " + dump, &out)) << out;
     std::ifstream in(dump, std::ios::binary);
     in.seekg(1000 * b);
     std::vector<uint8_t> exported(b);
@@ -222,7 +222,7 @@ TEST_F(rbd_rpc, methods_and_errors) {
     auto r = tgt.rpc("bdev_rbd_create", {{"name", "R0"},
                                          {"cluster_name", "nope"},
                                          {"pool_name", "rbd"},
-                                         {"rbd_name", img.name()},
+                                         {"rbd_name", img_.name()},
                                          {"block_size", 512}});
     EXPECT_EQ(r["error"]["code"], -ENOENT) << r.dump();
     r = tgt.rpc("bdev_rbd_register_cluster", register_cluster_entry()["params"]);
@@ -237,7 +237,7 @@ TEST_F(rbd_rpc, methods_and_errors) {
     EXPECT_EQ(r["error"]["code"], -ENOENT) << r.dump();
 
     // Parameters.
-    json p = rbd_entry("R0", img.name(), 4096)["params"];
+    json p = rbd_entry("R0", img_.name(), 4096)["params"];
     for (const char* required : {"pool_name", "rbd_name", "block_size"}) {
         json q = p;
         q.erase(required);
@@ -271,7 +271,7 @@ TEST_F(rbd_rpc, methods_and_errors) {
     EXPECT_EQ(d["product_name"], "Ceph Rbd Disk");
     EXPECT_EQ(d["num_blocks"], image_bytes / 4096);
     EXPECT_EQ(d["driver_specific"]["rbd"]["pool_name"], "rbd");
-    EXPECT_EQ(d["driver_specific"]["rbd"]["rbd_name"], img.name());
+    EXPECT_EQ(d["driver_specific"]["rbd"]["rbd_name"], img_.name());
     EXPECT_EQ(d["driver_specific"]["rbd"]["cluster_name"], "ceph0");
     EXPECT_EQ(d["supported_io_types"]["unmap"], true);
     EXPECT_EQ(d["supported_io_types"]["compare"], false);
@@ -321,7 +321,7 @@ TEST_F(rbd_rpc, image_with_its_own_connection) {
                                          {"user_id", "admin"},
                                          {"config", {{"mon_host", mon_host}, {"key", key}}},
                                          {"pool_name", "rbd"},
-                                         {"rbd_name", img.name()},
+                                         {"rbd_name", img_.name()},
                                          {"block_size", 512}});
     ASSERT_EQ(r["result"], "Own0") << r.dump() << tgt.log_tail();
     r = tgt.rpc("bdev_get_bdevs", {{"name", "Own0"}});
@@ -343,8 +343,8 @@ TEST_F(rbd_rpc, image_with_its_own_connection) {
 class rbd_read_only : public rbd_test {
 protected:
     daemon_config config() override {
-        daemon_config c = rbd_config(img.name(), 512);
-        c.extra_bdevs[1] = rbd_entry("Rbd0", img.name(), 512, true);
+        daemon_config c = rbd_config(img_.name(), 512);
+        c.extra_bdevs[1] = rbd_entry("Rbd0", img_.name(), 512, true);
         return c;
     }
 };
@@ -393,7 +393,7 @@ TEST_F(rbd_restart, save_config_restart_keeps_data_and_identity) {
     EXPECT_EQ(0, std::memcmp(id1->nguid, id2->nguid, sizeof(id1->nguid)));
 
     daemon other;
-    ASSERT_TRUE(other.start(rbd_config(img.name(), 4096)));
+    ASSERT_TRUE(other.start(rbd_config(img_.name(), 4096)));
     auto r = other.rpc("bdev_get_bdevs", {{"name", "Rbd0"}});
     EXPECT_EQ(r["result"][0]["uuid"], uuid) << r.dump();
     EXPECT_TRUE(other.stop());
