@@ -103,6 +103,19 @@ public:
         : block_device(o.name, block_size, num_blocks), opts_(std::move(o)), img_(std::move(img)),
           image_(img_->handle()), cache_(img_->cache_enabled()) {}
 
+    result<void> grow(uint64_t new_bytes) {
+        const uint64_t cur = num_blocks() * block_size();
+        if (new_bytes < cur) {
+            return error{-EINVAL, "bdev " + name() + " holds " + std::to_string(cur) +
+                                      " bytes: an rbd bdev can only grow"};
+        }
+        if (const int rc = ::rbd_resize(image_, new_bytes); rc < 0) {
+            return rbd_error(rc, "rbd_resize of " + opts_.pool_name + "/" + opts_.rbd_name);
+        }
+        set_num_blocks(new_bytes / block_size());
+        return {};
+    }
+
     const char* product_name() const override { return "Ceph Rbd Disk"; }
     // Compare needs a bounce buffer per I/O; SPDK's rbd bdev has no compare either.
     bool supports(io_type t) const override { return t != io_type::compare; }
@@ -218,6 +231,12 @@ private:
 };
 
 }  // namespace
+
+result<void> rbd_resize(block_device& dev, uint64_t new_bytes) {
+    auto* r = dynamic_cast<rbd_bdev*>(&dev);
+    if (r == nullptr) return error{-ENODEV, "bdev " + dev.name() + " is not an rbd bdev"};
+    return r->grow(new_bytes);
+}
 
 result<std::shared_ptr<block_device>> make_rbd(const rbd_options& opts) {
     if (opts.block_size == 0 || !valid_block_size(opts.block_size)) {

@@ -71,5 +71,9 @@ struct rbd_options {
     rbd_config config;
 };
 result<std::shared_ptr<block_device>> make_rbd(const rbd_options& opts);
+// Grows the image of an rbd bdev to new_bytes and the bdev with it (SPDK's
+// bdev_rbd_resize: shrinking is refused). -ENODEV when dev is not an rbd bdev.
+// The caller tells the namespaces' controllers.
+result<void> rbd_resize(block_device& dev, uint64_t new_bytes);
 
 }  // namespace nvmf::bdev

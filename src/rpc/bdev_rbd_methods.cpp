@@ -160,6 +160,27 @@ result<json> bdev_rbd_delete(context& ctx, const json& j) {
     return json(true);
 }
 
+result<json> bdev_rbd_resize(context& ctx, const json& j) {
+    params p(j, false);
+    std::string name;
+    uint64_t new_size_mib = 0;
+    p.str("name", name, true, max_name);
+    p.u64("new_size", new_size_mib, true, 1, uint64_t{1} << 40);
+    if (auto r = p.finish(); !r) return r.err();
+    auto dev = ctx.tgt.bdevs.find(name);
+    if (!dev) return make_error(-ENODEV, "bdev '" + name + "' does not exist");
+    if (auto r = bdev::rbd_resize(*dev, new_size_mib << 20); !r) return from_core(r.err());
+    // Every namespace on it: its controllers re-read Identify Namespace.
+    for (const auto& s : ctx.tgt.subsystems()) {
+        const auto table = s->ns_snapshot();
+        if (!table) continue;
+        for (const auto& n : table->slots) {
+            if (n && n->dev == dev) notify_ns_changed(*s, n->nsid);
+        }
+    }
+    return json(true);
+}
+
 json rbd_cluster_config(target& tgt) {
     json out = json::array();
     for (const auto& c : tgt.rbd_clusters.list()) {

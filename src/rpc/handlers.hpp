@@ -26,6 +26,7 @@ result<json> bdev_rbd_unregister_cluster(context& ctx, const json& p);
 result<json> bdev_rbd_get_clusters_info(context& ctx, const json& p);
 result<json> bdev_rbd_create(context& ctx, const json& p);
 result<json> bdev_rbd_delete(context& ctx, const json& p);
+result<json> bdev_rbd_resize(context& ctx, const json& p);
 result<json> bdev_get_bdevs(context& ctx, const json& p);
 result<json> bdev_wait_for_examine(context& ctx, const json& p);
 
@@ -108,7 +109,10 @@ json bdev_to_json(const bdev::block_device& dev);
 // The save_config entry that recreates dev, or null for a bdev type that has none.
 json bdev_config_entry(const bdev::block_device& dev);
 json file_bdev_config_entry(const bdev::block_device& dev);  // uring and aio
-json rbd_bdev_config_entry(const bdev::block_device& dev);   // null when not rbd
+// Tells the subsystem's controllers that a namespace came, went or changed
+// size (Changed Namespace List + Namespace Attribute Changed AEN).
+void notify_ns_changed(subsystem& s, uint32_t nsid);
+json rbd_bdev_config_entry(const bdev::block_device& dev);  // null when not rbd
 // bdev_rbd_register_cluster calls, which save_config puts before the bdevs.
 json rbd_cluster_config(target& tgt);
 json trid_to_json(const transport_id& t);

@@ -28,6 +28,7 @@ constexpr method table[] = {
     {"bdev_rbd_get_clusters_info", bdev_rbd_get_clusters_info},
     {"bdev_rbd_create", bdev_rbd_create},
     {"bdev_rbd_delete", bdev_rbd_delete},
+    {"bdev_rbd_resize", bdev_rbd_resize},
     {"bdev_get_bdevs", bdev_get_bdevs},
     {"bdev_wait_for_examine", bdev_wait_for_examine},
     {"keyring_file_add_key", keyring_file_add_key},

@@ -213,6 +213,49 @@ TEST_F(rbd_ns, concurrent_writes_on_all_queues_read_back) {
     }
 }
 
+// bdev_rbd_resize grows the image under a connected host: the Namespace
+// Attribute Changed notice names the namespace, Identify shows the new size,
+// and the blocks past the old end take I/O. Shrinking is refused.
+TEST_F(rbd_ns, resize_grows_the_namespace_and_tells_the_host) {
+    constexpr uint32_t b = 4096;
+    auto s = ctrlr->set_features(spec::feat::async_event_configuration,
+                                 spec::aer::cfg_ns_attr_notice);
+    ASSERT_TRUE(s && s->ok());
+    auto cid = ctrlr->submit_aer();
+    ASSERT_TRUE(cid) << cid.err().message;
+    auto r = tgt.rpc("bdev_rbd_resize", {{"name", "Rbd0"}, {"new_size", 128}});
+    ASSERT_EQ(r["result"], true) << r.dump();
+    auto ev = ctrlr->admin().wait(*cid, 5000);
+    ASSERT_TRUE(ev) << "no AEN: " << ev.err().message;
+    EXPECT_EQ((ev->cqe.cdw0 >> 8) & 0xff, spec::aer::notice_ns_attr_changed);
+    EXPECT_EQ((ev->cqe.cdw0 >> 16) & 0xff, spec::lid::changed_ns_list);
+    std::vector<uint8_t> log(4096);
+    auto l = ctrlr->get_log_page(spec::lid::changed_ns_list, 0, log);
+    ASSERT_TRUE(l && l->ok());
+    uint32_t first = 0;
+    std::memcpy(&first, log.data(), 4);
+    EXPECT_EQ(first, 1u);
+    auto ns = ctrlr->identify_ns(1);
+    ASSERT_TRUE(ns) << ns.err().message;
+    EXPECT_EQ(ns->nsze, (128ull << 20) / b);
+    const auto data = random_bytes(b, 77);
+    const uint64_t past_old_end = image_bytes / b + 5;
+    ASSERT_TRUE(ctrlr->write(1, past_old_end, 1, data)->ok());
+    std::vector<uint8_t> back(b);
+    ASSERT_TRUE(ctrlr->read(1, past_old_end, 1, back)->ok());
+    EXPECT_TRUE(back == data);
+    std::string info;
+    ASSERT_TRUE(rbd_cli("info rbd/" + img_.name(), &info));
+    EXPECT_NE(info.find("size 128 MiB"), std::string::npos) << info;
+
+    r = tgt.rpc("bdev_rbd_resize", {{"name", "Rbd0"}, {"new_size", 64}});
+    EXPECT_EQ(r["error"]["code"], -32602) << r.dump();
+    r = tgt.rpc("bdev_rbd_resize", {{"name", "nope"}, {"new_size", 256}});
+    EXPECT_EQ(r["error"]["code"], -ENODEV) << r.dump();
+    r = tgt.rpc("bdev_rbd_resize", {{"name", "Rbd0"}});
+    EXPECT_EQ(r["error"]["code"], -32602) << r.dump();
+}
+
 class rbd_rpc : public rbd_test {
 protected:
     daemon_config config() override { return daemon_config::simple(); }
