@@ -218,8 +218,8 @@ TEST_F(rbd_ns, concurrent_writes_on_all_queues_read_back) {
 // and the blocks past the old end take I/O. Shrinking is refused.
 TEST_F(rbd_ns, resize_grows_the_namespace_and_tells_the_host) {
     constexpr uint32_t b = 4096;
-    auto s = ctrlr->set_features(spec::feat::async_event_configuration,
-                                 spec::aer::cfg_ns_attr_notice);
+    auto s =
+        ctrlr->set_features(spec::feat::async_event_configuration, spec::aer::cfg_ns_attr_notice);
     ASSERT_TRUE(s && s->ok());
     auto cid = ctrlr->submit_aer();
     ASSERT_TRUE(cid) << cid.err().message;
