@@ -4,11 +4,15 @@
 // the RPC methods and their errors, a read-only image, an image with a
 // connection of its own, save_config across a restart with the data and the
 // identifiers kept, and two daemons giving the same image the same UUID.
+#include <signal.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <thread>
 
 #include "daemon_fixture.hpp"
 #include "host/commands.hpp"
@@ -381,6 +385,89 @@ TEST_F(rbd_rpc, image_with_its_own_connection) {
     std::vector<uint8_t> back(4096);
     ASSERT_TRUE(ctrlr->read(nsid, 8, 8, back)->ok());
     EXPECT_TRUE(back == data);
+}
+
+// A start-up config whose cluster is not there: the daemon says why and
+// exits non-zero within the mount timeout instead of hanging.
+TEST_F(rbd_rpc, cluster_down_at_start_up_is_a_clear_error) {
+    daemon_config c = rbd_config(img_.name(), 4096);
+    c.extra_bdevs[0]["params"] = {{"name", "ceph0"},
+                                  {"config_param",
+                                   {{"mon_host", "127.0.0.1:9"},
+                                    {"client_mount_timeout", "2"},
+                                    {"key", "AQBpQ/hmAAAAABAAtWSAMcNjdNwFLvP8GZUKgQ=="}}}};
+    daemon d;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = d.start(c);
+    EXPECT_FALSE(r) << "the daemon started against a cluster that is down";
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(9));
+    EXPECT_TRUE(d.log_has("configuration failed")) << d.log_tail();
+    EXPECT_TRUE(d.log_has("connecting to the Ceph cluster")) << d.log_tail();
+}
+
+// The OSD stops answering (SIGSTOP) with writes in flight: they wait, the
+// daemon keeps serving the admin queue and RPC, and when the OSD resumes
+// every write completes and reads back.
+TEST_F(rbd_ns, osd_paused_under_io_then_resumed) {
+    constexpr uint32_t b = 4096;
+    std::ifstream pidf(ceph_dir() + "/run/osd.0.pid");
+    pid_t osd = 0;
+    pidf >> osd;
+    ASSERT_GT(osd, 0) << "no osd.0 pid file in " << ceph_dir();
+    auto& q = ctrlr->io(0);
+    std::vector<std::vector<uint8_t>> data;
+    for (uint32_t i = 0; i < 16; ++i) data.push_back(random_bytes(b, 500 + i));
+    ASSERT_EQ(::kill(osd, SIGSTOP), 0);
+    for (uint32_t i = 0; i < 16; ++i) {
+        auto cid = q.submit(host::cmd::write(1, 3000 + i, 1), data[i]);
+        if (!cid) ::kill(osd, SIGCONT);
+        ASSERT_TRUE(cid) << cid.err().message;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    const uint32_t waiting = q.outstanding();
+    auto ka = ctrlr->keep_alive();
+    const json bdevs = tgt.rpc("bdev_get_bdevs");
+    ::kill(osd, SIGCONT);
+    EXPECT_EQ(waiting, 16u) << "writes completed while the OSD was stopped";
+    EXPECT_TRUE(ka && ka->ok()) << "admin queue stalled while the OSD was stopped";
+    EXPECT_TRUE(bdevs.contains("result")) << "RPC stalled while the OSD was stopped";
+    for (uint32_t i = 0; i < 16; ++i) {
+        auto c = q.wait_any(30000);
+        ASSERT_TRUE(c) << c.err().message;
+        EXPECT_TRUE(c->second.ok()) << st(c->second);
+    }
+    for (uint32_t i = 0; i < 16; ++i) {
+        std::vector<uint8_t> back(b);
+        ASSERT_TRUE(ctrlr->read(1, 3000 + i, 1, back)->ok());
+        EXPECT_TRUE(back == data[i]) << "block " << i;
+    }
+}
+
+// The namespace removed and the bdev deleted while the host is connected
+// with writes in flight: every command completes (done or refused), the
+// image closes, and the host's queue keeps working for what remains.
+TEST_F(rbd_ns, delete_while_connected_with_io_in_flight) {
+    auto& q = ctrlr->io(0);
+    std::vector<std::vector<uint8_t>> data;
+    for (uint32_t i = 0; i < 16; ++i) data.push_back(random_bytes(8192, 900 + i));
+    for (uint32_t i = 0; i < 16; ++i) {
+        auto cid = q.submit(host::cmd::write(1, 100 + i * 2, 2), data[i]);
+        ASSERT_TRUE(cid) << cid.err().message;
+    }
+    auto r = tgt.rpc("nvmf_subsystem_remove_ns", {{"nqn", default_nqn}, {"nsid", 1}});
+    ASSERT_TRUE(r.contains("result")) << r.dump();
+    for (uint32_t i = 0; i < 16; ++i) {
+        auto c = q.wait_any(30000);
+        ASSERT_TRUE(c) << "command " << i << " never completed: " << c.err().message;
+    }
+    r = tgt.rpc("bdev_rbd_delete", {{"name", "Rbd0"}});
+    EXPECT_EQ(r["result"], true) << r.dump();
+    std::vector<uint8_t> back(4096);
+    auto rd = ctrlr->read(1, 0, 1, back);
+    ASSERT_TRUE(rd) << rd.err().message;
+    EXPECT_FALSE(rd->ok());
+    auto ka = ctrlr->keep_alive();
+    EXPECT_TRUE(ka && ka->ok());
 }
 
 class rbd_read_only : public rbd_test {
