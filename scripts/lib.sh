@@ -13,13 +13,15 @@ NVMF_DEB_PACKAGES=(
     clang clang-format clang-tidy libclang-rt-14-dev libasan8 libubsan1 libtsan2
     libibverbs-dev librdmacm-dev ibverbs-providers
     nvme-cli python3
+    librbd-dev librados-dev ceph-mon ceph-osd ceph-common
 )
 # (rdma-core: the NVMe/RDMA transport builds against libibverbs and librdmacm;
 # ibverbs-providers holds the user-space device drivers, rxe among them.
 # nvme-cli: its gen-dhchap-key/check-dhchap-key and gen-tls-key/check-tls-key
 # make and check the keys the DH-HMAC-CHAP and TLS tests load into the
 # keyring. python3 runs SPDK's rpc.py from ../shared/spdk-rpc in the
-# integration tests.)
+# integration tests. librbd/librados: the rbd bdev; ceph-mon, ceph-osd and
+# ceph-common: the one-node test cluster of tests/ceph/cluster-up.)
 
 nvmf_log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 nvmf_die() { echo "error: $*" >&2; exit 1; }

@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -36,6 +37,7 @@ using io_cb = void (*)(io& io, int result);
 struct io_driver_state {
     static constexpr int max_iov = 8;
     void* owner = nullptr;  // the driver's object for this I/O
+    void* aux = nullptr;    // driver defined (rbd: the completion list to push to)
     io* next = nullptr;     // driver wait list
     uint64_t done = 0;      // bytes transferred so far
     uint32_t step = 0;      // driver defined
@@ -88,7 +90,9 @@ public:
 
     const std::string& name() const { return name_; }
     uint32_t block_size() const { return block_size_; }
-    uint64_t num_blocks() const { return num_blocks_; }
+    // May grow while I/O runs (bdev_rbd_resize): every reader sees the old
+    // or the new size, and blocks below the old one stay valid either way.
+    uint64_t num_blocks() const { return num_blocks_.load(std::memory_order_relaxed); }
     const uuid_t& uuid() const { return uuid_; }
     id_origin uuid_origin() const { return uuid_origin_; }
     // How the UUID was found, for the log ("stored in ... of FILE", "random: ...").
@@ -121,11 +125,12 @@ public:
 
 protected:
     static void finish(io& io, int result) { io.cb(io, result); }
+    void set_num_blocks(uint64_t n) { num_blocks_.store(n, std::memory_order_relaxed); }
 
 private:
     std::string name_;
     uint32_t block_size_;
-    uint64_t num_blocks_;
+    std::atomic<uint64_t> num_blocks_;
     uuid_t uuid_;
     id_origin uuid_origin_ = id_origin::random;
     std::string uuid_note_ = "random, a new one at every start";

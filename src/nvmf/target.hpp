@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bdev/bdev.hpp"
+#include "bdev/rbd.hpp"
 #include "keyring/keyring.hpp"
 #include "nvme/spec/fabrics.hpp"
 #include "nvmf/stats.hpp"
@@ -37,6 +38,8 @@ public:
     // (the daemon is the drive that was powered on).
     const std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
     bdev::registry bdevs;
+    // Ceph clusters registered for rbd bdevs (bdev_rbd_register_cluster).
+    bdev::rbd_clusters rbd_clusters;
     // Secrets by name (keyring_file_add_key); subsystem hosts refer to them.
     keyring::store keys;
     // DH-HMAC-CHAP digests and DH groups a controller may pick (nvmf_set_config

@@ -244,11 +244,12 @@ json bdev_config_entry(const bdev::block_device& dev) {
         }
         return json{{"method", "bdev_null_create"}, {"params", std::move(p)}};
     }
+    if (json e = rbd_bdev_config_entry(dev); !e.is_null()) return e;
     return file_bdev_config_entry(dev);
 }
 
 json bdev_subsystem_config(target& tgt) {
-    json bdevs = json::array();
+    json bdevs = rbd_cluster_config(tgt);
     for (auto& dev : tgt.bdevs.list()) {
         json e = bdev_config_entry(*dev);
         if (e.is_null()) {

@@ -21,6 +21,12 @@ result<json> bdev_uring_create(context& ctx, const json& p);
 result<json> bdev_uring_delete(context& ctx, const json& p);
 result<json> bdev_aio_create(context& ctx, const json& p);
 result<json> bdev_aio_delete(context& ctx, const json& p);
+result<json> bdev_rbd_register_cluster(context& ctx, const json& p);
+result<json> bdev_rbd_unregister_cluster(context& ctx, const json& p);
+result<json> bdev_rbd_get_clusters_info(context& ctx, const json& p);
+result<json> bdev_rbd_create(context& ctx, const json& p);
+result<json> bdev_rbd_delete(context& ctx, const json& p);
+result<json> bdev_rbd_resize(context& ctx, const json& p);
 result<json> bdev_get_bdevs(context& ctx, const json& p);
 result<json> bdev_wait_for_examine(context& ctx, const json& p);
 
@@ -103,6 +109,12 @@ json bdev_to_json(const bdev::block_device& dev);
 // The save_config entry that recreates dev, or null for a bdev type that has none.
 json bdev_config_entry(const bdev::block_device& dev);
 json file_bdev_config_entry(const bdev::block_device& dev);  // uring and aio
+// Tells the subsystem's controllers that a namespace came, went or changed
+// size (Changed Namespace List + Namespace Attribute Changed AEN).
+void notify_ns_changed(subsystem& s, uint32_t nsid);
+json rbd_bdev_config_entry(const bdev::block_device& dev);  // null when not rbd
+// bdev_rbd_register_cluster calls, which save_config puts before the bdevs.
+json rbd_cluster_config(target& tgt);
 json trid_to_json(const transport_id& t);
 json subsystem_to_json(const subsystem& s);
 // nvmf_subsystem_add_ns "namespace" object, as save_config writes it.

@@ -113,17 +113,6 @@ std::string poll_group_name(unsigned index) {
     return name;
 }
 
-// Tells the subsystem's controllers that a namespace came or went (Changed
-// Namespace List + Namespace Attribute Changed AEN), on their admin reactors.
-void notify_ns_changed(subsystem& s, uint32_t nsid) {
-    for (auto& c : s.controllers()) {
-        std::weak_ptr<controller> w = c;
-        c->admin_reactor->post([w, nsid] {
-            if (auto c = w.lock(); c && !c->destroyed()) c->note_ns_changed(nsid);
-        });
-    }
-}
-
 // SPDK's codes for a core failure: a namespace or listener change that the
 // core refuses is -32602 "Invalid parameters"; a duplicate subsystem,
 // transport or host, or removing a host that is not there, is -32603
@@ -134,6 +123,17 @@ error spdk_internal(const error& e) { return make_error(err_internal, e.message)
 std::string subtype_of(const subsystem& s) { return s.is_discovery() ? "Discovery" : "NVMe"; }
 
 }  // namespace
+
+// Tells the subsystem's controllers that a namespace came, went or changed size (Changed
+// Namespace List + Namespace Attribute Changed AEN), on their admin reactors.
+void notify_ns_changed(subsystem& s, uint32_t nsid) {
+    for (auto& c : s.controllers()) {
+        std::weak_ptr<controller> w = c;
+        c->admin_reactor->post([w, nsid] {
+            if (auto c = w.lock(); c && !c->destroyed()) c->note_ns_changed(nsid);
+        });
+    }
+}
 
 json trid_to_json(const transport_id& t) {
     return json{

@@ -44,8 +44,9 @@ struct rpc_env {
 
 // The fuzzer must not open sockets beyond the loopback network, nor files of
 // the machine (a file bdev stores its UUID in the file's extended attribute):
-// a value with a "traddr" outside 127.0.0.0/8, or a "filename" or "ptpl_file"
-// outside /nonexistent/, is not run (the input stops there).
+// a value with a "traddr" outside 127.0.0.0/8, or a "filename", "ptpl_file",
+// "config_file" or "key_file" outside /nonexistent/, is not run (the input
+// stops there).
 bool contained(const json& v) {
     if (v.is_array()) {
         for (const auto& e : v) {
@@ -58,12 +59,47 @@ bool contained(const json& v) {
         if (key == "traddr" && (!e.is_string() || e.get<std::string>().rfind("127.", 0) != 0)) {
             return false;
         }
-        if ((key == "filename" || key == "ptpl_file") &&
+        if ((key == "filename" || key == "ptpl_file" || key == "config_file" ||
+             key == "key_file") &&
             (!e.is_string() || e.get<std::string>().rfind("/nonexistent/", 0) != 0 ||
              e.get<std::string>().find("..") != std::string::npos)) {
             return false;
         }
         if (!contained(e)) return false;
+    }
+    return true;
+}
+
+// Nor may it reach a Ceph cluster (librados would read /etc/ceph/ceph.conf
+// and connect to its monitors): bdev_rbd_register_cluster runs only with a
+// config_file under /nonexistent/ and no config pairs, bdev_rbd_create only
+// through a cluster_name (never a connection of its own).
+bool ceph_contained(const json& msg) {
+    if (msg.is_array()) {
+        for (const auto& m : msg) {
+            if (!ceph_contained(m)) return false;
+        }
+        return true;
+    }
+    if (!msg.is_object()) return true;
+    auto m = msg.find("method");
+    if (m == msg.end() || !m->is_string()) return true;
+    const json none = json::object();
+    auto pit = msg.find("params");
+    const json& p = (pit != msg.end() && pit->is_object()) ? *pit : none;
+    const auto has_pairs = [&](const char* key) {
+        auto it = p.find(key);
+        return it != p.end() && it->is_object() && !it->empty();
+    };
+    if (*m == "bdev_rbd_register_cluster") {
+        auto f = p.find("config_file");
+        return f != p.end() && f->is_string() &&
+               f->get<std::string>().rfind("/nonexistent/", 0) == 0 && !has_pairs("config_param");
+    }
+    if (*m == "bdev_rbd_create") {
+        auto c = p.find("cluster_name");
+        return c != p.end() && c->is_string() && !c->get<std::string>().empty() &&
+               !has_pairs("config");
     }
     return true;
 }
@@ -110,7 +146,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                     open = false;
                     break;
                 }
-                if (!contained(msg)) {
+                if (!contained(msg) || !ceph_contained(msg)) {
                     open = false;
                     break;
                 }
