@@ -84,8 +84,7 @@ JSON
         nvmf-target --json /tmp/plog.json -r "$sock" -m 0x1 --busy-poll-us 0 >>/tmp/daemon.log 2>&1 &
     fi
     daemon=$!
-    local i
-    for i in $(seq 150); do
+    for _ in $(seq 150); do
         if ! kill -0 "$daemon" 2>/dev/null; then
             fail "daemon exited at start-up: $(tail -n 5 /tmp/daemon.log | tr '\n' ' ')"
             daemon=
