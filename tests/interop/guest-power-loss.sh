@@ -29,8 +29,8 @@ set -u
 nqn=${1:?usage: guest-power-loss.sh NQN}
 phases=${PHASES:-ext4 raw unsafe}
 seed=${SEED:-$RANDOM}
-fua_n=${FUA_N:-40}
-flush_n=${FLUSH_N:-40}
+fua_n=${FUA_N:-30}
+flush_n=${FLUSH_N:-30}
 shutdown_n=${SHUTDOWN_N:-16}
 random_points=${RANDOM_POINTS:-8}
 port=4420
