@@ -12,7 +12,7 @@ NVMF_DEB_PACKAGES=(
     libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
     clang clang-format clang-tidy libclang-rt-14-dev libasan8 libubsan1 libtsan2
     libibverbs-dev librdmacm-dev ibverbs-providers
-    nvme-cli python3
+    nvme-cli python3 e2fsprogs
     librbd-dev librados-dev ceph-mon ceph-osd ceph-common
 )
 # (rdma-core: the NVMe/RDMA transport builds against libibverbs and librdmacm;

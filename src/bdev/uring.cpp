@@ -10,6 +10,11 @@
 // write cache: Flush is fdatasync, a write with FUA (or any write while the
 // host has disabled the write cache) carries RWF_DSYNC.
 //
+// NVMF_UNSAFE_SKIP_SYNC=1 (test-only, see docs/durability.md): Flush
+// completes at once and FUA writes go without RWF_DSYNC, so that the
+// power-loss test (tests/interop/run-power-loss) can show it catches a target
+// that acknowledges writes as durable when they are not. Never for real data.
+//
 // O_DIRECT: the file is opened twice, with and without it. An I/O whose
 // offset, buffers and lengths meet the direct-I/O alignment goes direct, any
 // other through the page cache (Linux keeps the two coherent: a direct write
@@ -25,6 +30,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "bdev/bdev.hpp"
@@ -57,12 +63,13 @@ public:
         uint32_t dio_mem_align;
         uint32_t dio_offset_align;
         power_state power;
+        bool skip_sync;  // NVMF_UNSAFE_SKIP_SYNC: a test switch that breaks durability
     };
 
     explicit file_bdev(const params& p)
         : block_device(p.opts.name, p.block_size, p.num_blocks), opts_(p.opts),
           fd_direct_(p.fd_direct), fd_(p.fd), dio_mem_align_(p.dio_mem_align),
-          dio_offset_align_(p.dio_offset_align), power_(p.power) {}
+          dio_offset_align_(p.dio_offset_align), power_(p.power), skip_sync_(p.skip_sync) {}
 
     ~file_bdev() override {
         power_off_file(fd_, power_);  // a clean shutdown of this "drive"
@@ -104,6 +111,10 @@ public:
         }
         if (opts_.readonly && io.type != io_type::read && io.type != io_type::flush) {
             finish(io, -EROFS);
+            return;
+        }
+        if (io.type == io_type::flush && skip_sync_) {
+            finish(io, 0);  // the test switch: claim durability without fdatasync
             return;
         }
         io.drv = {};
@@ -223,7 +234,7 @@ private:
             io_uring_prep_readv(sqe, fd, io.drv.iov, static_cast<unsigned>(n), off);
         } else {
             io_uring_prep_writev(sqe, fd, io.drv.iov, static_cast<unsigned>(n), off);
-            if (io.fua) sqe->rw_flags = RWF_DSYNC;
+            if (io.fua && !skip_sync_) sqe->rw_flags = RWF_DSYNC;
         }
     }
 
@@ -273,7 +284,7 @@ private:
             const bool direct = fd_direct_ >= 0 && direct_.load(std::memory_order_relaxed) &&
                                 at % dio_offset_align_ == 0 && n % dio_offset_align_ == 0;
             io_uring_prep_writev(sqe, direct ? fd_direct_ : fd_, io.drv.iov, 1, at);
-            if (io.fua) sqe->rw_flags = RWF_DSYNC;
+            if (io.fua && !skip_sync_) sqe->rw_flags = RWF_DSYNC;
             return;
         }
         default:
@@ -299,7 +310,7 @@ private:
                 finish(io, res);
                 return;
             }
-            if (io.fua) {
+            if (io.fua && !skip_sync_) {
                 io.drv.step = sync_after;  // fallocate is metadata: make it durable
                 start(io);
                 return;
@@ -335,6 +346,7 @@ private:
     std::atomic<bool> zero_range_ok_{true};
     std::atomic<bool> punch_hole_ok_{true};
     const power_state power_;
+    const bool skip_sync_;
 };
 
 error open_error(const file_options& o, int err, const char* what) {
@@ -415,10 +427,19 @@ result<std::shared_ptr<block_device>> make_file(const file_options& o) {
         log::info("bdev {}: {} refuses O_DIRECT ({}); I/O goes through the page cache", o.name,
                   o.filename, std::strerror(errno));
     }
+    const char* skip_env = std::getenv("NVMF_UNSAFE_SKIP_SYNC");  // NOLINT(concurrency-mt-unsafe)
+    const bool skip_sync = skip_env != nullptr && std::strcmp(skip_env, "1") == 0 && !o.readonly;
+    if (skip_sync) {
+        log::error(
+            "bdev {}: NVMF_UNSAFE_SKIP_SYNC=1: TEST ONLY, Flush and FUA do NOT sync {}: "
+            "acknowledged writes are lost on a power cut",
+            o.name, o.filename);
+    }
     // Regular files only: a device node's attributes do not outlive the boot.
     const power_state power = blk ? power_state{} : power_on_file(fd, !o.readonly);
     file_bdev::params p{
-        o, fd_direct, fd, bs, size / bs, std::max(mem_align, 1u), std::max(off_align, 1u), power};
+        o,     fd_direct, fd, bs, size / bs, std::max(mem_align, 1u), std::max(off_align, 1u),
+        power, skip_sync};
     auto dev = std::make_shared<file_bdev>(p);
     dev->set_uuid(id.uuid, id.origin, std::move(id.note));
     return std::shared_ptr<block_device>(std::move(dev));

@@ -98,16 +98,12 @@ spec::status controller::set_property(uint32_t ofst, uint8_t size, uint64_t valu
     }
     const uint32_t shn = (next & spec::cc::shn_mask) >> spec::cc::shn_shift;
     cc = next;
-    if (shn != 0 && en) {
-        // Nothing is cached above the bdevs, so shutdown completes at once.
-        enabled_.store(false, std::memory_order_release);
-        csts =
-            (csts & ~spec::csts::shst_mask) | (spec::csts::shst_complete << spec::csts::shst_shift);
-    }
+    if (shn != 0 && en) begin_shutdown(shn);
     return 0;
 }
 
 void controller::disable() {
+    ++shutdown_gen_;  // a shutdown's flush still running no longer reports
     enabled_.store(false, std::memory_order_release);
     csts = 0;
     std::vector<std::weak_ptr<qpair>> io;

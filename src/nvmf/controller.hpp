@@ -100,6 +100,10 @@ public:
     spec::status get_property(uint32_t ofst, uint8_t size, uint64_t* value) const;
     spec::status set_property(uint32_t ofst, uint8_t size, uint64_t value);
 
+    // The end of a shutdown notification's flushes (src/nvmf/shutdown.cpp):
+    // CSTS.SHST complete, unless a reset or a newer shutdown came meanwhile.
+    void end_shutdown(uint64_t generation, int failed);
+
     void keep_alive() { last_keep_alive = reactor::clock::now(); }
     void start_keep_alive_timer();
 
@@ -179,6 +183,11 @@ public:
 private:
     void on_keep_alive_timer();
     void disable();
+    // Shutdown notification (src/nvmf/shutdown.cpp): CSTS.SHST goes to
+    // "occurring", every namespace's volatile write cache is flushed, then
+    // SHST reports complete. Admin reactor; nothing blocks.
+    void begin_shutdown(uint32_t shn);
+    uint64_t shutdown_gen_ = 0;  // admin reactor: a reset or a newer shutdown voids older flushes
 
     std::atomic<bool> enabled_{false};
     std::atomic<bool> destroyed_{false};

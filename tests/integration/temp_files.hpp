@@ -38,7 +38,7 @@ public:
 
     // A key file as keyring_file_add_key wants it: owner-only.
     std::string write_key(const std::string& name, const std::string& text) const {
-        const std::string p = file(name);
+        std::string p = file(name);
         std::ofstream(p) << text << "\n";
         ::chmod(p.c_str(), 0600);
         return p;

@@ -228,6 +228,28 @@ TEST(file_bdev, readonly_aio_refuses_writes) {
     EXPECT_EQ(run_io(*d, io_type::flush, 0, 0), 0);
 }
 
+// NVMF_UNSAFE_SKIP_SYNC=1 (the power-loss test's switch, read when the bdev
+// is opened): Flush completes at once and FUA writes still write. Whether they
+// are durable only a power cut shows: tests/interop/run-power-loss.
+TEST(file_bdev, unsafe_skip_sync_switch_still_does_io) {
+    temp_file f("/var/tmp", 1 << 20);
+    ASSERT_TRUE(f.ok);
+    ::setenv("NVMF_UNSAFE_SKIP_SYNC", "1", 1);
+    auto d = open_file(f.path, 4096, bdev::file_options::kind::uring, false);
+    ::unsetenv("NVMF_UNSAFE_SKIP_SYNC");
+    ASSERT_TRUE(d);
+    auto* buf = static_cast<uint8_t*>(std::aligned_alloc(4096, 4096));
+    const auto data = pattern(4096, 7);
+    std::memcpy(buf, data.data(), 4096);
+    EXPECT_EQ(run_io(*d, io_type::write, 3, 1, buf, 4096, true), 0);
+    EXPECT_EQ(run_io(*d, io_type::flush, 0, 0), 0);
+    EXPECT_EQ(run_io(*d, io_type::write_zeroes, 8, 2, nullptr, 0, true), 0);
+    std::memset(buf, 0, 4096);
+    EXPECT_EQ(run_io(*d, io_type::read, 3, 1, buf, 4096), 0);
+    EXPECT_EQ(std::memcmp(buf, data.data(), 4096), 0);
+    std::free(buf);
+}
+
 // A tmpfs of 256 KiB holding a sparse 4 MiB file: writing past 256 KiB fails
 // with ENOSPC. Needs root (mount); skipped otherwise.
 class tiny_tmpfs {

@@ -135,6 +135,7 @@ constexpr uint32_t css_shift = 4, css_mask = 0x7u << 4;
 constexpr uint32_t mps_shift = 7, mps_mask = 0xfu << 7;
 constexpr uint32_t ams_shift = 11, ams_mask = 0x7u << 11;
 constexpr uint32_t shn_shift = 14, shn_mask = 0x3u << 14;
+constexpr uint32_t shn_normal = 1, shn_abrupt = 2;  // CC.SHN values
 constexpr uint32_t iosqes_shift = 16, iosqes_mask = 0xfu << 16;
 constexpr uint32_t iocqes_shift = 20, iocqes_mask = 0xfu << 20;
 }  // namespace cc
