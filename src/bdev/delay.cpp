@@ -72,7 +72,7 @@ struct channel {
 
 class delay_bdev final : public delay_device {
 public:
-    delay_bdev(const delay_options& o)
+    explicit delay_bdev(const delay_options& o)
         : delay_device(o.name, o.base->block_size(), o.base->num_blocks()), base_(o.base) {
         for (int i = 0; i < delay_kinds; ++i) latency_ns_[i].store(o.latency.us[i] * 1000);
     }

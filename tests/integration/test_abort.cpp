@@ -48,18 +48,18 @@ int64_t ms_since(steady_clock::time_point t) {
 class abort_test : public ::testing::Test {
 protected:
     void SetUp() override {
-        ASSERT_TRUE(tgt.start(delay_config())) << tgt.log_tail();
-        auto c = host::controller::create(tgt.ctrlr_opts());
-        ASSERT_TRUE(c) << c.err().message << "\n" << tgt.log_tail();
-        ctrlr = std::move(*c);
+        ASSERT_TRUE(tgt_.start(delay_config())) << tgt_.log_tail();
+        auto c = host::controller::create(tgt_.ctrlr_opts());
+        ASSERT_TRUE(c) << c.err().message << "\n" << tgt_.log_tail();
+        ctrlr_ = std::move(*c);
     }
     void TearDown() override {
-        ctrlr.reset();
-        EXPECT_TRUE(tgt.stop());
+        ctrlr_.reset();
+        EXPECT_TRUE(tgt_.stop());
     }
     // Abort of (sqid, cid): dword 0 of its completion.
     uint32_t abort(uint16_t sqid, uint16_t cid) {
-        auto c = ctrlr->admin().execute(host::cmd::abort(sqid, cid));
+        auto c = ctrlr_->admin().execute(host::cmd::abort(sqid, cid));
         EXPECT_TRUE(c) << c.err().message;
         if (!c) return ~0u;
         EXPECT_TRUE(c->ok()) << st(*c);
@@ -72,12 +72,12 @@ protected:
         return c.sct() == spec::sct::generic && c.sc() == spec::sc::aborted_by_request;
     }
 
-    daemon tgt;
-    std::unique_ptr<host::controller> ctrlr;
+    daemon tgt_;
+    std::unique_ptr<host::controller> ctrlr_;
 };
 
 TEST_F(abort_test, DelayedReadIsAborted) {
-    auto& q = ctrlr->io(0);
+    auto& q = ctrlr_->io(0);
     std::vector<uint8_t> buf(4096);
     const auto t0 = steady_clock::now();
     auto cid = q.submit(host::cmd::read(1, 0, 8), {}, buf);
@@ -90,31 +90,48 @@ TEST_F(abort_test, DelayedReadIsAborted) {
     EXPECT_FALSE(c->dnr());
     EXPECT_LT(ms_since(t0), 300) << "the abort waited for the delay";
     // The queue goes on working.
-    auto r = ctrlr->read(1, 0, 8, buf);
+    auto r = ctrlr_->read(1, 0, 8, buf);
     ASSERT_TRUE(r && r->ok());
 }
 
 TEST_F(abort_test, AbortedWriteIsNotWritten) {
-    auto& q = ctrlr->io(0);
+    auto& q = ctrlr_->io(0);
     const auto data = random_bytes(4096, 7);
-    auto cid = q.submit(host::cmd::write(1, 64, 8), data, {}, host::submit_flag::force_r2t);
+    // In-capsule data: the command reaches the delay bdev at once.
+    auto cid = q.submit(host::cmd::write(1, 64, 8), data);
     ASSERT_TRUE(cid) << cid.err().message;
-    // The R2T and the data have to arrive before the command reaches the
-    // delay: give them time, then abort it there.
-    std::this_thread::sleep_for(milliseconds(100));
+    settle();
     EXPECT_EQ(abort(1, *cid) & 1u, 0u);
     auto c = q.wait(*cid);
     ASSERT_TRUE(c) << c.err().message;
     EXPECT_TRUE(aborted_by_request(*c)) << st(*c);
     // The delay is spent before the base bdev: an aborted write changed nothing.
     std::vector<uint8_t> back(4096, 0xee);
-    auto r = ctrlr->read(1, 64, 8, back);
+    auto r = ctrlr_->read(1, 64, 8, back);
     ASSERT_TRUE(r && r->ok());
     EXPECT_EQ(back, std::vector<uint8_t>(4096, 0));
 }
 
+TEST_F(abort_test, WriteWaitingForItsDataIsNotAborted) {
+    auto& q = ctrlr_->io(0);
+    const auto data = random_bytes(4096, 8);
+    // The R2T goes unanswered until the host library polls this queue: the
+    // command waits for its H2CData, which the host sends whatever happens.
+    auto cid = q.submit(host::cmd::write(1, 128, 8), data, {}, host::submit_flag::force_r2t);
+    ASSERT_TRUE(cid) << cid.err().message;
+    settle();
+    EXPECT_EQ(abort(1, *cid) & 1u, 1u) << "aborted while its data was under way";
+    auto c = q.wait(*cid);
+    ASSERT_TRUE(c) << c.err().message;
+    EXPECT_TRUE(c->ok()) << st(*c);
+    std::vector<uint8_t> back(4096);
+    auto r = ctrlr_->read(1, 128, 8, back);
+    ASSERT_TRUE(r && r->ok());
+    EXPECT_EQ(back, data);
+}
+
 TEST_F(abort_test, CompletedOrUnknownIsNotAborted) {
-    auto& q = ctrlr->io(0);
+    auto& q = ctrlr_->io(0);
     std::vector<uint8_t> buf(512);
     auto cid = q.submit(host::cmd::read(1, 0, 1), {}, buf);
     ASSERT_TRUE(cid);
@@ -127,7 +144,7 @@ TEST_F(abort_test, CompletedOrUnknownIsNotAborted) {
 }
 
 TEST_F(abort_test, ManyQueuedSomeAborted) {
-    auto& q = ctrlr->io(0);
+    auto& q = ctrlr_->io(0);
     constexpr int n = 64;
     std::vector<std::vector<uint8_t>> bufs(n, std::vector<uint8_t>(512));
     std::vector<uint16_t> cids;
@@ -164,22 +181,22 @@ TEST_F(abort_test, ManyQueuedSomeAborted) {
 TEST_F(abort_test, UpdateLatencyTakesEffect) {
     std::vector<uint8_t> buf(512);
     auto t0 = steady_clock::now();
-    ASSERT_TRUE(ctrlr->read(1, 0, 1, buf)->ok());
+    ASSERT_TRUE(ctrlr_->read(1, 0, 1, buf)->ok());
     EXPECT_GE(ms_since(t0), 390);
     for (const char* type : {"avg_read", "p99_read"}) {
         auto r =
-            tgt.rpc("bdev_delay_update_latency",
-                    {{"delay_bdev_name", "Delay0"}, {"latency_type", type}, {"latency_us", 0}});
+            tgt_.rpc("bdev_delay_update_latency",
+                     {{"delay_bdev_name", "Delay0"}, {"latency_type", type}, {"latency_us", 0}});
         ASSERT_EQ(r["result"], true) << r.dump();
     }
     t0 = steady_clock::now();
-    for (int i = 0; i < 10; ++i) ASSERT_TRUE(ctrlr->read(1, 0, 1, buf)->ok());
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(ctrlr_->read(1, 0, 1, buf)->ok());
     EXPECT_LT(ms_since(t0), 300) << "reads still delayed";
     // Writes kept theirs.
     t0 = steady_clock::now();
-    ASSERT_TRUE(ctrlr->write(1, 0, 1, buf)->ok());
+    ASSERT_TRUE(ctrlr_->write(1, 0, 1, buf)->ok());
     EXPECT_GE(ms_since(t0), 390);
-    auto b = tgt.rpc("bdev_get_bdevs", {{"name", "Delay0"}});
+    auto b = tgt_.rpc("bdev_get_bdevs", {{"name", "Delay0"}});
     const json& d = b["result"][0]["driver_specific"]["delay"];
     EXPECT_EQ(d["avg_read_latency"], 0);
     EXPECT_EQ(d["p99_read_latency"], 0);
@@ -187,7 +204,7 @@ TEST_F(abort_test, UpdateLatencyTakesEffect) {
 }
 
 TEST_F(abort_test, RemoveNamespaceAndDelayBdevWithIoInFlight) {
-    auto& q = ctrlr->io(0);
+    auto& q = ctrlr_->io(0);
     constexpr int n = 16;
     std::vector<std::vector<uint8_t>> bufs(n, std::vector<uint8_t>(512));
     std::vector<uint16_t> cids;
@@ -197,37 +214,37 @@ TEST_F(abort_test, RemoveNamespaceAndDelayBdevWithIoInFlight) {
         cids.push_back(*cid);
     }
     // In use by the namespace: not deleted.
-    auto busy = tgt.rpc("bdev_delay_delete", {{"name", "Delay0"}});
+    auto busy = tgt_.rpc("bdev_delay_delete", {{"name", "Delay0"}});
     EXPECT_EQ(busy["error"]["code"], -16) << busy.dump();
-    auto rm = tgt.rpc("nvmf_subsystem_remove_ns", {{"nqn", default_nqn}, {"nsid", 1}});
+    auto rm = tgt_.rpc("nvmf_subsystem_remove_ns", {{"nqn", default_nqn}, {"nsid", 1}});
     ASSERT_EQ(rm["result"], true) << rm.dump();
-    auto del = tgt.rpc("bdev_delay_delete", {{"name", "Delay0"}});
+    auto del = tgt_.rpc("bdev_delay_delete", {{"name", "Delay0"}});
     ASSERT_EQ(del["result"], true) << del.dump();
     // The base is free again: another delay bdev may claim it, a namespace use it.
-    auto again = tgt.rpc("bdev_get_bdevs", {{"name", "Malloc0"}});
+    auto again = tgt_.rpc("bdev_get_bdevs", {{"name", "Malloc0"}});
     EXPECT_EQ(again["result"][0]["claimed"], false) << again.dump();
     // Every command still completes once (they hold the bdev until then).
     for (int i = 0; i < n; ++i) {
         auto c = q.wait(cids[i]);
         ASSERT_TRUE(c) << c.err().message;
     }
-    EXPECT_EQ(tgt.rpc("bdev_get_bdevs", {{"name", "Delay0"}})["error"]["code"], -19);
-    ASSERT_TRUE(tgt.running()) << tgt.log_tail();
+    EXPECT_EQ(tgt_.rpc("bdev_get_bdevs", {{"name", "Delay0"}})["error"]["code"], -19);
+    ASSERT_TRUE(tgt_.running()) << tgt_.log_tail();
 }
 
 TEST_F(abort_test, DisconnectWithDelayedIo) {
-    auto& q = ctrlr->io(0);
+    auto& q = ctrlr_->io(0);
     std::vector<std::vector<uint8_t>> bufs(8, std::vector<uint8_t>(512));
     for (auto& b : bufs) ASSERT_TRUE(q.submit(host::cmd::read(1, 0, 1), {}, b));
     ASSERT_TRUE(q.flush());
-    ctrlr.reset();  // the connection goes with its delayed reads
+    ctrlr_.reset();  // the connection goes with its delayed reads
     std::this_thread::sleep_for(milliseconds(500));
-    ASSERT_TRUE(tgt.running()) << tgt.log_tail();
-    auto c = host::controller::create(tgt.ctrlr_opts());
+    ASSERT_TRUE(tgt_.running()) << tgt_.log_tail();
+    auto c = host::controller::create(tgt_.ctrlr_opts());
     ASSERT_TRUE(c) << c.err().message;
-    ctrlr = std::move(*c);
+    ctrlr_ = std::move(*c);
     std::vector<uint8_t> buf(512);
-    ASSERT_TRUE(ctrlr->read(1, 0, 1, buf)->ok());
+    ASSERT_TRUE(ctrlr_->read(1, 0, 1, buf)->ok());
 }
 
 TEST_F(abort_test, RpcErrors) {
@@ -236,7 +253,7 @@ TEST_F(abort_test, RpcErrors) {
                       uint64_t p99) {
         json p = delay_create(name, base, avg)["params"];
         p["p99_read_latency"] = p99;
-        return tgt.rpc("bdev_delay_create", p);
+        return tgt_.rpc("bdev_delay_create", p);
     };
     EXPECT_EQ(code(create("D1", "NoSuch", 10, 10)), -19);
     EXPECT_EQ(code(create("D1", "Malloc1", 10, 5)), -22) << "p99 below the average";
@@ -244,25 +261,25 @@ TEST_F(abort_test, RpcErrors) {
     EXPECT_EQ(code(create("D1", "Malloc0", 10, 10)), -1) << "base claimed by Delay0";
     json p = delay_create("D1", "Malloc1", 10)["params"];
     p.erase("p99_write_latency");
-    EXPECT_EQ(code(tgt.rpc("bdev_delay_create", p)), -32602);
+    EXPECT_EQ(code(tgt_.rpc("bdev_delay_create", p)), -32602);
     p["p99_write_latency"] = -1;
-    EXPECT_EQ(code(tgt.rpc("bdev_delay_create", p)), -32602);
+    EXPECT_EQ(code(tgt_.rpc("bdev_delay_create", p)), -32602);
     p["p99_write_latency"] = 10;
     p["uuid"] = "not-a-uuid";
-    EXPECT_EQ(code(tgt.rpc("bdev_delay_create", p)), -32602);
+    EXPECT_EQ(code(tgt_.rpc("bdev_delay_create", p)), -32602);
     p.erase("uuid");
     p["bogus"] = 1;
-    EXPECT_EQ(code(tgt.rpc("bdev_delay_create", p)), -32602);
+    EXPECT_EQ(code(tgt_.rpc("bdev_delay_create", p)), -32602);
     // A namespace on a claimed base, deleting the base under its delay bdev.
-    auto ns = tgt.rpc("nvmf_subsystem_add_ns",
-                      {{"nqn", default_nqn}, {"namespace", {{"bdev_name", "Malloc0"}}}});
+    auto ns = tgt_.rpc("nvmf_subsystem_add_ns",
+                       {{"nqn", default_nqn}, {"namespace", {{"bdev_name", "Malloc0"}}}});
     EXPECT_EQ(code(ns), -32602) << ns.dump();
-    EXPECT_EQ(code(tgt.rpc("bdev_malloc_delete", {{"name", "Malloc0"}})), -16);
+    EXPECT_EQ(code(tgt_.rpc("bdev_malloc_delete", {{"name", "Malloc0"}})), -16);
     // Delete: unknown, not a delay bdev.
-    EXPECT_EQ(code(tgt.rpc("bdev_delay_delete", {{"name", "NoSuch"}})), -19);
-    EXPECT_EQ(code(tgt.rpc("bdev_delay_delete", {{"name", "Malloc1"}})), -19);
+    EXPECT_EQ(code(tgt_.rpc("bdev_delay_delete", {{"name", "NoSuch"}})), -19);
+    EXPECT_EQ(code(tgt_.rpc("bdev_delay_delete", {{"name", "Malloc1"}})), -19);
     // Update: unknown bdev, not a delay bdev, bad type, missing value.
-    auto upd = [&](const json& q) { return code(tgt.rpc("bdev_delay_update_latency", q)); };
+    auto upd = [&](const json& q) { return code(tgt_.rpc("bdev_delay_update_latency", q)); };
     EXPECT_EQ(upd({{"delay_bdev_name", "NoSuch"}, {"latency_type", "avg_read"}, {"latency_us", 1}}),
               -32602);
     EXPECT_EQ(
@@ -274,14 +291,14 @@ TEST_F(abort_test, RpcErrors) {
     // A good one, then the claim shows in bdev_get_bdevs.
     auto ok = create("D1", "Malloc1", 10, 20);
     EXPECT_EQ(ok["result"], "D1") << ok.dump();
-    auto b = tgt.rpc("bdev_get_bdevs", {{"name", "Malloc1"}});
+    auto b = tgt_.rpc("bdev_get_bdevs", {{"name", "Malloc1"}});
     EXPECT_EQ(b["result"][0]["claimed"], true);
-    auto d = tgt.rpc("bdev_get_bdevs", {{"name", "D1"}});
+    auto d = tgt_.rpc("bdev_get_bdevs", {{"name", "D1"}});
     EXPECT_EQ(d["result"][0]["product_name"], "delay");
     EXPECT_EQ(d["result"][0]["driver_specific"]["delay"]["base_bdev_name"], "Malloc1");
     EXPECT_EQ(d["result"][0]["driver_specific"]["delay"]["p99_read_latency"], 20);
-    EXPECT_EQ(tgt.rpc("bdev_delay_delete", {{"name", "D1"}})["result"], true);
-    EXPECT_EQ(tgt.rpc("bdev_get_bdevs", {{"name", "Malloc1"}})["result"][0]["claimed"], false);
+    EXPECT_EQ(tgt_.rpc("bdev_delay_delete", {{"name", "D1"}})["result"], true);
+    EXPECT_EQ(tgt_.rpc("bdev_get_bdevs", {{"name", "Malloc1"}})["result"][0]["claimed"], false);
 }
 
 // With one data buffer per reactor, a read waiting for a buffer (the first

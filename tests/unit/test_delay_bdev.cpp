@@ -63,12 +63,22 @@ delay_options opts(std::shared_ptr<block_device> base, uint64_t read_us, uint64_
 
 class delay_bdev_test : public ::testing::Test {
 protected:
-    void SetUp() override { r.start_thread(); }
-    void TearDown() override {
-        r.stop();
-        r.join();
+    void SetUp() override {
+        r_.start_thread();
+        // run_sync runs inline until the loop runs: wait for it, so that
+        // the bdev really is called on the reactor.
+        const auto end = steady_clock::now() + std::chrono::seconds(10);
+        while (!r_.running() && steady_clock::now() < end) std::this_thread::yield();
+        ASSERT_TRUE(r_.running());
+        bool on_reactor = false;
+        r_.run_sync([&] { on_reactor = reactor::current() == &r_; });
+        ASSERT_TRUE(on_reactor);
     }
-    reactor r{0};
+    void TearDown() override {
+        r_.stop();
+        r_.join();
+    }
+    reactor r_{0};
 };
 
 TEST_F(delay_bdev_test, read_waits_its_latency) {
@@ -78,7 +88,7 @@ TEST_F(delay_bdev_test, read_waits_its_latency) {
     pending p;
     p.prepare(io_type::read, 0);
     const auto t0 = steady_clock::now();
-    r.run_sync([&] { (*d)->submit(p.bio); });
+    r_.run_sync([&] { (*d)->submit(p.bio); });
     EXPECT_FALSE(p.wait_done(milliseconds(50))) << "completed before its latency";
     ASSERT_TRUE(p.wait_done(milliseconds(2000)));
     EXPECT_GE(steady_clock::now() - t0, milliseconds(100));
@@ -95,7 +105,7 @@ TEST_F(delay_bdev_test, cancel_before_the_deadline_only) {
     w.prepare(io_type::write, 3);
     std::memset(w.buf.data(), 0xab, w.buf.size());
     bool cancelled = false;
-    r.run_sync([&] {
+    r_.run_sync([&] {
         (*d)->submit(w.bio);
         cancelled = (*d)->cancel(w.bio);
     });
@@ -104,15 +114,15 @@ TEST_F(delay_bdev_test, cancel_before_the_deadline_only) {
     EXPECT_EQ(w.result.load(), -ECANCELED);
     pending rd;
     rd.prepare(io_type::read, 3);
-    r.run_sync([&] { (*d)->submit(rd.bio); });  // reads have no latency here
+    r_.run_sync([&] { (*d)->submit(rd.bio); });  // reads have no latency here
     ASSERT_TRUE(rd.wait_done(milliseconds(1000)));
     EXPECT_EQ(rd.buf, std::vector<uint8_t>(512, 0));
     // Once it has reached the base, too late (and still exactly one callback).
     pending late;
     late.prepare(io_type::write, 4);
-    r.run_sync([&] { (*d)->submit(late.bio); });
+    r_.run_sync([&] { (*d)->submit(late.bio); });
     ASSERT_TRUE(late.wait_done(milliseconds(2000)));
-    r.run_sync([&] { cancelled = (*d)->cancel(late.bio); });
+    r_.run_sync([&] { cancelled = (*d)->cancel(late.bio); });
     EXPECT_FALSE(cancelled);
     EXPECT_EQ(late.calls.load(), 1);
     EXPECT_EQ(late.result.load(), 0);
@@ -125,7 +135,7 @@ TEST_F(delay_bdev_test, cancel_from_the_middle_keeps_the_rest) {
     constexpr int n = 9;
     std::vector<pending> ps(n);
     std::vector<bool> cancelled(n);
-    r.run_sync([&] {
+    r_.run_sync([&] {
         for (int i = 0; i < n; ++i) {
             ps[i].prepare(io_type::read, static_cast<uint64_t>(i));
             (*d)->submit(ps[i].bio);
@@ -147,14 +157,14 @@ TEST_F(delay_bdev_test, other_types_and_off_reactor_pass_through) {
     ASSERT_TRUE(d);
     pending f;
     f.prepare(io_type::flush, 0);
-    r.run_sync([&] { (*d)->submit(f.bio); });
+    r_.run_sync([&] { (*d)->submit(f.bio); });
     EXPECT_EQ(f.calls.load(), 1);  // inline, as the RAM base does it
     pending off;
     off.prepare(io_type::read, 0);
     (*d)->submit(off.bio);  // this thread runs no reactor: no timer to wait on
     EXPECT_EQ(off.calls.load(), 1);
     bool cancelled = true;
-    r.run_sync([&] { cancelled = (*d)->cancel(off.bio); });
+    r_.run_sync([&] { cancelled = (*d)->cancel(off.bio); });
     EXPECT_FALSE(cancelled);
 }
 
@@ -167,7 +177,7 @@ TEST_F(delay_bdev_test, lowered_latency_applies_to_new_io) {
     EXPECT_EQ((*d)->latencies()[delay_kind::avg_read], 1000u);
     pending p;
     p.prepare(io_type::read, 0);
-    r.run_sync([&] { (*d)->submit(p.bio); });
+    r_.run_sync([&] { (*d)->submit(p.bio); });
     ASSERT_TRUE(p.wait_done(milliseconds(200)));
 }
 
