@@ -90,6 +90,20 @@ result<void> registry::add(std::shared_ptr<block_device> dev) {
     if (devs_.count(dev->name())) {
         return make_error(-EEXIST, "bdev '" + dev->name() + "' already exists");
     }
+    if (block_device* base = dev->claimed_base()) {
+        auto it = devs_.find(base->name());
+        if (it == devs_.end() || it->second.get() != base) {
+            return make_error(-ENODEV, "bdev '" + base->name() + "' does not exist");
+        }
+        if (base->claims > 0) {
+            return make_error(-EPERM, "bdev '" + base->name() + "' is used by a namespace");
+        }
+        if (!base->claimed_by.empty()) {
+            return make_error(-EPERM, "bdev '" + base->name() + "' is already claimed by bdev '" +
+                                          base->claimed_by + "'");
+        }
+        base->claimed_by = dev->name();
+    }
     const std::string uuid = uuid_to_string(dev->uuid());
     // A UUID derived from a path lasts only while the file stays where it is.
     if (dev->uuid_origin() == id_origin::path) {
@@ -117,8 +131,18 @@ result<void> registry::remove(const std::string& name) {
     if (it->second->claims > 0) {
         return make_error(-EBUSY, "bdev '" + name + "' is used by a namespace");
     }
+    if (!it->second->claimed_by.empty()) {
+        return make_error(
+            -EBUSY, "bdev '" + name + "' is claimed by bdev '" + it->second->claimed_by + "'");
+    }
+    if (block_device* base = it->second->claimed_base()) base->claimed_by.clear();
     devs_.erase(it);
     return {};
+}
+
+std::string registry::claimer(const block_device& dev) const {
+    std::lock_guard lk(mtx_);
+    return dev.claimed_by;
 }
 
 std::shared_ptr<block_device> registry::find(const std::string& name) const {

@@ -117,11 +117,23 @@ public:
     virtual uint64_t ram_bytes() const { return 0; }
     // Submits io; io.cb is called exactly once, possibly before submit returns.
     virtual void submit(io& io) = 0;
+    // Cancels io if it has not started yet (still held by this bdev, as the
+    // delay bdev holds it): then io.cb has been called with -ECANCELED when
+    // this returns true. False once the I/O is past the point of no return
+    // (with a RAM or file bdev, as soon as it is submitted). Submitting
+    // reactor only.
+    virtual bool cancel(io&) { return false; }
+    // The bdev this one is layered on and claims (delay bdev), if any.
+    virtual block_device* claimed_base() const { return nullptr; }
     // Driver specific fields for bdev_get_bdevs.
     virtual nlohmann::json driver_specific() const { return nlohmann::json::object(); }
 
     // How many namespaces use this bdev (a bdev in use cannot be deleted).
     int claims = 0;
+    // The bdev layered on this one (a delay bdev): it claims this bdev
+    // exclusively, so no namespace or other layer may use it. Under the
+    // registry's lock (registry::claimer).
+    std::string claimed_by;
 
 protected:
     static void finish(io& io, int result) { io.cb(io, result); }
@@ -165,8 +177,14 @@ bool valid_block_size(uint32_t block_size);
 // All bdevs of a target, by name. Thread-safe (control path).
 class registry {
 public:
+    // A bdev layered on another (claimed_base()) claims it here: refused when
+    // the base is gone, used by a namespace or claimed already.
     result<void> add(std::shared_ptr<block_device> dev);
+    // Refused while a namespace uses the bdev or a layer claims it; releases
+    // the bdev's own claim on its base.
     result<void> remove(const std::string& name);
+    // The name of the bdev layered on dev (empty: none).
+    std::string claimer(const block_device& dev) const;
     std::shared_ptr<block_device> find(const std::string& name) const;
     std::vector<std::shared_ptr<block_device>> list() const;
 

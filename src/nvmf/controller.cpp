@@ -184,6 +184,12 @@ void controller::detach_qpair(qpair* q) {
     }
 }
 
+std::shared_ptr<qpair> controller::io_qpair(uint16_t qid) const {
+    std::lock_guard lk(mtx_);
+    if (qid == 0 || qid >= io_qpairs_.size()) return nullptr;
+    return io_qpairs_[qid].lock();
+}
+
 uint64_t controller::busy_ns() const {
     uint64_t ns = retired_busy_ns_.load(std::memory_order_relaxed);
     std::lock_guard lk(mtx_);

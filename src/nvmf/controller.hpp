@@ -169,6 +169,8 @@ public:
     void detach_qpair(qpair* q);
     size_t io_qpair_count() const;
     std::vector<std::shared_ptr<qpair>> qpairs() const;  // admin first
+    // The I/O queue with this qid, or null.
+    std::shared_ptr<qpair> io_qpair(uint16_t qid) const;
 
     // Tears the controller down: every queue is disconnected on its reactor,
     // the subsystem forgets it. Idempotent; any thread.

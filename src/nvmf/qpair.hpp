@@ -58,6 +58,14 @@ public:
     virtual uint32_t in_capsule_data_size() const = 0;
     // What a controller created on this queue may offer (from the transport's options).
     virtual controller_limits limits() const = 0;
+    // Abort (admin opcode 08h) of the command with this CID, on the owner
+    // reactor: true when it was still abortable and has been completed with
+    // Command Abort Requested; false when it is unknown or past the point of
+    // no return. A transport that cannot tell answers false.
+    virtual bool abort_request(uint16_t cid) {
+        (void)cid;
+        return false;
+    }
 
     target* tgt = nullptr;
     reactor* owner = nullptr;  // the reactor this queue lives on

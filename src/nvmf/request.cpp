@@ -5,6 +5,7 @@
 
 #include "nvmf/cmd/log_builder.hpp"
 #include "nvmf/controller.hpp"
+#include "nvmf/ns.hpp"
 #include "nvmf/qpair.hpp"
 #include "nvmf/stats.hpp"
 #include "reactor/reactor.hpp"
@@ -26,6 +27,11 @@ size_t request::copy_from_buffer_at(size_t offset, void* dst, size_t len) const 
         offset = 0;
     }
     return done;
+}
+
+bool cancel_bdev_io(request& req) {
+    // req.bio is the last bdev I/O of the command; the bdev checks it holds it.
+    return req.target_ns && req.target_ns->dev->cancel(req.bio);
 }
 
 size_t request::copy_to_buffer(const void* src, size_t len) {

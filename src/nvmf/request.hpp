@@ -61,4 +61,10 @@ struct request {
 void complete(request& req, spec::status st);
 inline void complete_ok(request& req) { complete(req, 0); }
 
+// Abort of an executing I/O command, on its queue's reactor: true when its
+// bdev I/O had not started and was cancelled (a delay bdev holding it); the
+// command has then completed with Command Abort Requested (bdev result
+// -ECANCELED). False when it is past the point of no return.
+bool cancel_bdev_io(request& req);
+
 }  // namespace nvmf

@@ -1,5 +1,7 @@
 // bdev_* methods: RAM (malloc) and null bdevs, listing and deletion.
+#include <algorithm>
 #include <limits>
+#include <set>
 #include <string>
 
 #include "nvmf/target.hpp"
@@ -161,10 +163,12 @@ result<json> bdev_get_bdevs(context& ctx, const json& j) {
     if (one) {
         auto dev = ctx.tgt.bdevs.find(name);
         if (!dev) return make_error(-ENODEV, "bdev '" + name + "' does not exist");
-        out.push_back(bdev_to_json(*dev));
+        out.push_back(bdev_to_json(*dev, ctx.tgt.bdevs.claimer(*dev)));
         return out;
     }
-    for (auto& dev : ctx.tgt.bdevs.list()) out.push_back(bdev_to_json(*dev));
+    for (auto& dev : ctx.tgt.bdevs.list()) {
+        out.push_back(bdev_to_json(*dev, ctx.tgt.bdevs.claimer(*dev)));
+    }
     return out;
 }
 
@@ -174,10 +178,11 @@ result<json> bdev_wait_for_examine(context&, const json& j) {
     return json(true);  // bdevs here are ready when created
 }
 
-json bdev_to_json(const bdev::block_device& dev) {
+json bdev_to_json(const bdev::block_device& dev, const std::string& claimer) {
     // SPDK's rpc_dump_bdev_info (lib/bdev/bdev_rpc.c): every I/O type by its
     // SPDK name, the optimal-performance hints (none here) and the claim.
     using bdev::io_type;
+    const bool claimed = dev.claims > 0 || !claimer.empty();
     json io_types{{"read", dev.supports(io_type::read)},
                   {"write", dev.supports(io_type::write)},
                   {"unmap", dev.supports(io_type::unmap)},
@@ -208,13 +213,14 @@ json bdev_to_json(const bdev::block_device& dev) {
           {"rw_mbytes_per_sec", 0},
           {"r_mbytes_per_sec", 0},
           {"w_mbytes_per_sec", 0}}},
-        {"claimed", dev.claims > 0},
+        {"claimed", claimed},
         {"zoned", false},
         {"supported_io_types", std::move(io_types)},
         {"driver_specific", dev.driver_specific()},
     };
     // A namespace claims its bdev as SPDK's nvmf does (spdk_bdev_module_claim_bdev).
-    if (dev.claims > 0) j["claim_type"] = "exclusive_write";
+    // So does a delay bdev its base (spdk_bdev_module_claim_bdev, exclusive write).
+    if (claimed) j["claim_type"] = "exclusive_write";
     return j;
 }
 
@@ -245,12 +251,34 @@ json bdev_config_entry(const bdev::block_device& dev) {
         return json{{"method", "bdev_null_create"}, {"params", std::move(p)}};
     }
     if (json e = rbd_bdev_config_entry(dev); !e.is_null()) return e;
+    if (json d = delay_bdev_config_entry(dev); !d.is_null()) return d;
     return file_bdev_config_entry(dev);
 }
 
 json bdev_subsystem_config(target& tgt) {
     json bdevs = rbd_cluster_config(tgt);
-    for (auto& dev : tgt.bdevs.list()) {
+    // A layered bdev (delay) after the bdev it is built on, so that loading
+    // the config finds the base: bdevs in passes, each after its base.
+    auto todo = tgt.bdevs.list();
+    std::vector<std::shared_ptr<bdev::block_device>> ordered;
+    std::set<const bdev::block_device*> placed;
+    while (!todo.empty()) {
+        std::vector<std::shared_ptr<bdev::block_device>> later;
+        for (auto& dev : todo) {
+            const bdev::block_device* base = dev->claimed_base();
+            const bool base_listed = base && std::any_of(todo.begin(), todo.end(),
+                                                         [&](auto& d) { return d.get() == base; });
+            if (base_listed && !placed.count(base)) {
+                later.push_back(dev);
+            } else {
+                placed.insert(dev.get());
+                ordered.push_back(dev);
+            }
+        }
+        if (later.size() == todo.size()) break;  // cannot happen: a claim is never circular
+        todo = std::move(later);
+    }
+    for (auto& dev : ordered) {
         json e = bdev_config_entry(*dev);
         if (e.is_null()) {
             log::warn("save_config: bdev {} ({}) cannot be saved", dev->name(),

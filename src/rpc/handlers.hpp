@@ -29,6 +29,9 @@ result<json> bdev_rbd_delete(context& ctx, const json& p);
 result<json> bdev_rbd_resize(context& ctx, const json& p);
 result<json> bdev_get_bdevs(context& ctx, const json& p);
 result<json> bdev_wait_for_examine(context& ctx, const json& p);
+result<json> bdev_delay_create(context& ctx, const json& p);
+result<json> bdev_delay_delete(context& ctx, const json& p);
+result<json> bdev_delay_update_latency(context& ctx, const json& p);
 
 // keyring_*
 result<json> keyring_file_add_key(context& ctx, const json& p);
@@ -105,7 +108,8 @@ result<json> sock_set_default_impl(context& ctx, const json& p);
 json sock_config(target& tgt);
 
 // Shapes.
-json bdev_to_json(const bdev::block_device& dev);
+// claimer: the bdev layered on dev (registry::claimer), empty if none.
+json bdev_to_json(const bdev::block_device& dev, const std::string& claimer = {});
 // The save_config entry that recreates dev, or null for a bdev type that has none.
 json bdev_config_entry(const bdev::block_device& dev);
 json file_bdev_config_entry(const bdev::block_device& dev);  // uring and aio
@@ -115,6 +119,8 @@ void notify_ns_changed(subsystem& s, uint32_t nsid);
 json rbd_bdev_config_entry(const bdev::block_device& dev);  // null when not rbd
 // bdev_rbd_register_cluster calls, which save_config puts before the bdevs.
 json rbd_cluster_config(target& tgt);
+json file_bdev_config_entry(const bdev::block_device& dev);   // uring and aio
+json delay_bdev_config_entry(const bdev::block_device& dev);  // null: not a delay bdev
 json trid_to_json(const transport_id& t);
 json subsystem_to_json(const subsystem& s);
 // nvmf_subsystem_add_ns "namespace" object, as save_config writes it.

@@ -447,6 +447,11 @@ result<json> nvmf_subsystem_add_ns(context& ctx, const json& j) {
     if (!s) return s.err();
     auto dev = ctx.tgt.bdevs.find(bdev_name);
     if (!dev) return invalid_params("bdev '" + bdev_name + "' does not exist");
+    // A bdev a delay bdev is built on is claimed by it, as in SPDK.
+    if (const std::string by = ctx.tgt.bdevs.claimer(*dev); !by.empty()) {
+        return invalid_params("bdev '" + bdev_name + "' is claimed by bdev '" + by +
+                              "': unable to add it as a namespace");
+    }
     auto nsid = (*s)->add_ns(dev, np);
     if (!nsid) return spdk_invalid(nsid.err());
     notify_ns_changed(**s, *nsid);

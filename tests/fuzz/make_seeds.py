@@ -281,6 +281,29 @@ def rpc_seeds():
             rpc("framework_get_config", {"name": "nvmf", "with_batches": False}, 9),
             rpc("bdev_nvme_set_hotplug", {"enable": False, "period_us": 1000}, 10),
         ]),
+        # Delay bdevs (bdev_delay_*): a claim on Malloc0, a namespace on the
+        # delay bdev, latency changes, errors (p99 below average, bad type).
+        "delay": b"\n".join(setup[:4] + [
+            rpc("bdev_delay_create", {"base_bdev_name": "Null0", "name": "Delay0",
+                                      "avg_read_latency": 100, "p99_read_latency": 1000,
+                                      "avg_write_latency": 200, "p99_write_latency": 2000}, 50),
+            rpc("bdev_delay_create", {"base_bdev_name": "Null0", "name": "Delay1",
+                                      "uuid": "aaaabbbb-cccc-4ddd-8eee-ffff00001111",
+                                      "avg_read_latency": 100, "p99_read_latency": 10,
+                                      "avg_write_latency": 0, "p99_write_latency": 0}, 51),
+            rpc("nvmf_subsystem_add_ns", {"nqn": sub, "namespace": {"bdev_name": "Delay0"}}, 52),
+            rpc("nvmf_subsystem_add_ns", {"nqn": sub, "namespace": {"bdev_name": "Null0"}}, 53),
+            rpc("bdev_delay_update_latency", {"delay_bdev_name": "Delay0",
+                                              "latency_type": "p99_write", "latency_us": 5}, 54),
+            rpc("bdev_delay_update_latency", {"delay_bdev_name": "Delay0",
+                                              "latency_type": "avg", "latency_us": 5}, 55),
+            rpc("bdev_get_bdevs", None, 56),
+            rpc("save_config", None, 57),
+            rpc("bdev_delay_delete", {"name": "Delay0"}, 58),
+            rpc("nvmf_subsystem_remove_ns", {"nqn": sub, "nsid": 1}, 59),
+            rpc("bdev_delay_delete", {"name": "Delay0"}, 60),
+            rpc("bdev_null_delete", {"name": "Null0"}, 61),
+        ]),
         # A leading space: the fuzzer runs it in SPDK's STARTUP state (--wait-for-rpc).
         "startup": b" " + b"\n".join([
             rpc("iobuf_set_options", {"small_pool_count": 8192, "enable_numa": False}, 1),
@@ -453,6 +476,9 @@ def main():
         "get-features-kato": bytes([0]) + sqe(0x0A, 1, cdw10=0x0F),
         "set-features-hostid": bytes([0]) + sqe(0x09, 1, sgl=icd_sgl(16), cdw10=0x81, cdw11=1) + bytes(16),
         "aer": bytes([0]) + sqe(0x0C, 1),
+        # Abort: an admin AER (SQID 0), then an I/O queue's CID 1.
+        "abort-admin": bytes([0]) + sqe(0x08, 1, cdw10=(1 << 16) | 0),
+        "abort-io": bytes([0]) + sqe(0x08, 1, cdw10=(1 << 16) | 1),
         # Authentication Send (AUTH_Negotiate) and Receive (SECP E9h, SPSP 1/1).
         "auth-send": bytes([0]) + auth_sqe(0x05, icd_sgl(72), 72) + auth_negotiate(),
         "auth-send-concat": bytes([0]) + auth_sqe(0x05, icd_sgl(72), 72) +

@@ -189,6 +189,19 @@ std::vector<rpc_case> runtime_cases(const std::string& port, const std::string& 
         ok("bdev_get_bdevs -b M1 -t 100"),
         no("bdev_get_bdevs -b Nothing", "does not exist"),
         ok("bdev_wait_for_examine"),
+        // Delay bdevs (SPDK's abort.sh spells them so), on RAM disks of their own.
+        ok("bdev_malloc_create -b MD1 8 512"),
+        ok("bdev_malloc_create -b MD2 8 512"),
+        ok("bdev_delay_create -b MD1 -d D1 -r 1000000 -t 1000000 -w 1000000 -n 1000000"),
+        ok("bdev_delay_create --base-bdev-name MD2 --name D2 -u "
+           "55555555-2222-4333-8444-555555555555 --avg-read-latency 10 "
+           "--nine-nine-read-latency 20 --avg-write-latency 30 --nine-nine-write-latency 40"),
+        no("bdev_delay_create -b MD1 -d D3 -r 10 -t 5 -w 0 -n 0", "p99"),
+        no("bdev_delay_create -b MD1 -d D3 -r 10 -t 10 -w 0 -n 0", "claimed"),
+        no("bdev_delay_create -b Nothing -d D3 -r 10 -t 10 -w 0 -n 0", "does not exist"),
+        ok("bdev_delay_update_latency D1 p99_read 50"),
+        ok("bdev_delay_update_latency D2 avg_write 0"),
+        no("bdev_delay_update_latency MD1 avg_read 1", "does not exist"),
         // Subsystems, listeners, namespaces, hosts.
         ok("nvmf_create_subsystem" + n1),
         ok("nvmf_create_subsystem" + n2 +
@@ -268,6 +281,11 @@ std::vector<rpc_case> runtime_cases(const std::string& port, const std::string& 
         ok("nvmf_delete_subsystem" + n1),
         ok("bdev_malloc_delete M1"),
         ok("bdev_malloc_delete Malloc0"),
+        ok("bdev_delay_delete D1"),
+        ok("bdev_delay_delete D2"),
+        no("bdev_delay_delete D1", "does not exist"),
+        ok("bdev_malloc_delete MD1"),
+        ok("bdev_malloc_delete MD2"),
         ok("bdev_null_delete N1"),
         ok("bdev_null_delete N2"),
         ok("bdev_aio_delete A1"),

@@ -7,6 +7,7 @@
 #include "nvmf/cmd/handlers.hpp"
 #include "nvmf/controller.hpp"
 #include "nvmf/qpair.hpp"
+#include "reactor/reactor.hpp"
 #include "util/log.hpp"
 
 namespace nvmf::cmd {
@@ -35,14 +36,39 @@ void async_event_request(request& req) {
     if (const spec::status st = req.qp->ctrlr->queue_aer(req); st != 0) complete(req, st);
 }
 
+// Abort (NVMe Base 2.0, 5.1): dword 0 bit 0 is 0 when the command was
+// aborted, 1 when not. On the admin queue only held AERs wait long enough to
+// be aborted. An I/O command is looked for on its queue's reactor (the
+// controller's reactor is not the I/O queue's): the question goes there by
+// message and the answer comes back the same way, so the data path takes no
+// lock. Past the point of no return, or unknown, it is "not aborted".
 void abort_cmd(request& req) {
     const auto sqid = static_cast<uint16_t>(req.cmd.cdw10 & 0xffff);
     const auto cid = static_cast<uint16_t>(req.cmd.cdw10 >> 16);
-    // Only held AERs wait long enough to be worth aborting; every other
-    // command finishes on its own, which cdw0 bit 0 = 1 ("not aborted") says.
+    controller& c = *req.qp->ctrlr;
     req.rsp.cdw0 = 1;
-    if (sqid == 0 && req.qp->ctrlr->abort_aer(cid)) req.rsp.cdw0 = 0;
-    complete_ok(req);
+    if (sqid == 0) {
+        if (c.abort_aer(cid)) req.rsp.cdw0 = 0;
+        complete_ok(req);
+        return;
+    }
+    std::shared_ptr<qpair> q = c.io_qpair(sqid);
+    if (!q || q->owner == nullptr || c.admin_reactor == nullptr) {
+        complete_ok(req);
+        return;
+    }
+    // The Abort request stays valid until it completes: a transport releases
+    // an executing request only through complete(), even when its
+    // connection closes meanwhile.
+    reactor* admin = c.admin_reactor;
+    request* areq = &req;
+    q->owner->post([q, admin, areq, cid] {
+        const bool aborted = q->abort_request(cid);
+        admin->post([areq, aborted] {
+            areq->rsp.cdw0 = aborted ? 0 : 1;
+            complete_ok(*areq);
+        });
+    });
 }
 
 constexpr std::array<admin_entry, 256> make_table() {

@@ -40,6 +40,10 @@ spec::status bdev_status(int result, bdev::io_type type) {
         return generic(spec::sc::invalid_opcode);
     case -EROFS:
         return generic(spec::sc::namespace_is_write_protected);
+    case -ECANCELED:
+        // Cancelled by an Abort before it reached the media: nothing was
+        // done, so the host may retry (no DNR).
+        return make_status(sct::generic, spec::sc::aborted_by_request, false);
     default:
         return make_status(sct::generic, spec::sc::internal_device_error, false);
     }
@@ -79,6 +83,7 @@ void count_for_health_log(const request& req, const bdev::io& bio, int result) {
     case -ENOSPC:
     case -ENOTSUP:
     case -EROFS:
+    case -ECANCELED:
         return;
     default:
         c.add_backend_error(r);

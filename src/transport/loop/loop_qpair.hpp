@@ -48,6 +48,8 @@ public:
     uint32_t max_io_size() const override { return opts_.max_io_size; }
     uint32_t in_capsule_data_size() const override;
     controller_limits limits() const override;
+    // A command executing in a bdev that can cancel it (a delay bdev).
+    bool abort_request(uint16_t cid) override;
 
 private:
     void start(const spec::sqe& cmd, std::span<uint8_t> data, done_fn done, void* ctx);

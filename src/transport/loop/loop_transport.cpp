@@ -119,6 +119,15 @@ void loop_qpair::on_complete(request& req) {
     maybe_release();
 }
 
+bool loop_qpair::abort_request(uint16_t cid) {
+    // Free requests have no namespace (on_complete resets it), and the bdev
+    // checks it holds the I/O: trying every request with this CID is safe.
+    for (auto& r : reqs_) {
+        if (r.req.cmd.cid == cid && cancel_bdev_io(r.req)) return true;
+    }
+    return false;
+}
+
 void loop_qpair::maybe_release() {
     if (!detached_ || released_ || inflight_.load(std::memory_order_acquire) != 0) return;
     released_ = true;

@@ -406,6 +406,14 @@ void rdma_qpair::on_complete(request& req) {
     send_response(r);
 }
 
+bool rdma_qpair::abort_request(uint16_t cid) {
+    if (closed_) return false;
+    for (auto& r : reqs_) {
+        if (r.state == rreq_state::executing && r.req.cmd.cid == cid) return cancel_bdev_io(r.req);
+    }
+    return false;
+}
+
 void rdma_qpair::send_response(rdma_request& r) {
     request& req = r.req;
     *r.rsp = req.rsp;

@@ -94,6 +94,9 @@ public:
     uint32_t max_io_size() const override;
     uint32_t in_capsule_data_size() const override;
     controller_limits limits() const override;
+    // Commands executing in a bdev that can cancel them (a delay bdev) only;
+    // the ones waiting for buffers or RDMA READs answer "not aborted".
+    bool abort_request(uint16_t cid) override;
 
     // Completions routed here by the poll group.
     void on_recv(rdma_recv& r);

@@ -779,6 +779,35 @@ void tcp_qpair::fatal_error(const fatal& f, const uint8_t* hdr, size_t len) {
     });
 }
 
+bool tcp_qpair::abort_request(uint16_t cid) {
+    if (closed_) return false;
+    for (auto& rp : reqs_) {
+        tcp_request& r = *rp;
+        if (r.state == req_state::free || r.req.cmd.cid != cid) continue;
+        switch (r.state) {
+        case req_state::need_buffer: {
+            // Waiting for a pool buffer: nothing was done, no data moved.
+            auto& w = group_.buffer_waiters;
+            if (auto it = std::find(w.begin(), w.end(), &r); it != w.end()) w.erase(it);
+            r.early_status = spec::make_status(spec::sct::generic, spec::sc::aborted_by_request);
+            start_request(r);
+            schedule_flush();
+            return true;
+        }
+        case req_state::executing:
+            // Aborted only if its bdev I/O had not started (a delay bdev).
+            return cancel_bdev_io(r.req);
+        default:
+            // Capsule data still arriving, or H2CData under way: the host
+            // sends the data an R2T asked for whatever happens to the
+            // command, and its transfer tag must stay valid until then.
+            // Sending: already done.
+            return false;
+        }
+    }
+    return false;
+}
+
 void tcp_qpair::disconnect() { close_now("closed by the target"); }
 
 void tcp_qpair::close_now(const char* why) {

@@ -85,6 +85,7 @@ public:
     uint32_t max_io_size() const override;
     uint32_t in_capsule_data_size() const override;
     controller_limits limits() const override;
+    bool abort_request(uint16_t cid) override;
 
     // event_handler
     void on_events(uint32_t events) override;
