@@ -52,6 +52,81 @@ struct rpc_py_result {
     std::string output;  // stdout and stderr
 };
 
+// Expected outcomes of rpc.py command lines (tests/integration/test_spdk_rpc_py.cpp,
+// rbd/test_rbd_bdev.cpp).
+enum class outcome { ok, refused, ok_unless_no_rdma };
+
+struct rpc_case {
+    std::string line;  // rpc.py's arguments after -s SOCK
+    outcome expect;
+    std::string reason;  // refused: a piece of the error message
+};
+
+inline rpc_case ok(std::string line) { return {std::move(line), outcome::ok, ""}; }
+inline rpc_case no(std::string line, std::string why) {
+    return {std::move(line), outcome::refused, std::move(why)};
+}
+
+// Runs the cases and checks each outcome; returns the number that failed.
+inline int check(const std::vector<rpc_case>& cases, const std::vector<rpc_py_result>& results) {
+    int failed = 0;
+    EXPECT_EQ(results.size(), cases.size()) << "rpc.py stopped early; its last output:\n"
+                                            << (results.empty() ? "" : results.back().output);
+    for (size_t i = 0; i < cases.size() && i < results.size(); ++i) {
+        const auto& c = cases[i];
+        const auto& r = results[i];
+        bool good = false;
+        switch (c.expect) {
+        case outcome::ok:
+            good = r.status == 0;
+            break;
+        case outcome::refused:
+            good = r.status == 1 && r.output.find(c.reason) != std::string::npos;
+            break;
+        case outcome::ok_unless_no_rdma:
+            good = r.status == 0 || r.output.find(c.reason) != std::string::npos;
+            break;
+        }
+        if (!good) ++failed;
+        // One line per command for the log: what rpc.py sent and what came back.
+        std::string said = r.status == 0 ? "ok" : "status " + std::to_string(r.status);
+        if (const auto m = r.output.find("\"message\": \""); m != std::string::npos) {
+            said += ": " + r.output.substr(m + 12, r.output.find('"', m + 12) - (m + 12));
+        }
+        std::printf("rpc.py %s -> %s%s\n", c.line.c_str(), said.c_str(),
+                    good ? "" : "  [UNEXPECTED]");
+        EXPECT_TRUE(good) << "rpc.py " << c.line << "\nexpected "
+                          << (c.expect == outcome::refused ? "a refusal naming '" + c.reason + "'"
+                                                           : std::string("success"))
+                          << ", got status " << r.status << ":\n"
+                          << r.output;
+    }
+    return failed;
+}
+
+inline std::vector<std::string> lines_of(const std::vector<rpc_case>& cases) {
+    std::vector<std::string> lines;
+    lines.reserve(cases.size());
+    for (const auto& c : cases) lines.push_back(c.line);
+    return lines;
+}
+
+// The first word of a case line is the rpc.py command.
+inline std::string command_of(const std::string& line) { return line.substr(0, line.find(' ')); }
+
+inline bool line_has_option(const std::string& line, const std::string& spellings) {
+    std::istringstream words(line);
+    std::vector<std::string> forms;
+    std::istringstream alt(spellings);
+    for (std::string f; std::getline(alt, f, '|');) forms.push_back(f);
+    for (std::string w; words >> w;) {
+        for (const auto& f : forms) {
+            if (w == f || w.rfind(f + "=", 0) == 0) return true;
+        }
+    }
+    return false;
+}
+
 class rpc_py_test : public ::testing::Test {
 protected:
     void SetUp() override {

@@ -16,6 +16,7 @@
 
 #include "daemon_fixture.hpp"
 #include "host/commands.hpp"
+#include "spdk_rpc_py.hpp"
 
 namespace nvmf::test {
 namespace {
@@ -468,6 +469,79 @@ TEST_F(rbd_ns, delete_while_connected_with_io_in_flight) {
     EXPECT_FALSE(rd->ok());
     auto ka = ctrlr->keep_alive();
     EXPECT_TRUE(ka && ka->ok());
+}
+
+// SPDK's rpc.py drives every bdev_rbd_* method with every option it has
+// (the rest of the methods: test_spdk_rpc_py.cpp, which has no cluster).
+class rbd_rpc_py : public rpc_py_test {
+protected:
+    void TearDown() override {
+        if (tgt_.running()) {
+            EXPECT_TRUE(tgt_.stop());
+        }
+    }
+    daemon tgt_;
+    image img_{"rpc_py"};
+};
+
+TEST_F(rbd_rpc_py, every_rbd_method_and_option) {
+    ASSERT_FALSE(ceph_dir().empty()) << "NVMF_TEST_CEPH_DIR is not set (run through ctest)";
+    ASSERT_TRUE(img_.ok()) << img_.output();
+    ASSERT_TRUE(tgt_.start(daemon_config::simple()));
+    int rc = 0;
+    std::string key = run_command("ceph-authtool -p -n client.admin " + ceph_keyring(), &rc);
+    ASSERT_EQ(rc, 0) << key;
+    while (!key.empty() && (key.back() == '\n' || key.back() == ' ')) key.pop_back();
+    std::string mon_host;
+    std::ifstream conf(ceph_conf());
+    for (std::string line; std::getline(conf, line);) {
+        if (line.rfind("mon host = ", 0) == 0) mon_host = line.substr(11);
+    }
+    ASSERT_FALSE(mon_host.empty());
+    const std::string img = img_.name();
+    const std::vector<rpc_case> cases = {
+        no("bdev_rbd_create -c ceph0 rbd " + img + " 4096", "not registered"),
+        ok("bdev_rbd_register_cluster ceph0 --user admin --config-file " + ceph_conf() +
+           " --key-file " + ceph_keyring() + " --config-param rbd_cache=true --core-mask 0x1"),
+        no("bdev_rbd_register_cluster ceph0 --config-file " + ceph_conf(), "already registered"),
+        ok("bdev_rbd_get_clusters_info"),
+        ok("bdev_rbd_get_clusters_info -b ceph0"),
+        ok("bdev_rbd_create -c ceph0 -b R1 rbd " + img + " 4096"),
+        ok("bdev_rbd_create --name R2 --user admin --config mon_host=" + sh_quote(mon_host) +
+           " --config key=" + key + " rbd " + img +
+           " 512 -u 6f1c1c0e-7d53-4c4b-9d6e-1c2f3e4d5a6b --readonly"),
+        ok("bdev_rbd_create --cluster-name ceph0 --uuid 0b8f3c3e-4f60-4d3a-a2c4-0e7a1b2c3d4e -r "
+           "rbd " +
+           img + " 512"),
+        no("bdev_rbd_create -c ceph0 -b R4 rbd no-such-image 512", "no-such-image"),
+        ok("bdev_rbd_resize R1 96"),
+        no("bdev_rbd_resize R1 32", "can only grow"),
+        no("bdev_rbd_unregister_cluster ceph0", "still used"),
+        ok("bdev_rbd_delete R1"),
+        ok("bdev_rbd_delete R2"),
+        ok("bdev_rbd_delete Ceph0"),
+        no("bdev_rbd_delete R1", "does not exist"),
+        ok("bdev_rbd_unregister_cluster ceph0"),
+    };
+    EXPECT_EQ(check(cases, rpc_py_many(tgt_, lines_of(cases))), 0);
+
+    const json options = rpc_py_options();
+    ASSERT_TRUE(options.is_object()) << "could not list rpc.py's options";
+    for (const auto& [name, opts] : options.items()) {
+        if (name.rfind("bdev_rbd_", 0) != 0) continue;
+        SCOPED_TRACE("method " + name);
+        EXPECT_TRUE(std::any_of(cases.begin(), cases.end(), [&](const rpc_case& c) {
+            return command_of(c.line) == name && c.expect == outcome::ok;
+        })) << "no accepted rpc.py case";
+        for (const auto& opt : opts) {
+            EXPECT_TRUE(std::any_of(cases.begin(), cases.end(),
+                                    [&](const rpc_case& c) {
+                                        return command_of(c.line) == name &&
+                                               line_has_option(c.line, opt.get<std::string>());
+                                    }))
+                << "no case passes " << opt.get<std::string>();
+        }
+    }
 }
 
 class rbd_read_only : public rbd_test {
