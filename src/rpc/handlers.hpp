@@ -43,6 +43,8 @@ result<json> nvmf_subsystem_get_listeners(context& ctx, const json& p);
 result<json> nvmf_subsystem_listener_set_ana_state(context& ctx, const json& p);
 result<json> nvmf_subsystem_add_ns(context& ctx, const json& p);
 result<json> nvmf_subsystem_remove_ns(context& ctx, const json& p);
+result<json> nvmf_ns_add_host(context& ctx, const json& p);
+result<json> nvmf_ns_remove_host(context& ctx, const json& p);
 result<json> nvmf_subsystem_add_host(context& ctx, const json& p);
 result<json> nvmf_subsystem_remove_host(context& ctx, const json& p);
 result<json> nvmf_subsystem_allow_any_host(context& ctx, const json& p);
