@@ -152,6 +152,40 @@ TEST_F(masking, hidden_namespace_is_inactive_for_identify_and_io) {
     EXPECT_EQ(active_list(), (std::vector<uint32_t>{1}));
 }
 
+// The ANA log lists only the NSIDs this controller has active.
+TEST_F(masking, ana_log_lists_only_visible_namespaces) {
+    subsystem_params p = subsys->params();
+    p.ana_reporting = true;
+    subsys->set_params(p);
+    add(1, false);
+    add(2, true);
+    make_controller();
+    auto ana_nsids = [&] {
+        auto c = run(spec::admin_opc::get_log_page, 4096, spec::lid::ana | (1023u << 16));
+        EXPECT_EQ(last().status, 0);
+        spec::ana_log_header h;
+        std::memcpy(&h, c->buf.data(), sizeof(h));
+        std::vector<uint32_t> out;
+        size_t off = sizeof(h);
+        for (uint16_t g = 0; g < h.ngrps; ++g) {
+            spec::ana_group_descriptor d;
+            std::memcpy(&d, c->buf.data() + off, sizeof(d));
+            off += sizeof(d);
+            for (uint32_t i = 0; i < d.nnsids; ++i, off += 4) {
+                uint32_t nsid;
+                std::memcpy(&nsid, c->buf.data() + off, 4);
+                out.push_back(nsid);
+            }
+        }
+        return out;
+    };
+    EXPECT_EQ(ana_nsids(), std::vector<uint32_t>{1});
+    const uint64_t chgcnt = subsys->ana_change_count();
+    ASSERT_TRUE(subsys->add_ns_host(2, test_hostnqn));
+    EXPECT_GT(subsys->ana_change_count(), chgcnt);
+    EXPECT_EQ(ana_nsids(), (std::vector<uint32_t>{1, 2}));
+}
+
 TEST_F(masking, event_goes_only_to_controllers_whose_view_changed) {
     add(1, true);
     make_controller();
