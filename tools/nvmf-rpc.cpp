@@ -293,12 +293,13 @@ std::map<std::string, method_cli> methods() {
     nqn_only("nvmf_subsystem_get_qpairs", "queue pairs of a subsystem: NQN");
     m["nvmf_subsystem_add_ns"] = {
         "add a namespace: NQN BDEV [-n NSID] [-u UUID] [-g NGUID] [-e EUI64] [-a ANAGRPID] "
-        "[-p PTPL_FILE]",
+        "[-p PTPL_FILE] [-i]",
         [](CLI::App& app) {
             struct s {
                 std::string nqn, bdev;
                 std::optional<uint32_t> nsid, anagrpid;
                 std::optional<std::string> uuid, nguid, eui64, ptpl_file;
+                bool no_auto_visible = false;
             };
             auto v = std::make_shared<s>();
             app.add_option("nqn", v->nqn, "subsystem NQN")->required();
@@ -310,6 +311,8 @@ std::map<std::string, method_cli> methods() {
             app.add_option("-a,--anagrpid", v->anagrpid, "ANA group (default: the NSID)");
             app.add_option("-p,--ptpl-file", v->ptpl_file,
                            "file where reservations persist through power loss");
+            app.add_flag("-i,--no-auto-visible", v->no_auto_visible,
+                         "active only for the hosts nvmf_ns_add_host names");
             return [v] {
                 json ns{{"bdev_name", v->bdev}};
                 put(ns, "nsid", v->nsid);
@@ -318,9 +321,26 @@ std::map<std::string, method_cli> methods() {
                 put(ns, "nguid", v->nguid);
                 put(ns, "eui64", v->eui64);
                 put(ns, "ptpl_file", v->ptpl_file);
+                if (v->no_auto_visible) ns["no_auto_visible"] = true;
                 return json{{"nqn", v->nqn}, {"namespace", ns}};
             };
         }};
+    for (const char* name : {"nvmf_ns_add_host", "nvmf_ns_remove_host"}) {
+        m[name] = {std::string(name) == "nvmf_ns_add_host"
+                       ? "make a no_auto_visible namespace active for a host: NQN NSID HOST"
+                       : "make a no_auto_visible namespace inactive for a host: NQN NSID HOST",
+                   [](CLI::App& app) {
+                       auto nqn = std::make_shared<std::string>();
+                       auto host = std::make_shared<std::string>();
+                       auto nsid = std::make_shared<uint32_t>(0);
+                       app.add_option("nqn", *nqn, "subsystem NQN")->required();
+                       app.add_option("nsid", *nsid, "namespace ID")->required();
+                       app.add_option("host", *host, "host NQN")->required();
+                       return [nqn, nsid, host] {
+                           return json{{"nqn", *nqn}, {"nsid", *nsid}, {"host", *host}};
+                       };
+                   }};
+    }
     m["nvmf_subsystem_remove_ns"] = {"remove a namespace: NQN NSID", [](CLI::App& app) {
                                          auto nqn = std::make_shared<std::string>();
                                          auto nsid = std::make_shared<uint32_t>(0);

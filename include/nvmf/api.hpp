@@ -75,6 +75,16 @@ public:
     void add_namespace(const std::string& nqn, const std::string& bdev_name, uint32_t nsid,
                        callback<uint32_t> cb);
     void remove_namespace(const std::string& nqn, uint32_t nsid, callback<void> cb);
+    // Namespace masking (SPDK's --no-auto-visible, nvmf_ns_add_host,
+    // nvmf_ns_remove_host): a masked namespace is active only for the
+    // controllers of the hosts added to it; each controller whose view
+    // changes gets the Namespace Attribute Changed event.
+    void add_masked_namespace(const std::string& nqn, const std::string& bdev_name, uint32_t nsid,
+                              callback<uint32_t> cb);
+    void add_namespace_host(const std::string& nqn, uint32_t nsid, const std::string& hostnqn,
+                            callback<void> cb);
+    void remove_namespace_host(const std::string& nqn, uint32_t nsid, const std::string& hostnqn,
+                               callback<void> cb);
 
     // Listeners: add_listener allows the subsystem on trid (and opens the
     // socket); listen opens the socket only; remove_listener undoes add_listener.
@@ -108,6 +118,13 @@ public:
     std::future<result<uint32_t>> add_namespace(const std::string& nqn,
                                                 const std::string& bdev_name, uint32_t nsid = 0);
     std::future<result<void>> remove_namespace(const std::string& nqn, uint32_t nsid);
+    std::future<result<uint32_t>> add_masked_namespace(const std::string& nqn,
+                                                       const std::string& bdev_name,
+                                                       uint32_t nsid = 0);
+    std::future<result<void>> add_namespace_host(const std::string& nqn, uint32_t nsid,
+                                                 const std::string& hostnqn);
+    std::future<result<void>> remove_namespace_host(const std::string& nqn, uint32_t nsid,
+                                                    const std::string& hostnqn);
     std::future<result<void>> add_listener(const std::string& nqn, const transport_id& trid);
     std::future<result<void>> remove_listener(const std::string& nqn, const transport_id& trid);
     std::future<result<void>> listen(const transport_id& trid);

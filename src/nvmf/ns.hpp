@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ public:
     // Not so when it derives from a path, which another file may take later.
     bool ids_never_reused = true;
     const std::shared_ptr<ns_reservation> resv = std::make_shared<ns_reservation>();
+    // SPDK's no_auto_visible: active only for the hosts added to it
+    // (nvmf_ns_add_host); set by add_ns before the namespace is published.
+    bool no_auto_visible = false;
     // The SMART / Health log's I/O counters of this namespace, from every
     // controller (as a drive counts what all its hosts did), since it was added.
     io_counters counters;
@@ -58,9 +62,12 @@ inline result<bdev::uuid_t> derive_ns_uuid(const bdev::uuid_t& bdev_uuid, const 
     return bdev::name_based_uuid(bdev_uuid, subnqn + "/" + std::to_string(nsid));
 }
 
+// The hosts a no_auto_visible namespace is active for (NQNs).
+using ns_hosts = std::set<std::string>;
+
 class ns_table {
 public:
-    explicit ns_table(uint32_t max_nsid) : slots(max_nsid), resv(max_nsid) {}
+    explicit ns_table(uint32_t max_nsid) : slots(max_nsid), resv(max_nsid), visible_to(max_nsid) {}
     // nullptr when nsid is 0, past max_nsid, or not active.
     const std::shared_ptr<ns>& find(uint32_t nsid) const {
         static const std::shared_ptr<ns> none;
@@ -71,8 +78,32 @@ public:
     const resv_state* resv_of(uint32_t nsid) const {
         return nsid == 0 || nsid > resv.size() ? nullptr : resv[nsid - 1].get();
     }
+    // Whether nsid is active for a controller of hostnqn: a namespace is,
+    // unless it is no_auto_visible and hostnqn was not added to it.
+    bool visible(uint32_t nsid, const std::string& hostnqn) const {
+        if (!find(nsid)) return false;
+        const auto& hosts = visible_to[nsid - 1];
+        return !hosts || hosts->count(hostnqn) != 0;
+    }
+    // The table as a controller of hostnqn sees it: the namespaces hidden
+    // from it are inactive (empty slots). Only needed when `masked`.
+    std::shared_ptr<const ns_table> view_for(const std::string& hostnqn) const;
+    // Recomputes `masked` after visible_to changed.
+    void update_masked();
+
     std::vector<std::shared_ptr<ns>> slots;               // index nsid - 1
     std::vector<std::shared_ptr<const resv_state>> resv;  // index nsid - 1, with slots
+    // Index nsid - 1, with slots: null for a namespace every host sees, else
+    // the hosts a no_auto_visible one is active for (maybe none).
+    std::vector<std::shared_ptr<const ns_hosts>> visible_to;
+    // Some namespace is no_auto_visible: queues need a per-host view.
+    bool masked = false;
 };
+
+// Whether a controller of hostnqn saw nsid change between two tables: it
+// came, went, or became another namespace. Those controllers, and only
+// those, get the Namespace Attribute Changed event.
+bool ns_view_changed(const ns_table& before, const ns_table& after, uint32_t nsid,
+                     const std::string& hostnqn);
 
 }  // namespace nvmf

@@ -179,9 +179,12 @@ result<uint32_t> subsystem::add_ns(std::shared_ptr<bdev::block_device> dev, cons
                       static_cast<int>(n->resv->state.type));
         }
     }
+    n->no_auto_visible = p.no_auto_visible;
     auto next = std::make_shared<ns_table>(*ns_);
     next->slots[nsid - 1] = n;
     next->resv[nsid - 1] = std::make_shared<const resv_state>(n->resv->state);
+    if (p.no_auto_visible) next->visible_to[nsid - 1] = std::make_shared<const ns_hosts>();
+    next->update_masked();
     ns_ = std::move(next);
     ns_gen_.fetch_add(1, std::memory_order_release);
     ana_chgcnt_.fetch_add(1, std::memory_order_relaxed);  // a group's NSID list changed
@@ -198,6 +201,8 @@ result<void> subsystem::remove_ns(uint32_t nsid) {
     --next->slots[nsid - 1]->dev->claims;
     next->slots[nsid - 1].reset();
     next->resv[nsid - 1].reset();
+    next->visible_to[nsid - 1].reset();  // its hosts go with it, as in SPDK
+    next->update_masked();
     ns_ = std::move(next);
     ns_gen_.fetch_add(1, std::memory_order_release);
     ana_chgcnt_.fetch_add(1, std::memory_order_relaxed);
@@ -216,6 +221,72 @@ void subsystem::publish_resv(const std::shared_ptr<ns>& n, std::shared_ptr<const
 std::shared_ptr<const ns_table> subsystem::ns_snapshot() const {
     std::lock_guard lk(mtx_);
     return ns_;
+}
+
+result<void> subsystem::add_ns_host(uint32_t nsid, const std::string& hostnqn) {
+    return set_ns_host(nsid, hostnqn, true);
+}
+
+result<void> subsystem::remove_ns_host(uint32_t nsid, const std::string& hostnqn) {
+    return set_ns_host(nsid, hostnqn, false);
+}
+
+result<void> subsystem::set_ns_host(uint32_t nsid, const std::string& hostnqn, bool visible) {
+    if (auto r = validate_nqn(hostnqn); !r) return r;
+    std::lock_guard lk(mtx_);
+    if (nsid == 0 || nsid > ns_->max_nsid()) {
+        return make_error(-EINVAL, "NSID " + std::to_string(nsid) + " is out of range for " + nqn);
+    }
+    if (!ns_->find(nsid)) {
+        return make_error(-ENOENT, "NSID " + std::to_string(nsid) + " is not active in " + nqn);
+    }
+    const auto& hosts = ns_->visible_to[nsid - 1];
+    if (!hosts) {
+        return make_error(-EPERM, "namespace " + std::to_string(nsid) + " of " + nqn +
+                                      " is visible to every host (add it with no_auto_visible)");
+    }
+    if ((hosts->count(hostnqn) != 0) == visible) return {};
+    auto changed = std::make_shared<ns_hosts>(*hosts);
+    if (visible) {
+        changed->insert(hostnqn);
+    } else {
+        changed->erase(hostnqn);
+    }
+    auto next = std::make_shared<ns_table>(*ns_);
+    next->visible_to[nsid - 1] = std::move(changed);
+    ns_ = std::move(next);
+    ns_gen_.fetch_add(1, std::memory_order_release);
+    // The ANA log lists the groups' active NSIDs: for this host, one changed.
+    ana_chgcnt_.fetch_add(1, std::memory_order_relaxed);
+    return {};
+}
+
+ns_hosts subsystem::ns_hosts_of(uint32_t nsid) const {
+    std::lock_guard lk(mtx_);
+    if (nsid == 0 || nsid > ns_->max_nsid() || !ns_->visible_to[nsid - 1]) return {};
+    return *ns_->visible_to[nsid - 1];
+}
+
+void subsystem::announce_ns_change(uint32_t nsid, const ns_table& before) {
+    const auto after = ns_snapshot();
+    for (auto& c : controllers()) {
+        if (c->is_discovery() || !ns_view_changed(before, *after, nsid, c->hostnqn)) continue;
+        std::weak_ptr<controller> w = c;
+        c->admin_reactor->post([w, nsid] {
+            if (auto c = w.lock(); c && !c->destroyed()) c->note_ns_changed(nsid);
+        });
+    }
+}
+
+void subsystem::announce_ns_resized(uint32_t nsid) {
+    const auto table = ns_snapshot();
+    for (auto& c : controllers()) {
+        if (c->is_discovery() || !table->visible(nsid, c->hostnqn)) continue;
+        std::weak_ptr<controller> w = c;
+        c->admin_reactor->post([w, nsid] {
+            if (auto c = w.lock(); c && !c->destroyed()) c->note_ns_changed(nsid);
+        });
+    }
 }
 
 namespace {

@@ -59,6 +59,9 @@ struct ns_params {
     // PTPL file (SPDK's ptpl_file): reservations persist through power loss
     // there; loaded now, an unreadable or corrupt one refuses the namespace.
     std::string ptpl_file;
+    // SPDK's no_auto_visible: the namespace is active only for the hosts
+    // added to it (add_ns_host); for every other controller it is inactive.
+    bool no_auto_visible = false;
 };
 
 // The keys an allowed host is configured with (nvmf_subsystem_add_host
@@ -92,6 +95,23 @@ public:
     result<uint32_t> add_ns(std::shared_ptr<bdev::block_device> dev, const ns_params& p);
     result<void> remove_ns(uint32_t nsid);
     std::shared_ptr<const ns_table> ns_snapshot() const;
+    // Namespace masking (SPDK's nvmf_ns_add_host / nvmf_ns_remove_host):
+    // makes a no_auto_visible namespace active, or inactive again, for the
+    // controllers of hostnqn. Adding a host twice or removing one not added
+    // does nothing. -EINVAL: bad NQN or NSID out of range; -ENOENT: NSID not
+    // active; -EPERM: the namespace is visible to every host. Callers then
+    // announce_ns_change with the table from before.
+    result<void> add_ns_host(uint32_t nsid, const std::string& hostnqn);
+    result<void> remove_ns_host(uint32_t nsid, const std::string& hostnqn);
+    // The hosts a no_auto_visible namespace is active for (empty otherwise).
+    ns_hosts ns_hosts_of(uint32_t nsid) const;
+    // The Namespace Attribute Changed event and Changed Namespace List entry
+    // for nsid, to each live controller whose view of it differs from
+    // `before` (ns_view_changed), on its admin reactor.
+    void announce_ns_change(uint32_t nsid, const ns_table& before);
+    // The same event for a namespace whose attributes changed in place (its
+    // bdev grew: bdev_rbd_resize), to each live controller that sees it.
+    void announce_ns_resized(uint32_t nsid);
     // Publishes a namespace's reservation state to the I/O queues (a new
     // table; they pick it up at their next command). Nothing when n is no
     // longer in the table. Called under n's reservation mutex.
@@ -153,17 +173,24 @@ public:
     std::vector<std::shared_ptr<controller>> controllers() const;
 
     // Refreshes q's namespace snapshot when the table changed. Reactor thread.
+    // With no_auto_visible namespaces the snapshot is the view of q's host
+    // (those hidden from it are inactive), built once per table change; the
+    // usual table, with none, is shared as it is.
     template <typename Q>
     const ns_table& ns_for(Q& q) const {
         const uint64_t gen = ns_generation();
         if (q.ns_cache_gen != gen) {
-            q.ns_cache = ns_snapshot();
+            auto t = ns_snapshot();
+            if (t->masked && q.ctrlr) t = t->view_for(q.ctrlr->hostnqn);
+            q.ns_cache = std::move(t);
             q.ns_cache_gen = gen;
         }
         return *q.ns_cache;
     }
 
 private:
+    result<void> set_ns_host(uint32_t nsid, const std::string& hostnqn, bool visible);
+
     mutable std::mutex mtx_;
     subsystem_params params_;
     subsystem_state state_ = subsystem_state::inactive;

@@ -202,15 +202,47 @@ void target_handle::delete_bdev(const std::string& name, callback<void> cb) {
     impl_->submit<void>(std::move(cb), [this, name] { return impl_->tgt->bdevs.remove(name); });
 }
 
+namespace {
+void add_ns(target_handle::impl& impl, const std::string& nqn, const std::string& bdev_name,
+            uint32_t nsid, bool no_auto_visible, callback<uint32_t> cb) {
+    impl.submit<uint32_t>(std::move(cb),
+                          [&impl, nqn, bdev_name, nsid, no_auto_visible]() -> result<uint32_t> {
+                              rpc::context ctx(*impl.tgt);
+                              auto r = rpc::call(ctx, "nvmf_subsystem_add_ns",
+                                                 {{"nqn", nqn},
+                                                  {"namespace",
+                                                   {{"bdev_name", bdev_name},
+                                                    {"nsid", nsid},
+                                                    {"no_auto_visible", no_auto_visible}}}});
+                              if (!r) return r.err();
+                              return r->get<uint32_t>();
+                          });
+}
+}  // namespace
+
 void target_handle::add_namespace(const std::string& nqn, const std::string& bdev_name,
                                   uint32_t nsid, callback<uint32_t> cb) {
-    impl_->submit<uint32_t>(std::move(cb), [this, nqn, bdev_name, nsid]() -> result<uint32_t> {
-        rpc::context ctx(*impl_->tgt);
-        auto r =
-            rpc::call(ctx, "nvmf_subsystem_add_ns",
-                      {{"nqn", nqn}, {"namespace", {{"bdev_name", bdev_name}, {"nsid", nsid}}}});
-        if (!r) return r.err();
-        return r->get<uint32_t>();
+    add_ns(*impl_, nqn, bdev_name, nsid, false, std::move(cb));
+}
+
+void target_handle::add_masked_namespace(const std::string& nqn, const std::string& bdev_name,
+                                         uint32_t nsid, callback<uint32_t> cb) {
+    add_ns(*impl_, nqn, bdev_name, nsid, true, std::move(cb));
+}
+
+void target_handle::add_namespace_host(const std::string& nqn, uint32_t nsid,
+                                       const std::string& hostnqn, callback<void> cb) {
+    impl_->submit<void>(std::move(cb), [this, nqn, nsid, hostnqn] {
+        return impl_->rpc_void("nvmf_ns_add_host",
+                               {{"nqn", nqn}, {"nsid", nsid}, {"host", hostnqn}});
+    });
+}
+
+void target_handle::remove_namespace_host(const std::string& nqn, uint32_t nsid,
+                                          const std::string& hostnqn, callback<void> cb) {
+    impl_->submit<void>(std::move(cb), [this, nqn, nsid, hostnqn] {
+        return impl_->rpc_void("nvmf_ns_remove_host",
+                               {{"nqn", nqn}, {"nsid", nsid}, {"host", hostnqn}});
     });
 }
 
@@ -312,6 +344,23 @@ std::future<result<uint32_t>> target_handle::add_namespace(const std::string& nq
 }
 std::future<result<void>> target_handle::remove_namespace(const std::string& nqn, uint32_t nsid) {
     return as_future<void>([&](callback<void> cb) { remove_namespace(nqn, nsid, std::move(cb)); });
+}
+std::future<result<uint32_t>> target_handle::add_masked_namespace(const std::string& nqn,
+                                                                  const std::string& bdev_name,
+                                                                  uint32_t nsid) {
+    return as_future<uint32_t>(
+        [&](callback<uint32_t> cb) { add_masked_namespace(nqn, bdev_name, nsid, std::move(cb)); });
+}
+std::future<result<void>> target_handle::add_namespace_host(const std::string& nqn, uint32_t nsid,
+                                                            const std::string& hostnqn) {
+    return as_future<void>(
+        [&](callback<void> cb) { add_namespace_host(nqn, nsid, hostnqn, std::move(cb)); });
+}
+std::future<result<void>> target_handle::remove_namespace_host(const std::string& nqn,
+                                                               uint32_t nsid,
+                                                               const std::string& hostnqn) {
+    return as_future<void>(
+        [&](callback<void> cb) { remove_namespace_host(nqn, nsid, hostnqn, std::move(cb)); });
 }
 std::future<result<void>> target_handle::add_listener(const std::string& nqn,
                                                       const transport_id& trid) {

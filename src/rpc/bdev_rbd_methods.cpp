@@ -175,7 +175,7 @@ result<json> bdev_rbd_resize(context& ctx, const json& j) {
         const auto table = s->ns_snapshot();
         if (!table) continue;
         for (const auto& n : table->slots) {
-            if (n && n->dev == dev) notify_ns_changed(*s, n->nsid);
+            if (n && n->dev == dev) s->announce_ns_resized(n->nsid);
         }
     }
     return json(true);

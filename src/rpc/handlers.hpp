@@ -52,6 +52,8 @@ result<json> nvmf_subsystem_get_listeners(context& ctx, const json& p);
 result<json> nvmf_subsystem_listener_set_ana_state(context& ctx, const json& p);
 result<json> nvmf_subsystem_add_ns(context& ctx, const json& p);
 result<json> nvmf_subsystem_remove_ns(context& ctx, const json& p);
+result<json> nvmf_ns_add_host(context& ctx, const json& p);
+result<json> nvmf_ns_remove_host(context& ctx, const json& p);
 result<json> nvmf_subsystem_add_host(context& ctx, const json& p);
 result<json> nvmf_subsystem_remove_host(context& ctx, const json& p);
 result<json> nvmf_subsystem_allow_any_host(context& ctx, const json& p);
@@ -113,9 +115,6 @@ json bdev_to_json(const bdev::block_device& dev, const std::string& claimer = {}
 // The save_config entry that recreates dev, or null for a bdev type that has none.
 json bdev_config_entry(const bdev::block_device& dev);
 json file_bdev_config_entry(const bdev::block_device& dev);  // uring and aio
-// Tells the subsystem's controllers that a namespace came, went or changed
-// size (Changed Namespace List + Namespace Attribute Changed AEN).
-void notify_ns_changed(subsystem& s, uint32_t nsid);
 json rbd_bdev_config_entry(const bdev::block_device& dev);  // null when not rbd
 // bdev_rbd_register_cluster calls, which save_config puts before the bdevs.
 json rbd_cluster_config(target& tgt);

@@ -57,6 +57,8 @@ constexpr method table[] = {
     {"nvmf_subsystem_listener_set_ana_state", nvmf_subsystem_listener_set_ana_state},
     {"nvmf_subsystem_add_ns", nvmf_subsystem_add_ns},
     {"nvmf_subsystem_remove_ns", nvmf_subsystem_remove_ns},
+    {"nvmf_ns_add_host", nvmf_ns_add_host},
+    {"nvmf_ns_remove_host", nvmf_ns_remove_host},
     {"nvmf_subsystem_add_host", nvmf_subsystem_add_host},
     {"nvmf_subsystem_remove_host", nvmf_subsystem_remove_host},
     {"nvmf_subsystem_allow_any_host", nvmf_subsystem_allow_any_host},

@@ -59,9 +59,16 @@ json nvmf_subsystem_config(target& tgt) {
         for (auto& n : table->slots) {
             if (!n) continue;
             json ns = ns_to_json(*n, ana_reporting);
-            ns["no_auto_visible"] = false;
+            ns["no_auto_visible"] = n->no_auto_visible;
             if (!n->resv->ptpl_file.empty()) ns["ptpl_file"] = n->resv->ptpl_file;
             entry("nvmf_subsystem_add_ns", {{"nqn", s->nqn}, {"namespace", std::move(ns)}});
+        }
+        // After the namespaces, as SPDK writes them.
+        for (auto& n : table->slots) {
+            if (!n) continue;
+            for (auto& h : s->ns_hosts_of(n->nsid)) {
+                entry("nvmf_ns_add_host", {{"nqn", s->nqn}, {"nsid", n->nsid}, {"host", h}});
+            }
         }
         // Listener ANA states that differ from the default (optimized), per group.
         for (auto& l : s->listeners()) {

@@ -124,17 +124,6 @@ std::string subtype_of(const subsystem& s) { return s.is_discovery() ? "Discover
 
 }  // namespace
 
-// Tells the subsystem's controllers that a namespace came, went or changed size (Changed
-// Namespace List + Namespace Attribute Changed AEN), on their admin reactors.
-void notify_ns_changed(subsystem& s, uint32_t nsid) {
-    for (auto& c : s.controllers()) {
-        std::weak_ptr<controller> w = c;
-        c->admin_reactor->post([w, nsid] {
-            if (auto c = w.lock(); c && !c->destroyed()) c->note_ns_changed(nsid);
-        });
-    }
-}
-
 json trid_to_json(const transport_id& t) {
     return json{
         {"trtype", t.trtype}, {"adrfam", t.adrfam}, {"traddr", t.traddr}, {"trsvcid", t.trsvcid}};
@@ -434,10 +423,9 @@ result<json> nvmf_subsystem_add_ns(context& ctx, const json& j) {
     // Reservations persist through power loss in this file (SPDK's format):
     // loaded by add_ns, written atomically at every change while PTPL is on.
     if (q.str("ptpl_file", ptpl, false, 4096)) np.ptpl_file = ptpl;
-    bool no_auto_visible = false, hide_metadata = false;
-    if (q.boolean("no_auto_visible", no_auto_visible, false) && no_auto_visible) {
-        q.fail("parameter 'no_auto_visible': per-host namespace visibility is not supported");
-    }
+    // Masking: active only for the hosts nvmf_ns_add_host names.
+    q.boolean("no_auto_visible", np.no_auto_visible, false);
+    bool hide_metadata = false;
     // No bdev here has metadata (md_size is always 0), so there is never any
     // to hide: either value gives the same namespace.
     q.boolean("hide_metadata", hide_metadata, false);
@@ -452,9 +440,10 @@ result<json> nvmf_subsystem_add_ns(context& ctx, const json& j) {
         return invalid_params("bdev '" + bdev_name + "' is claimed by bdev '" + by +
                               "': unable to add it as a namespace");
     }
+    const auto before = (*s)->ns_snapshot();
     auto nsid = (*s)->add_ns(dev, np);
     if (!nsid) return spdk_invalid(nsid.err());
-    notify_ns_changed(**s, *nsid);
+    (*s)->announce_ns_change(*nsid, *before);
     return json(*nsid);
 }
 
@@ -467,9 +456,38 @@ result<json> nvmf_subsystem_remove_ns(context& ctx, const json& j) {
     if (auto r = p.finish(); !r) return r.err();
     auto s = lookup(ctx, nqn);
     if (!s) return s.err();
+    const auto before = (*s)->ns_snapshot();
     if (auto r = (*s)->remove_ns(nsid); !r) return spdk_invalid(r.err());
-    notify_ns_changed(**s, nsid);
+    (*s)->announce_ns_change(nsid, *before);
     return json(true);
+}
+
+namespace {
+// nvmf_ns_add_host / nvmf_ns_remove_host {nqn, nsid, host, tgt_name}. SPDK
+// answers -32602 for every refusal of the core (bad host NQN, NSID out of
+// range or inactive, a namespace visible to all); the message says which.
+result<json> ns_host_method(context& ctx, const json& j, bool add) {
+    params p(j, false);
+    std::string nqn, host;
+    uint32_t nsid = 0;
+    nqn_param(p, nqn);
+    p.u32("nsid", nsid, true);
+    p.str("host", host, true, spec::nqn_max_len);
+    if (auto r = p.finish(); !r) return r.err();
+    auto s = lookup(ctx, nqn);
+    if (!s) return s.err();
+    const auto before = (*s)->ns_snapshot();
+    auto r = add ? (*s)->add_ns_host(nsid, host) : (*s)->remove_ns_host(nsid, host);
+    if (!r) return spdk_invalid(r.err());
+    (*s)->announce_ns_change(nsid, *before);
+    return json(true);
+}
+}  // namespace
+
+result<json> nvmf_ns_add_host(context& ctx, const json& j) { return ns_host_method(ctx, j, true); }
+
+result<json> nvmf_ns_remove_host(context& ctx, const json& j) {
+    return ns_host_method(ctx, j, false);
 }
 
 result<json> nvmf_subsystem_add_host(context& ctx, const json& j) {

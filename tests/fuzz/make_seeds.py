@@ -304,6 +304,24 @@ def rpc_seeds():
             rpc("bdev_delay_delete", {"name": "Delay0"}, 60),
             rpc("bdev_null_delete", {"name": "Null0"}, 61),
         ]),
+        # Namespace masking: a no_auto_visible namespace, its hosts, the refusals.
+        "masking": b"\n".join([
+            rpc("bdev_malloc_create", {"name": "Malloc0", "num_blocks": 2048, "block_size": 512}, 1),
+            rpc("bdev_malloc_create", {"name": "Malloc1", "num_blocks": 2048, "block_size": 512}, 2),
+            rpc("nvmf_create_subsystem", {"nqn": sub, "allow_any_host": True}, 3),
+            rpc("nvmf_subsystem_add_ns", {"nqn": sub, "namespace": {
+                "bdev_name": "Malloc0", "nsid": 1, "no_auto_visible": True,
+                "hide_metadata": False}}, 4),
+            rpc("nvmf_subsystem_add_ns", {"nqn": sub, "namespace": {"bdev_name": "Malloc1"}}, 5),
+            rpc("nvmf_ns_add_host", {"nqn": sub, "nsid": 1, "host": HOSTNQN.decode()}, 6),
+            rpc("nvmf_ns_add_host", {"nqn": sub, "nsid": 1, "host": HOSTNQN.decode(),
+                                     "tgt_name": "nvmf_tgt"}, 7),
+            rpc("nvmf_ns_add_host", {"nqn": sub, "nsid": 2, "host": HOSTNQN.decode()}, 8),
+            rpc("nvmf_ns_remove_host", {"nqn": sub, "nsid": 3, "host": "nqn.x"}, 9),
+            rpc("save_config", None, 10),
+            rpc("nvmf_ns_remove_host", {"nqn": sub, "nsid": 1, "host": HOSTNQN.decode()}, 11),
+            rpc("nvmf_subsystem_remove_ns", {"nqn": sub, "nsid": 1}, 12),
+        ]),
         # A leading space: the fuzzer runs it in SPDK's STARTUP state (--wait-for-rpc).
         "startup": b" " + b"\n".join([
             rpc("iobuf_set_options", {"small_pool_count": 8192, "enable_numa": False}, 1),

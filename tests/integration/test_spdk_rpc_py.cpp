@@ -217,7 +217,16 @@ std::vector<rpc_case> runtime_cases(const std::string& port, const std::string& 
         ok("nvmf_subsystem_add_ns" + n2 +
            " N1 -t nvmf_tgt -n 2 -g 000102030405060708090A0B0C0D0E0F -e 0011223344556677 "
            "-u 55555555-2222-4333-8444-555555555555 -a 3 -N"),
-        no("nvmf_subsystem_add_ns" + n1 + " N2 -i", "no_auto_visible"),
+        // Masking: a no_auto_visible namespace and the hosts that see it.
+        ok("nvmf_subsystem_add_ns" + n1 + " N2 -n 6 -i"),
+        ok("nvmf_ns_add_host" + n1 + " 6 " + host1),
+        ok("nvmf_ns_add_host" + n1 + " 6 " + host2 + " -t nvmf_tgt"),
+        ok("nvmf_ns_remove_host" + n1 + " 6 " + host1),
+        ok("nvmf_ns_remove_host" + n1 + " 6 " + host2 + " -t nvmf_tgt"),
+        no("nvmf_ns_add_host" + n1 + " 1 " + host1, "visible to every host"),
+        no("nvmf_ns_add_host" + n1 + " 7 " + host1, "not active"),
+        no("nvmf_ns_remove_host" + n1 + " 6 not-an-nqn", "NQN"),
+        ok("nvmf_subsystem_remove_ns" + n1 + " 6"),
         no("nvmf_subsystem_add_ns" + n1 + " N2 -p /nonexistent-dir/ptpl", "directory"),
         ok("nvmf_subsystem_add_ns" + n1 + " N2 -n 5 -p " + ptpl),
         ok("nvmf_subsystem_remove_ns" + n1 + " 5"),

@@ -5,8 +5,9 @@
 # Two host identities (A: the guest's own, B: another --hostnqn/--hostid)
 # connect to the same subsystem; with nvme_core.multipath=N each controller
 # has its own block device, so each command goes out as the host it names.
-# Asks the host side (tests/interop/requests.sh) once: "restart" (kill -9 the
-# daemon, start it again from the same config).
+# Asks the host side (tests/interop/requests.sh): "restart" (kill -9 the
+# daemon, start it again from the same config), then "ns-add-host B" and
+# "ns-remove-host B" for the masked namespace 2 (no_auto_visible, host A only).
 # Prints "PASS check" / "FAIL check: why" lines and "guest: N passed, N failed".
 # shellcheck source=/dev/null
 . /usr/lib/linux-host/lib.sh
@@ -38,23 +39,64 @@ connect() {
     nvme connect -t tcp -a "$HOST_ADDR" -s "$3" -n "$nqn" --hostnqn="$1" --hostid="$2" \
         --ctrl-loss-tmo=60 --reconnect-delay=1
 }
-# ns_of HOSTNQN: the namespace block device of this subsystem's controller for that host.
-ns_of() {
+# ctrl_of HOSTNQN: this subsystem's controller (/dev/nvmeX) for that host.
+ctrl_of() {
+    local c
+    for c in /sys/class/nvme/nvme*; do
+        [ "$(cat "$c/subsysnqn" 2>/dev/null)" = "$nqn" ] || continue
+        [ "$(cat "$c/hostnqn" 2>/dev/null)" = "$1" ] || continue
+        echo "/dev/$(basename "$c")"
+        return 0
+    done
+    return 1
+}
+# dev_now HOSTNQN NSID: that host's block device for the namespace, if it has one.
+dev_now() {
     local c n
+    c=$(ctrl_of "$1") || return 1
+    for n in /sys/class/nvme/"$(basename "$c")"/"$(basename "$c")"n*; do
+        [ "$(cat "$n/nsid" 2>/dev/null)" = "$2" ] || continue
+        [ -b "/dev/$(basename "$n")" ] || continue
+        echo "/dev/$(basename "$n")"
+        return 0
+    done
+    return 1
+}
+# ns_of HOSTNQN [NSID]: waits (10 s) for that host's block device of NSID (1).
+ns_of() {
     for _ in $(seq 50); do
-        for c in /sys/class/nvme/nvme*; do
-            [ "$(cat "$c/subsysnqn" 2>/dev/null)" = "$nqn" ] || continue
-            [ "$(cat "$c/hostnqn" 2>/dev/null)" = "$1" ] || continue
-            for n in "$c"/"$(basename "$c")"n*; do
-                if [ -b "/dev/$(basename "$n")" ]; then
-                    echo "/dev/$(basename "$n")"
-                    return 0
-                fi
-            done
-        done
+        dev_now "$1" "${2:-1}" && return 0
         sleep 0.2
     done
     return 1
+}
+# ns_gone HOSTNQN NSID: waits (10 s) until that host has no block device for NSID.
+ns_gone() {
+    for _ in $(seq 50); do
+        dev_now "$1" "$2" >/dev/null || return 0
+        sleep 0.2
+    done
+    return 1
+}
+# active_ns HOSTNQN: the Identify active namespace list (CNS 02h) of that
+# host's controller, as nvme list-ns prints it ("[   0]:0x1"), in decimal.
+active_ns() {
+    local c h out=''
+    c=$(ctrl_of "$1") || return 1
+    for h in $(nvme list-ns "$c" 2>/dev/null | sed -n 's/^\[ *[0-9]*\]:0x\([0-9a-fA-F]*\)$/\1/p'); do
+        out="$out $((16#$h))"
+    done
+    echo "${out# }"
+}
+# expect_active WHO HOSTNQN LIST WHAT
+expect_active() {
+    local got
+    got=$(active_ns "$2")
+    if [ "$got" = "$3" ]; then
+        pass "$4: host $1 nvme list-ns -> $got"
+    else
+        fail "$4: host $1 nvme list-ns -> '$got', expected '$3'"
+    fi
 }
 
 for h in a b; do
@@ -65,6 +107,12 @@ dev_a=$(ns_of "$host_a") || { fail "no block device for host A"; finish; }
 dev_b=$(ns_of "$host_b") || { fail "no block device for host B"; finish; }
 pass "host A ($hid_a) on $dev_a, host B ($hid_b) on $dev_b: one namespace, two identities"
 nvme list 2>&1 | sed 's/^/    | /'
+
+# Masking: namespace 2 is no_auto_visible, with only host A added (config).
+expect_active A "$host_a" "1 2" "masked namespace 2 (A added)"
+expect_active B "$host_b" "1" "masked namespace 2 (B not added)"
+if m_a=$(ns_of "$host_a" 2); then pass "host A has namespace 2 at $m_a"; else fail "host A has no block device for namespace 2"; fi
+if m_b=$(dev_now "$host_b" 2); then fail "host B has namespace 2 at $m_b"; else pass "host B has no block device for namespace 2"; fi
 
 rescap=$(nvme id-ns "$dev_a" -n 1 | awk '/^rescap/ { print $3 }')
 if [ "$rescap" = 0xff ]; then
@@ -215,5 +263,39 @@ fi
 
 run "B clears every registration" nvme resv-release "$dev_b" -n 1 --crkey=$key_b --rrela=1
 expect_io A "$dev_a" write ok "after clear"
+
+# Masking live: B added (SPDK's rpc.py on the host side), its kernel gets the
+# namespace after the Namespace Attribute Changed event; then removed again.
+# The kernel logs "rescanning namespaces" for each such event: A gets none.
+ctrl_a_name=$(basename "$(ctrl_of "$host_a")")
+rescans_a() { dmesg | grep -c "$ctrl_a_name: rescanning namespaces" || true; }
+rescans_before=$(rescans_a)
+if ask "ns-add-host $host_b"; then
+    if m_b=$(ns_of "$host_b" 2); then
+        pass "host B's kernel added namespace 2 at $m_b after nvmf_ns_add_host"
+        if dd if="$m_b" of=/dev/null bs=4096 count=4 iflag=direct 2>/tmp/dd.err; then
+            pass "host B reads namespace 2 ($m_b)"
+        else
+            fail "host B cannot read $m_b: $(head -n 1 /tmp/dd.err)"
+        fi
+    else
+        fail "host B got no block device for namespace 2 within 10 s of nvmf_ns_add_host"
+    fi
+    expect_active B "$host_b" "1 2" "after nvmf_ns_add_host B"
+fi
+if ask "ns-remove-host $host_b"; then
+    if ns_gone "$host_b" 2; then
+        pass "host B's kernel removed namespace 2 after nvmf_ns_remove_host"
+    else
+        fail "host B still has namespace 2 ($(dev_now "$host_b" 2)) 10 s after nvmf_ns_remove_host"
+    fi
+    expect_active B "$host_b" "1" "after nvmf_ns_remove_host B"
+    if m_a=$(dev_now "$host_a" 2); then pass "host A keeps namespace 2 ($m_a)"; else fail "host A lost namespace 2"; fi
+fi
+if [ "$(rescans_a)" = "$rescans_before" ]; then
+    pass "host A's kernel got no namespace change event for B's changes ($ctrl_a_name)"
+else
+    fail "host A's kernel rescanned namespaces ($ctrl_a_name) for B's changes"
+fi
 if nvme disconnect -n "$nqn" >/dev/null 2>&1; then pass "nvme disconnect (both hosts)"; else fail "nvme disconnect"; fi
 finish

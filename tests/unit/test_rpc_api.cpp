@@ -89,6 +89,22 @@ TEST(rpc_api, flow_with_futures_and_callbacks) {
     auto bad = tgt.add_namespace(nqn, "nope").get();
     EXPECT_FALSE(bad.ok());
 
+    // Masking: a hidden namespace and the hosts that see it.
+    const std::string host = "nqn.2014-08.org.nvmexpress:uuid:0a0a0a0a-1111-4222-8333-444444444444";
+    ASSERT_TRUE(tgt.create_malloc_bdev("R2", 16, 4096).get().ok());
+    auto masked = tgt.add_masked_namespace(nqn, "R2").get();
+    ASSERT_TRUE(masked.ok()) << masked.err().message;
+    EXPECT_EQ(*masked, 2u);
+    ASSERT_TRUE(tgt.add_namespace_host(nqn, 2, host).get().ok());
+    auto s = tgt.core().find_subsystem(nqn);
+    EXPECT_TRUE(s->ns_snapshot()->visible(2, host));
+    EXPECT_FALSE(s->ns_snapshot()->visible(2, "nqn.2014-08.org.nvmexpress:uuid:other"));
+    EXPECT_FALSE(tgt.add_namespace_host(nqn, 1, host).get().ok());  // visible to all
+    ASSERT_TRUE(tgt.remove_namespace_host(nqn, 2, host).get().ok());
+    EXPECT_FALSE(s->ns_snapshot()->visible(2, host));
+    ASSERT_TRUE(tgt.remove_namespace(nqn, 2).get().ok());
+    ASSERT_TRUE(tgt.delete_bdev("R2").get().ok());
+
     // Reverse order.
     ASSERT_TRUE(tgt.stop_subsystem(nqn).get().ok());
     ASSERT_TRUE(tgt.remove_listener(nqn, trid).get().ok());
