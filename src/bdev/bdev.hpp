@@ -8,6 +8,7 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -137,6 +138,17 @@ public:
 
 protected:
     static void finish(io& io, int result) { io.cb(io, result); }
+    // Why io cannot run on a bdev that has no Compare (a negative errno), or
+    // 0: blocks past the end, Compare, a write to a read-only bdev.
+    int refusal(const io& io, bool read_only) const {
+        if (io.type != io_type::flush &&
+            (io.offset_blocks > num_blocks() || io.num_blocks > num_blocks() - io.offset_blocks)) {
+            return -ERANGE;
+        }
+        if (io.type == io_type::compare) return -ENOTSUP;
+        if (read_only && io.type != io_type::read && io.type != io_type::flush) return -EROFS;
+        return 0;
+    }
     void set_num_blocks(uint64_t n) { num_blocks_.store(n, std::memory_order_relaxed); }
 
 private:

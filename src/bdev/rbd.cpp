@@ -137,17 +137,8 @@ public:
     }
 
     void submit(io& io) override {
-        if (io.type != io_type::flush &&
-            (io.offset_blocks > num_blocks() || io.num_blocks > num_blocks() - io.offset_blocks)) {
-            finish(io, -ERANGE);
-            return;
-        }
-        if (io.type == io_type::compare) {
-            finish(io, -ENOTSUP);
-            return;
-        }
-        if (opts_.read_only && io.type != io_type::read && io.type != io_type::flush) {
-            finish(io, -EROFS);
+        if (const int e = refusal(io, opts_.read_only); e != 0) {
+            finish(io, e);
             return;
         }
         io.drv = {};

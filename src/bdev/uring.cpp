@@ -100,17 +100,8 @@ public:
     }
 
     void submit(io& io) override {
-        if (io.type != io_type::flush &&
-            (io.offset_blocks > num_blocks() || io.num_blocks > num_blocks() - io.offset_blocks)) {
-            finish(io, -ERANGE);
-            return;
-        }
-        if (io.type == io_type::compare) {
-            finish(io, -ENOTSUP);
-            return;
-        }
-        if (opts_.readonly && io.type != io_type::read && io.type != io_type::flush) {
-            finish(io, -EROFS);
+        if (const int e = refusal(io, opts_.readonly); e != 0) {
+            finish(io, e);
             return;
         }
         if (io.type == io_type::flush && skip_sync_) {

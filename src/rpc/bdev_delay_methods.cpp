@@ -58,19 +58,14 @@ result<json> bdev_delay_create(context& ctx, const json& j) {
 }
 
 result<json> bdev_delay_delete(context& ctx, const json& j) {
-    params p(j, false);
-    std::string name;
-    p.str("name", name, true, max_bdev_name);
-    if (auto r = p.finish(); !r) return r.err();
-    auto dev = ctx.tgt.bdevs.find(name);
-    if (!dev) return make_error(-ENODEV, "bdev '" + name + "' does not exist");
-    if (!dynamic_cast<bdev::delay_device*>(dev.get())) {
-        return make_error(-ENODEV, "bdev '" + name + "' is not a delay bdev");
-    }
     // A namespace on it keeps it (-16), as for every bdev here; delayed I/O
     // of a namespace removed earlier still completes (it holds the bdev).
-    if (auto r = ctx.tgt.bdevs.remove(name); !r) return r.err();
-    return json(true);
+    return delete_bdev(
+        ctx, j,
+        [](const bdev::block_device& d) {
+            return dynamic_cast<const bdev::delay_device*>(&d) != nullptr;
+        },
+        "a delay bdev");
 }
 
 result<json> bdev_delay_update_latency(context& ctx, const json& j) {

@@ -72,18 +72,10 @@ result<json> create(context& ctx, const json& j, kind k) {
 }
 
 result<json> remove(context& ctx, const json& j, kind k) {
-    params p(j, false);
-    std::string name;
-    p.str("name", name, true, max_bdev_name);
-    if (auto r = p.finish(); !r) return r.err();
-    auto dev = ctx.tgt.bdevs.find(name);
-    if (!dev) return make_error(-ENODEV, "bdev '" + name + "' does not exist");
-    if (std::string(dev->product_name()) != product(k)) {
-        return make_error(-ENODEV, "bdev '" + name + "' is not a" + (k == kind::aio ? "n " : " ") +
-                                       kind_name(k) + " bdev");
-    }
-    if (auto r = ctx.tgt.bdevs.remove(name); !r) return from_core(r.err());
-    return json(true);
+    return delete_bdev(
+        ctx, j,
+        [k](const bdev::block_device& d) { return d.product_name() == std::string(product(k)); },
+        std::string(k == kind::aio ? "an " : "a ") + kind_name(k) + " bdev");
 }
 
 }  // namespace

@@ -124,22 +124,28 @@ result<json> create(context& ctx, const json& j, kind k) {
 }
 
 result<json> remove(context& ctx, const json& j, kind k) {
+    const char* product = k == kind::malloc ? "Malloc disk" : "Null disk";
+    return delete_bdev(
+        ctx, j,
+        [product](const bdev::block_device& d) { return d.product_name() == std::string(product); },
+        k == kind::malloc ? "a malloc bdev" : "a null bdev");
+}
+
+}  // namespace
+
+result<json> delete_bdev(context& ctx, const json& j,
+                         const std::function<bool(const bdev::block_device&)>& is_kind,
+                         const std::string& kind) {
     params p(j, false);
     std::string name;
     p.str("name", name, true, max_bdev_name);
     if (auto r = p.finish(); !r) return r.err();
     auto dev = ctx.tgt.bdevs.find(name);
     if (!dev) return make_error(-ENODEV, "bdev '" + name + "' does not exist");
-    const std::string product = dev->product_name();
-    if (product != (k == kind::malloc ? "Malloc disk" : "Null disk")) {
-        return make_error(-ENODEV, "bdev '" + name + "' is not a " +
-                                       (k == kind::malloc ? "malloc" : "null") + " bdev");
-    }
+    if (!is_kind(*dev)) return make_error(-ENODEV, "bdev '" + name + "' is not " + kind);
     if (auto r = ctx.tgt.bdevs.remove(name); !r) return from_core(r.err());
     return json(true);
 }
-
-}  // namespace
 
 result<json> bdev_malloc_create(context& ctx, const json& p) {
     return create(ctx, p, kind::malloc);

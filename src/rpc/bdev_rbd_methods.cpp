@@ -147,17 +147,9 @@ result<json> bdev_rbd_create(context& ctx, const json& j) {
 }
 
 result<json> bdev_rbd_delete(context& ctx, const json& j) {
-    params p(j, false);
-    std::string name;
-    p.str("name", name, true, max_name);
-    if (auto r = p.finish(); !r) return r.err();
-    auto dev = ctx.tgt.bdevs.find(name);
-    if (!dev) return make_error(-ENODEV, "bdev '" + name + "' does not exist");
-    if (dev->driver_specific().count("rbd") == 0) {
-        return make_error(-ENODEV, "bdev '" + name + "' is not an rbd bdev");
-    }
-    if (auto r = ctx.tgt.bdevs.remove(name); !r) return from_core(r.err());
-    return json(true);
+    return delete_bdev(
+        ctx, j, [](const bdev::block_device& d) { return d.driver_specific().contains("rbd"); },
+        "an rbd bdev");
 }
 
 result<json> bdev_rbd_resize(context& ctx, const json& j) {

@@ -3,6 +3,7 @@
 // JSON shapes they share with save_config.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "bdev/bdev.hpp"
@@ -28,6 +29,11 @@ result<json> bdev_rbd_create(context& ctx, const json& p);
 result<json> bdev_rbd_delete(context& ctx, const json& p);
 result<json> bdev_rbd_resize(context& ctx, const json& p);
 result<json> bdev_get_bdevs(context& ctx, const json& p);
+// Every bdev_*_delete: the bdev named by "name", when is_kind says it is one
+// of the method's ("a malloc bdev", ...); -ENODEV otherwise, -EBUSY in use.
+result<json> delete_bdev(context& ctx, const json& p,
+                         const std::function<bool(const bdev::block_device&)>& is_kind,
+                         const std::string& kind);
 result<json> bdev_wait_for_examine(context& ctx, const json& p);
 result<json> bdev_delay_create(context& ctx, const json& p);
 result<json> bdev_delay_delete(context& ctx, const json& p);

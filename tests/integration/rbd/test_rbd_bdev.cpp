@@ -33,6 +33,24 @@ std::string ceph_dir() {
 std::string ceph_conf() { return ceph_dir() + "/ceph.conf"; }
 std::string ceph_keyring() { return ceph_dir() + "/ceph.client.admin.keyring"; }
 
+// client.admin's secret, as the "key" config pair takes it (empty on error).
+std::string admin_key() {
+    int rc = 0;
+    std::string key = run_command("ceph-authtool -p -n client.admin " + ceph_keyring(), &rc);
+    if (rc != 0) return "";
+    while (!key.empty() && (key.back() == '\n' || key.back() == ' ')) key.pop_back();
+    return key;
+}
+
+// The cluster's "mon host" line, as the "mon_host" config pair takes it.
+std::string mon_host_of_cluster() {
+    std::ifstream conf(ceph_conf());
+    for (std::string line; std::getline(conf, line);) {
+        if (line.rfind("mon host = ", 0) == 0) return line.substr(11);
+    }
+    return "";
+}
+
 // Runs the rbd CLI on the test cluster; true when it exits 0.
 bool rbd_cli(const std::string& args, std::string* out = nullptr) {
     int rc = 0;
@@ -352,19 +370,8 @@ TEST_F(rbd_rpc, unreachable_monitor_fails_cleanly) {
 // No registered cluster: the image gets a connection of its own from
 // user_id and config pairs (mon_host and the key, as SPDK users pass them).
 TEST_F(rbd_rpc, image_with_its_own_connection) {
-    std::string key;
-    int rc = 0;
-    key = run_command("ceph-authtool -p -n client.admin " + ceph_keyring(), &rc);
-    ASSERT_EQ(rc, 0) << key;
-    while (!key.empty() && (key.back() == '\n' || key.back() == ' ')) key.pop_back();
-    std::string mon_host;
-    {
-        std::ifstream conf(ceph_conf());
-        for (std::string line; std::getline(conf, line);) {
-            if (line.rfind("mon host = ", 0) == 0) mon_host = line.substr(11);
-        }
-    }
-    ASSERT_FALSE(mon_host.empty());
+    const std::string key = admin_key(), mon_host = mon_host_of_cluster();
+    ASSERT_FALSE(key.empty() || mon_host.empty());
     auto r = tgt.rpc("bdev_rbd_create", {{"name", "Own0"},
                                          {"user_id", "admin"},
                                          {"config", {{"mon_host", mon_host}, {"key", key}}},
@@ -488,16 +495,8 @@ TEST_F(rbd_rpc_py, every_rbd_method_and_option) {
     ASSERT_FALSE(ceph_dir().empty()) << "NVMF_TEST_CEPH_DIR is not set (run through ctest)";
     ASSERT_TRUE(img_.ok()) << img_.output();
     ASSERT_TRUE(tgt_.start(daemon_config::simple()));
-    int rc = 0;
-    std::string key = run_command("ceph-authtool -p -n client.admin " + ceph_keyring(), &rc);
-    ASSERT_EQ(rc, 0) << key;
-    while (!key.empty() && (key.back() == '\n' || key.back() == ' ')) key.pop_back();
-    std::string mon_host;
-    std::ifstream conf(ceph_conf());
-    for (std::string line; std::getline(conf, line);) {
-        if (line.rfind("mon host = ", 0) == 0) mon_host = line.substr(11);
-    }
-    ASSERT_FALSE(mon_host.empty());
+    const std::string key = admin_key(), mon_host = mon_host_of_cluster();
+    ASSERT_FALSE(key.empty() || mon_host.empty());
     const std::string img = img_.name();
     const std::vector<rpc_case> cases = {
         no("bdev_rbd_create -c ceph0 rbd " + img + " 4096", "not registered"),
