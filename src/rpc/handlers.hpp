@@ -121,7 +121,7 @@ json bdev_to_json(const bdev::block_device& dev, const std::string& claimer = {}
 // The save_config entry that recreates dev, or null for a bdev type that has none.
 json bdev_config_entry(const bdev::block_device& dev);
 json file_bdev_config_entry(const bdev::block_device& dev);  // uring and aio
-json rbd_bdev_config_entry(const bdev::block_device& dev);  // null when not rbd
+json rbd_bdev_config_entry(const bdev::block_device& dev);   // null when not rbd
 // bdev_rbd_register_cluster calls, which save_config puts before the bdevs.
 json rbd_cluster_config(target& tgt);
 json file_bdev_config_entry(const bdev::block_device& dev);   // uring and aio
