@@ -63,7 +63,8 @@ struct options {
     std::string psk;  // TLS: an interchange key or a file holding one
     int psk_identity_version = 0;
     bool no_ktls = false;
-    bool concat = false;  // secure channel concatenation
+    bool concat = false;        // secure channel concatenation
+    uint32_t keepalive_ms = 0;  // -k: KATO; 0 keeps the library's default
 };
 
 // Latency histogram: 1 us buckets to 10 ms, then 100 us buckets to 1 s.
@@ -345,6 +346,10 @@ int main(int argc, char** argv) {
     app.add_option("-c,--core-mask", o.cpumask, "cores for the I/O threads");
     app.add_option("-P,--num-qpairs", o.queues_per_ns, "I/O queues per namespace")
         ->check(CLI::Range(1, 64));
+    app.add_option("-k,--keepalive", o.keepalive_ms,
+                   "keep alive timeout in milliseconds (as spdk_nvme_perf -k); Keep Alive "
+                   "commands go out four times per period")
+        ->check(CLI::Range(1000u, 3600000u));
     app.add_flag("--verify", o.verify, "check every block read against what was written");
     app.add_flag("--hdgst", o.hdgst, "header digest");
     app.add_flag("--ddgst", o.ddgst, "data digest");
@@ -404,6 +409,7 @@ int main(int argc, char** argv) {
     co.hdgst = o.hdgst;
     co.ddgst = o.ddgst;
     co.num_io_queues = 0;
+    if (o.keepalive_ms != 0) co.kato_ms = o.keepalive_ms;
     if (auto r = nvmf::host::auth_from_args(co.auth, o.dhchap_key, o.dhchap_ctrlr_key,
                                             o.dhchap_digests, o.dhchap_dhgroups);
         !r) {
@@ -510,9 +516,10 @@ int main(int argc, char** argv) {
     threads.reserve(jobs.size());
     for (auto& j : jobs) threads.emplace_back([&, jp = j.get()] { run_job(*jp, o, end, abort); });
     // Keep the controller alive from the admin queue while the workers run.
+    const auto ka_every = std::chrono::milliseconds(std::min<uint32_t>(500, co.kato_ms / 4));
     std::thread ka([&] {
         while (clock_type::now() < end && !abort && !g_stop.load(std::memory_order_relaxed)) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+            std::this_thread::sleep_for(ka_every);
             (void)c.keep_alive();
         }
     });
