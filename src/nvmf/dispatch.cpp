@@ -47,6 +47,20 @@ void execute(request& req) {
         complete(req, spec::make_status(spec::sct::generic, spec::sc::invalid_field, true));
         return;
     }
+    if (!q.ctrlr->enabled() && q.ctrlr->destroyed()) {
+        // Torn down (host removed, subsystem deleted, keep-alive expired):
+        // destroy() cleared CC.EN at once, the queues close on their reactors
+        // a moment later. A status now, with DNR, would fail the command for
+        // good (the Linux host does not retry it); dropped with its queue
+        // like every other outstanding command, it is retried after the host
+        // reconnects. Deferred: this may run inside the transport's receive
+        // loop or a buffer hand-over, where the queue must not close.
+        q.owner->defer([qp = q.shared_from_this(), &req] {
+            qp->disconnect();
+            complete(req, spec::make_status(spec::sct::generic, spec::sc::aborted_sq_deletion));
+        });
+        return;
+    }
     if (!q.ctrlr->enabled()) {
         // As the Linux target: nothing but fabrics commands before CC.EN=1 and CSTS.RDY=1.
         complete(req,
