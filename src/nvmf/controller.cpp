@@ -163,6 +163,7 @@ void controller::detach_qpair(qpair* q) {
     // Called once per connected queue, on its reactor, when its connection
     // closes. q->stats stays set: bdev I/O still in flight decrements it later.
     cmd::auth_on_close(*q);
+    cmd::fused_on_close(*q);
     if (q->stats) --(q->qid == 0 ? q->stats->current_admin_qpairs : q->stats->current_io_qpairs);
     // Called on q's reactor: admin_qp belongs to the admin reactor, so an I/O
     // queue must not read it (a data race TSan found with two reactors). A

@@ -1,6 +1,6 @@
 // Routes a received command to its handler after the checks every command
-// shares: the queue must be connected, fused operations are not offered, and
-// a controller must be enabled for anything but fabrics commands.
+// shares: the queue must be connected, fused operations only on I/O queues,
+// and a controller must be enabled for anything but fabrics commands.
 #include "nvmf/cmd/handlers.hpp"
 #include "nvmf/controller.hpp"
 #include "nvmf/qpair.hpp"
@@ -43,7 +43,8 @@ void execute(request& req) {
                  spec::make_status(spec::sct::generic, spec::sc::command_sequence_error, true));
         return;
     }
-    if (spec::sqe_fuse(req.cmd) != 0) {
+    if (q.qid == 0 && spec::sqe_fuse(req.cmd) != spec::fuse::none) {
+        // No admin command may be fused (I/O queues: cmd/fused.cpp).
         complete(req, spec::make_status(spec::sct::generic, spec::sc::invalid_field, true));
         return;
     }

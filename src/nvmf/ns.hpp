@@ -14,6 +14,7 @@
 #include "bdev/bdev.hpp"
 #include "nvmf/io_counters.hpp"
 #include "nvmf/reservation.hpp"
+#include "nvmf/write_gate.hpp"
 #include "util/result.hpp"
 
 namespace nvmf {
@@ -51,6 +52,12 @@ public:
     // The SMART / Health log's I/O counters of this namespace, from every
     // controller (as a drive counts what all its hosts did), since it was added.
     io_counters counters;
+    // Makes fused Compare and Write atomic against the namespace's other
+    // writes (write_gate.hpp); `bounce` holds the blocks read for a compare
+    // and is used only by the gate's exclusive holder.
+    write_gate gate;
+    std::vector<uint8_t> bounce;
+    iovec bounce_iov{};
 };
 
 // A namespace's UUID when none is configured: the name-based (version 5) UUID

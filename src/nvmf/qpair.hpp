@@ -80,6 +80,9 @@ public:
     // TLS or plain, and what that allows (set by the transport before the
     // first command).
     channel_info channel;
+    // The first command of a fused operation, held until the next command
+    // of this queue arrives (cmd/fused.cpp). Owner reactor only.
+    request* fused_first = nullptr;
     // Namespace table as last seen by this queue (refreshed by generation).
     std::shared_ptr<const ns_table> ns_cache;
     uint64_t ns_cache_gen = ~0ull;

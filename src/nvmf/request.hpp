@@ -38,6 +38,8 @@ struct request {
     bdev::io bio{};
     std::shared_ptr<ns> target_ns;
     uint32_t handler_state = 0;
+    // A fused Compare and Write: the second (Write) command's first (Compare).
+    request* fused_first = nullptr;
 
     // Set by a transport that sends controller-to-host data straight from iov
     // (a copy into the socket): a RAM bdev's read may then point iov at the

@@ -1,7 +1,8 @@
 // Fuzzes command dispatch: an arbitrary SQE and data buffer go through
 // nvmf::execute on an admin or I/O queue of an enabled controller with RAM
 // namespaces (reservation payloads included, from one of four hosts). Checks the contract every
-// handler keeps: exactly one completion per command (an AER may be held instead), never a crash.
+// handler keeps: exactly one completion per command (an AER, or the first of a fused pair until
+// its queue closes, may be held instead), never a crash.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -77,9 +78,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // when the answer comes back: two messages.
     for (int i = 0; i < 4 && q->completions == 0; ++i) env.r->poll_once(0);
     const bool held_aer = admin && req.cmd.opc == nvmf::spec::admin_opc::async_event_request;
-    if (q->completions != 1 && !(held_aer && q->completions == 0)) __builtin_trap();
-    // The controller forgets held AERs when its admin queue goes away.
+    // The first command of a fused pair waits on its queue for the second.
+    const bool held_fused = !admin && ioq->fused_first == &req;
+    if (q->completions != 1 && !((held_aer || held_fused) && q->completions == 0)) {
+        __builtin_trap();
+    }
+    // The controller forgets held AERs when its admin queue goes away; a
+    // held fused first completes (Missing Fused Command) when its queue does.
     c->detach_qpair(ioq.get());
+    if (held_fused && q->completions != 1) __builtin_trap();
     c->detach_qpair(aq.get());
     env.r->poll_once(0);
     return 0;

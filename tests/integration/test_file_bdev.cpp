@@ -109,14 +109,20 @@ TEST_F(file_ns, every_io_command) {
         std::fill(expect.begin() + 10 * b, expect.begin() + 14 * b, 0);
         EXPECT_TRUE(back == expect);
 
-        // Errors: beyond the end, Compare (not supported by file bdevs).
+        // Errors: beyond the end.
         const uint64_t nsze = file_bytes / b;
         auto oor = ctrlr->read(nsid, nsze, 1, std::span(back).first(b));
         ASSERT_TRUE(oor);
         EXPECT_EQ(oor->sc(), spec::sc::lba_out_of_range);
-        auto cmp = ctrlr->compare(nsid, 0, 1, std::span(back).first(b));
+        // Compare (read and compared by the NVMe layer): equal, then one bit off.
+        auto cmp = ctrlr->compare(nsid, 0, 16, back);
         ASSERT_TRUE(cmp);
-        EXPECT_EQ(cmp->sc(), spec::sc::invalid_opcode);
+        EXPECT_TRUE(cmp->ok()) << st(*cmp);
+        back[5 * b + 3] ^= 0x10;
+        cmp = ctrlr->compare(nsid, 0, 16, back);
+        ASSERT_TRUE(cmp);
+        EXPECT_EQ(cmp->sct(), spec::sct::media_error) << st(*cmp);
+        EXPECT_EQ(cmp->sc(), spec::sc_media::compare_failure) << st(*cmp);
     }
     // The data is in the backing files themselves.
     const auto data = random_bytes(4096, 7);

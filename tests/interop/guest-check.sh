@@ -145,6 +145,27 @@ dd_check() {
     rm -f /tmp/pat /tmp/back
 }
 
+# compare_check NQN NSID BS: nvme compare (opcode 05h) of 8 blocks just written:
+# equal succeeds, one byte off fails with Compare Failure (SCT 2h, SC 85h).
+compare_check() {
+    local nqn=$1 nsid=$2 bs=$3 dev out rc=0 name="${1##*:} ns$2"
+    dev=$(nvme_ns_dev "$nqn" "$nsid" 1) || { fail "$name: compare: no device"; return; }
+    dd if=/dev/urandom of=/tmp/cmp.pat bs="$bs" count=8 2>/dev/null
+    dd if=/tmp/cmp.pat of="$dev" bs="$bs" seek=16 count=8 oflag=direct 2>/dev/null
+    out=$(nvme compare "$dev" -s 16 -c 7 -z $((8 * bs)) -d /tmp/cmp.pat 2>&1) || rc=$?
+    if [ $rc = 0 ]; then pass "$name: nvme compare of equal data succeeds"; else
+        fail "$name: nvme compare of equal data: exit $rc: $out"; fi
+    printf '\x5a' | dd of=/tmp/cmp.pat bs=1 seek=$((3 * bs + 7)) conv=notrunc 2>/dev/null
+    rc=0
+    out=$(nvme compare "$dev" -s 16 -c 7 -z $((8 * bs)) -d /tmp/cmp.pat 2>&1) || rc=$?
+    if [ $rc != 0 ] && echo "$out" | grep -qiE 'COMPARE_FAILED|0x285|compare failure'; then
+        pass "$name: nvme compare of different data: Compare Failure"
+    else
+        fail "$name: nvme compare of different data: exit $rc: $out"
+    fi
+    rm -f /tmp/cmp.pat
+}
+
 fio_check() {
     local nqn=$1 nsid=$2 dev mib res name="${1##*:} ns$2"
     dev=$(nvme_ns_dev "$nqn" "$nsid" 1) || { fail "$name: fio: no device"; return; }
@@ -279,6 +300,7 @@ for mode in $modes; do
         log "dd on ${nqn##*:} ns$nsid"
         dd_check "$nqn" "$nsid" 4KiB 4096
         dd_check "$nqn" "$nsid" 1MiB 1048576
+        compare_check "$nqn" "$nsid" "$bs"
         log "fio on ${nqn##*:} ns$nsid"
         fio_check "$nqn" "$nsid"
         write_marker "$nqn" "$nsid" $i

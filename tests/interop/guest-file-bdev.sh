@@ -66,6 +66,23 @@ for entry in "${entries[@]}"; do
         fail "$name: marker: $(tr '\n' ' ' </tmp/dd.err)"
     fi
 
+    # Compare (the NVMe layer reads the file and compares): equal succeeds,
+    # one byte off fails with Compare Failure (SCT 2h, SC 85h).
+    dd if=/dev/urandom of=/tmp/cmp.pat bs="$bs" count=8 2>/dev/null
+    dd if=/tmp/cmp.pat of="$dev" bs="$bs" seek=16 count=8 oflag=direct 2>/dev/null
+    rc=0
+    out=$(nvme compare "$dev" -s 16 -c 7 -z $((8 * bs)) -d /tmp/cmp.pat 2>&1) || rc=$?
+    if [ $rc = 0 ]; then pass "$name: nvme compare of equal data succeeds"; else
+        fail "$name: nvme compare of equal data: exit $rc: $out"; fi
+    printf '\x5a' | dd of=/tmp/cmp.pat bs=1 seek=$((3 * bs + 7)) conv=notrunc 2>/dev/null
+    rc=0
+    out=$(nvme compare "$dev" -s 16 -c 7 -z $((8 * bs)) -d /tmp/cmp.pat 2>&1) || rc=$?
+    if [ $rc != 0 ] && echo "$out" | grep -qiE 'COMPARE_FAILED|0x285|compare failure'; then
+        pass "$name: nvme compare of different data: Compare Failure"
+    else
+        fail "$name: nvme compare of different data: exit $rc: $out"
+    fi
+
     # Write Zeroes (nvme-cli; busybox blkdiscard has no -z) and discard
     # (Deallocate, through the block layer) read back as zeroes.
     dd if=/dev/urandom of="$dev" bs=1M count=2 seek=4 oflag=direct 2>/dev/null

@@ -216,6 +216,11 @@ constexpr uint16_t save_select = 1u << 4;
 constexpr uint16_t reservations = 1u << 5;
 }  // namespace oncs
 
+// Identify Controller FUSES.
+namespace fuses {
+constexpr uint16_t compare_and_write = 1u << 0;
+}  // namespace fuses
+
 // SGLS.
 namespace sgls {
 constexpr uint32_t supported_no_alignment = 0x1;  // bits 1:0 = 01b

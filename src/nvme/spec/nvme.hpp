@@ -59,6 +59,13 @@ static_assert(offsetof(sqe, cdw15) == 60);
 
 constexpr uint8_t sqe_psdt(const sqe& s) { return static_cast<uint8_t>(s.flags >> 6); }
 constexpr uint8_t sqe_fuse(const sqe& s) { return static_cast<uint8_t>(s.flags & 0x3); }
+// FUSE values (CDW0 bits 9:8): a fused Compare and Write is a first (Compare)
+// and, adjacent in the same SQ, a second (Write) command.
+namespace fuse {
+constexpr uint8_t none = 0;
+constexpr uint8_t first = 1;
+constexpr uint8_t second = 2;
+}  // namespace fuse
 constexpr uint8_t psdt_sgl_mptr_contig = 1;  // PSDT 01b: SGLs, MPTR one contiguous buffer
 
 // Completion queue entry (16 bytes).

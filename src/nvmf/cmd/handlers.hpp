@@ -54,6 +54,34 @@ spec::status resv_set_ptpl(controller& c, const std::shared_ptr<ns>& n, bool ptp
 // ENOSPC Capacity Exceeded, an unknown errno Internal Error.
 spec::status bdev_status(int result, bdev::io_type type);
 
+// The checks every I/O command passes (io.cpp): opcode, namespace, ANA state,
+// reservation. 0 and *n set to the namespace, or the status to fail with.
+spec::status io_checks(request& req, const std::shared_ptr<ns>** n);
+// Read, Write, Compare: the LBA range of cdw10-12, and its checks against the
+// namespace and the data length (0 or the status).
+struct lba_range {
+    uint64_t slba;
+    uint64_t nlb;
+};
+lba_range lba_range_of(const spec::sqe& cmd);
+spec::status check_rw(const request& req, const ns& n, const lba_range& r);
+// The SMART / Health log's counters for a bdev I/O of the request's
+// namespace (Compare counts as a read), on the request's reactor.
+void count_for_health_log(const request& req, bdev::io_type type, uint64_t blocks, int result);
+// The index of the request's reactor (0 without one).
+unsigned reactor_index(const request& req);
+
+// Fused operations (fused.cpp). io() calls fused() for a command with FUSE
+// set, or any command while its queue holds a first fused command: false
+// when fused() took the command over, true when it runs as usual (the held
+// first command was failed as missing its second). fused_on_close fails a
+// held first command of a closing queue.
+bool fused(request& req);
+void fused_on_close(qpair& q);
+// Compare on a bdev that has none: the blocks are read and compared in
+// memory, under the namespace's write gate (checks done).
+void compare_by_read(request& req, const std::shared_ptr<ns>& n);
+
 // Whether admin.cpp's table implements opc for this controller type (the
 // Commands Supported and Effects log is built from it).
 bool admin_opcode_supported(uint8_t opc, bool discovery);

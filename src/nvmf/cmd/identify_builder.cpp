@@ -76,6 +76,10 @@ spec::identify_ctrlr build_identify_ctrlr(const identify_ctrlr_input& in) {
         // Save/Select: Get Features honours SEL (nothing is saveable, SV is refused).
         id.oncs = spec::oncs::compare | spec::oncs::dataset_management | spec::oncs::write_zeroes |
                   spec::oncs::save_select | spec::oncs::reservations;
+        // Fused Compare and Write (cmd/fused.cpp), atomic over the whole
+        // command; ACWU (0's based) promises one block, as SPDK does.
+        id.fuses = spec::fuses::compare_and_write;
+        id.acwu = 0;
         id.vwc = in.volatile_write_cache ? 1 : 0;
         id.ioccsz = (sizeof(spec::sqe) + in.in_capsule_data_size) / 16;
         id.iorcsz = sizeof(spec::cqe) / 16;

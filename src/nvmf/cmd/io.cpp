@@ -53,26 +53,42 @@ namespace {
 
 // pending_bdev_io counts bdev I/O between submit and callback; both run on
 // the queue's reactor, which owns the counters.
+// Writes pass the namespace's write gate (write_gate.hpp): at once unless a
+// fused Compare and Write holds it, then they queue and resume here.
+bool modifies(bdev::io_type t) {
+    return t == bdev::io_type::write || t == bdev::io_type::write_zeroes ||
+           t == bdev::io_type::unmap;
+}
+
+void gate_resume(request& req) { req.target_ns->dev->submit(req.bio); }
+
 void submit_bio(request& req, bdev::block_device& dev) {
     if (req.qp->stats) ++req.qp->stats->pending_bdev_io;
+    if (modifies(req.bio.type) &&
+        !req.target_ns->gate.enter(req, reactor_index(req), gate_resume)) {
+        return;
+    }
     dev.submit(req.bio);
 }
 
 void bio_finished(request& req) {
     if (req.qp->stats) --req.qp->stats->pending_bdev_io;
+    if (modifies(req.bio.type)) req.target_ns->gate.leave(reactor_index(req));
 }
+
+}  // namespace
 
 // The SMART / Health log's counters (the namespace's slot of this reactor):
 // completed Reads and Compares, Writes, and the failures of the backend
 // itself (not those the command caused: range, read-only, miscompare, full).
-void count_for_health_log(const request& req, const bdev::io& bio, int result) {
+void count_for_health_log(const request& req, bdev::io_type type, uint64_t blocks, int result) {
     io_counters& c = req.target_ns->counters;
     const unsigned r = req.qp->owner ? req.qp->owner->index() : 0;
     if (result == 0) {
-        const uint64_t bytes = bio.num_blocks * req.target_ns->dev->block_size();
-        if (bio.type == bdev::io_type::read || bio.type == bdev::io_type::compare) {
+        const uint64_t bytes = blocks * req.target_ns->dev->block_size();
+        if (type == bdev::io_type::read || type == bdev::io_type::compare) {
             c.add_read(r, bytes);
-        } else if (bio.type == bdev::io_type::write) {
+        } else if (type == bdev::io_type::write) {
             c.add_write(r, bytes);
         }
         return;
@@ -90,10 +106,12 @@ void count_for_health_log(const request& req, const bdev::io& bio, int result) {
     }
 }
 
+namespace {
+
 void bio_done(bdev::io& bio, int result) {
     auto& req = *static_cast<request*>(bio.ctx);
     bio_finished(req);
-    count_for_health_log(req, bio, result);
+    count_for_health_log(req, bio.type, bio.num_blocks, result);
     if (bio.lent != nullptr && result == 0) {
         req.iov[0] = {const_cast<uint8_t*>(bio.lent), req.length};
         req.iovcnt = 1;
@@ -107,6 +125,27 @@ bool in_range(const ns& n, uint64_t slba, uint64_t nlb) {
     const uint64_t size = n.dev->num_blocks();
     return slba <= size && nlb <= size - slba;
 }
+
+}  // namespace
+
+lba_range lba_range_of(const spec::sqe& cmd) {
+    return {cmd.cdw10 | (static_cast<uint64_t>(cmd.cdw11) << 32),
+            static_cast<uint64_t>(cmd.cdw12 & 0xffff) + 1};
+}
+
+spec::status check_rw(const request& req, const ns& n, const lba_range& r) {
+    if (!in_range(n, r.slba, r.nlb)) return generic(spec::sc::lba_out_of_range);
+    if (r.nlb * n.dev->block_size() != req.length) {
+        return generic(spec::sc::data_sgl_length_invalid);
+    }
+    return 0;
+}
+
+unsigned reactor_index(const request& req) {
+    return req.qp->owner != nullptr ? req.qp->owner->index() : 0;
+}
+
+namespace {
 
 void submit(request& req, const std::shared_ptr<ns>& n, bdev::io_type type, uint64_t slba,
             uint64_t nlb) {
@@ -132,22 +171,31 @@ void submit(request& req, const std::shared_ptr<ns>& n, bdev::io_type type, uint
 
 // Read, Write, Compare: SLBA in cdw10/11, NLB (0's based) in cdw12 15:0.
 void rw(request& req, const std::shared_ptr<ns>& n, bdev::io_type type) {
-    const uint64_t slba = req.cmd.cdw10 | (static_cast<uint64_t>(req.cmd.cdw11) << 32);
-    const uint64_t nlb = static_cast<uint64_t>(req.cmd.cdw12 & 0xffff) + 1;
-    if (!in_range(*n, slba, nlb)) {
-        complete(req, generic(spec::sc::lba_out_of_range));
+    const lba_range r = lba_range_of(req.cmd);
+    if (const spec::status st = check_rw(req, *n, r); st != 0) {
+        complete(req, st);
         return;
     }
-    if (nlb * n->dev->block_size() != req.length) {
-        complete(req, generic(spec::sc::data_sgl_length_invalid));
-        return;
-    }
-    submit(req, n, type, slba, nlb);
+    submit(req, n, type, r.slba, r.nlb);
 }
 
 void read(request& req, const std::shared_ptr<ns>& n) { rw(req, n, bdev::io_type::read); }
 void write(request& req, const std::shared_ptr<ns>& n) { rw(req, n, bdev::io_type::write); }
-void compare(request& req, const std::shared_ptr<ns>& n) { rw(req, n, bdev::io_type::compare); }
+
+// A bdev without a Compare of its own (files, rbd, null) compares in
+// fused.cpp: it reads the blocks and compares them in memory.
+void compare(request& req, const std::shared_ptr<ns>& n) {
+    if (n->dev->supports(bdev::io_type::compare)) {
+        rw(req, n, bdev::io_type::compare);
+        return;
+    }
+    const lba_range r = lba_range_of(req.cmd);
+    if (const spec::status st = check_rw(req, *n, r); st != 0) {
+        complete(req, st);
+        return;
+    }
+    compare_by_read(req, n);
+}
 
 void flush(request& req, const std::shared_ptr<ns>& n) {
     submit(req, n, bdev::io_type::flush, 0, 0);
@@ -260,39 +308,44 @@ constexpr auto io_table = make_io_table();
 
 }  // namespace
 
-void io(request& req) {
+spec::status io_checks(request& req, const std::shared_ptr<ns>** out) {
     qpair& q = *req.qp;
     controller& c = *q.ctrlr;
     const io_cmd& entry = io_table[req.cmd.opc];
-    if (entry.execute == nullptr || c.is_discovery()) {
-        complete(req, generic(spec::sc::invalid_opcode));
-        return;
-    }
+    if (entry.execute == nullptr || c.is_discovery()) return generic(spec::sc::invalid_opcode);
     const ns_table& table = c.subsys->ns_for(q);
     const std::shared_ptr<ns>& n = table.find(req.cmd.nsid);
-    if (!n) {
-        complete(req, generic(spec::sc::invalid_namespace_or_format));
-        return;
-    }
+    if (!n) return generic(spec::sc::invalid_namespace_or_format);
     // Every NVM command reaches the namespace's data, so a path that is not
     // optimized or non-optimized refuses them all, as Linux nvmet does; the
     // host retries on another path (the status has no DNR).
     if (c.ana_reporting) {
         if (const spec::status st = ana_io_status(c.ana_state_of(n->anagrpid)); st != 0) {
-            complete(req, st);
-            return;
+            return st;
         }
     }
     // The reservation type table: one pointer test when the namespace has no
     // reservation, a few 16-byte compares when it has one.
     if (const resv_state* rs = table.resv_of(n->nsid);
         rs != nullptr && rs->type != spec::rtype::none) {
-        if (const spec::status st = resv_access(*rs, c.hostid, req.cmd.opc); st != 0) {
-            complete(req, st);
-            return;
-        }
+        if (const spec::status st = resv_access(*rs, c.hostid, req.cmd.opc); st != 0) return st;
     }
-    entry.execute(req, n);
+    *out = &n;
+    return 0;
+}
+
+void io(request& req) {
+    // A fused command, or the command after a held first one (fused.cpp).
+    if (spec::sqe_fuse(req.cmd) != spec::fuse::none || req.qp->fused_first != nullptr)
+        [[unlikely]] {
+        if (!fused(req)) return;
+    }
+    const std::shared_ptr<ns>* n = nullptr;
+    if (const spec::status st = io_checks(req, &n); st != 0) {
+        complete(req, st);
+        return;
+    }
+    io_table[req.cmd.opc].execute(req, *n);
 }
 
 }  // namespace nvmf::cmd

@@ -466,8 +466,12 @@ void tcp_qpair::handle_capsule() {
     r->early_status = 0;
     r->in_capsule = false;
     r->h2c_received = 0;
+    r->fused_pair = nullptr;
+    r->fused_waiting = false;
+    r->fused_failed = false;
     const data_layout l = layout_of(ch_, params_);
     parse_sgl(*r, l.length);
+    if (qid != 0) check_fused_ordering(*r);
     if (l.length == 0) {
         start_request(*r);
         return;
@@ -546,9 +550,51 @@ void tcp_qpair::payload_done() {
     }
 }
 
+void tcp_qpair::check_fused_ordering(tcp_request& r) {
+    const uint8_t next = spec::sqe_fuse(r.req.cmd);
+    tcp_request* last = fused_first_;
+    if (last == nullptr && next == spec::fuse::none) [[likely]] {
+        return;
+    }
+    fused_first_ = nullptr;
+    if (last != nullptr) {
+        if (next == spec::fuse::second) {
+            last->fused_pair = &r;
+            r.fused_pair = last;
+            return;
+        }
+        // The first was not followed by its second.
+        last->fused_failed = true;
+        if (last->fused_waiting) {
+            last->fused_waiting = false;
+            execute_request(*last);
+        }
+    }
+    if (next == spec::fuse::first) {
+        fused_first_ = &r;
+    } else if (next == spec::fuse::second) {
+        r.fused_failed = true;
+    }
+}
+
+void tcp_qpair::fused_unlink(tcp_request& r) {
+    if (fused_first_ == &r) fused_first_ = nullptr;
+    tcp_request* p = r.fused_pair;
+    if (p == nullptr) return;
+    r.fused_pair = nullptr;
+    p->fused_pair = nullptr;
+    p->fused_failed = true;
+    if (p->fused_waiting) {
+        p->fused_waiting = false;
+        execute_request(*p);
+    }
+}
+
 void tcp_qpair::start_request(tcp_request& r) {
     request& req = r.req;
     if (r.early_status != 0) {
+        // Its fused partner, if any, is now missing its other half.
+        fused_unlink(r);
         // Failed before execution: the command still consumed an SQ slot.
         req.rsp = {};
         req.rsp.sqid = qid;
@@ -620,6 +666,35 @@ void tcp_qpair::send_r2t(tcp_request& r) {
 }
 
 void tcp_qpair::execute_request(tcp_request& r) {
+    // FUSE 11b (reserved) goes to the NVMe layer, which refuses it.
+    const uint8_t fuse = spec::sqe_fuse(r.req.cmd);
+    if ((fuse == spec::fuse::first || fuse == spec::fuse::second) && qid != 0) [[unlikely]] {
+        if (r.fused_failed) {
+            // Its other half is missing: answered here, as SPDK does, since
+            // the NVMe layer would hold a lone first until the next command.
+            r.early_status =
+                spec::make_status(spec::sct::generic, spec::sc::aborted_missing_fused, false);
+            start_request(r);
+            return;
+        }
+        tcp_request* p = r.fused_pair;
+        if (p == nullptr || !p->fused_waiting) {
+            // The next command is not known yet, or the other half still
+            // waits for its data: whichever is ready last runs both.
+            r.fused_waiting = true;
+            return;
+        }
+        p->fused_waiting = false;
+        p->fused_pair = nullptr;
+        r.fused_pair = nullptr;
+        tcp_request& first = fuse == spec::fuse::first ? r : *p;
+        tcp_request& second = &first == &r ? *p : r;
+        set_state(first, req_state::executing);
+        set_state(second, req_state::executing);
+        execute(first.req);
+        execute(second.req);
+        return;
+    }
     set_state(r, req_state::executing);
     execute(r.req);
 }
@@ -824,6 +899,7 @@ void tcp_qpair::close_now(const char* why) {
     group_.forget_waiters_of(this);
     if (ctrlr) ctrlr->detach_qpair(this);
     send_head_ = send_tail_ = nullptr;
+    fused_first_ = nullptr;
     for (auto& r : reqs_) {
         if (r->state == req_state::free) continue;
         // Executing requests end through on_complete, except the AERs the

@@ -64,6 +64,14 @@ struct tcp_request {
     out_pdu data_pdu;
     out_pdu resp_pdu;
     tcp_request* next_free = nullptr;
+    // Fused commands (NVMe Base: adjacent in the SQ), paired in arrival
+    // order: each half waits (fused_waiting) until both have their data,
+    // then the two execute back to back, so the NVMe layer sees them
+    // adjacent even when one had to wait for an R2T. fused_failed: the other
+    // half is missing (Command Aborted due to Missing Fused Command).
+    tcp_request* fused_pair = nullptr;
+    bool fused_waiting = false;
+    bool fused_failed = false;
 };
 
 class tcp_qpair final : public qpair, public event_handler {
@@ -116,6 +124,9 @@ private:
     uint8_t* icd_buffer(tcp_request& r);
 
     tcp_request* alloc_request();
+    // Fused pairing (see tcp_request::fused_pair).
+    void check_fused_ordering(tcp_request& r);
+    void fused_unlink(tcp_request& r);
     void release_request(tcp_request& r);
     void set_state(tcp_request& r, req_state s);
     void start_request(tcp_request& r);
@@ -175,7 +186,8 @@ private:
     // Requests.
     std::vector<std::unique_ptr<tcp_request>> reqs_;
     tcp_request* free_ = nullptr;
-    uint32_t outstanding_ = 0;  // requests between capsule and release
+    tcp_request* fused_first_ = nullptr;  // a first fused command, its next not yet received
+    uint32_t outstanding_ = 0;            // requests between capsule and release
     uint32_t icd_size_;
 
     // Send side.
