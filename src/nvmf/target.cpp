@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "ha/gateway_group.hpp"
 #include "nvme/spec/rdma.hpp"
 #include "nvmf/controller.hpp"
 #include "nvmf/qpair.hpp"
@@ -359,7 +360,30 @@ void target::discovery_changed() {
     }
 }
 
+result<void> target::set_gateway_group(std::shared_ptr<ha::gateway_group> g) {
+    std::lock_guard lk(mtx_);
+    if (gateway_group_) {
+        return make_error(
+            -EEXIST, "this target is already in gateway group " + gateway_group_->options().name);
+    }
+    gateway_group_ = std::move(g);
+    return {};
+}
+
+std::shared_ptr<ha::gateway_group> target::gateway_group() {
+    std::lock_guard lk(mtx_);
+    return gateway_group_;
+}
+
+std::shared_ptr<ha::gateway_group> target::take_gateway_group() {
+    std::lock_guard lk(mtx_);
+    return std::move(gateway_group_);
+}
+
 void target::shutdown() {
+    // Leaving takes the lease loop's thread down, which calls back into
+    // this target: not under mtx_.
+    take_gateway_group().reset();
     std::vector<std::shared_ptr<subsystem>> subs;
     {
         std::lock_guard lk(mtx_);
