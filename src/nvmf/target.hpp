@@ -120,6 +120,8 @@ public:
     void shutdown();
 
 private:
+    static void bdev_grew(void* arg, bdev::block_device& dev);
+
     std::mutex mtx_;
     std::vector<std::unique_ptr<transport>> transports_;
     std::map<std::string, std::shared_ptr<subsystem>> subsystems_;

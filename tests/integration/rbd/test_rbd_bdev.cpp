@@ -216,6 +216,34 @@ TEST_F(rbd_ns, resize_grows_the_namespace_and_tells_the_host) {
     EXPECT_EQ(r["error"]["code"], -32602) << r.dump();
 }
 
+// Another client (here the rbd tool; in a gateway group, another gateway)
+// grows the image: librbd's header notice reaches the bdev, and the host
+// hears of it as for bdev_rbd_resize.
+TEST_F(rbd_ns, an_image_grown_by_another_client_grows_the_namespace) {
+    constexpr uint32_t b = 4096;
+    auto s =
+        ctrlr->set_features(spec::feat::async_event_configuration, spec::aer::cfg_ns_attr_notice);
+    ASSERT_TRUE(s && s->ok());
+    auto cid = ctrlr->submit_aer();
+    ASSERT_TRUE(cid) << cid.err().message;
+    std::string out;
+    ASSERT_TRUE(rbd_cli("resize --no-progress --size 96M rbd/" + img_.name(), &out)) << out;
+    auto ev = ctrlr->admin().wait(*cid, 10000);
+    ASSERT_TRUE(ev) << "no AEN: " << ev.err().message << "\n" << tgt.log_tail();
+    EXPECT_EQ((ev->cqe.cdw0 >> 8) & 0xff, spec::aer::notice_ns_attr_changed);
+    auto ns = ctrlr->identify_ns(1);
+    ASSERT_TRUE(ns) << ns.err().message;
+    EXPECT_EQ(ns->nsze, (96ull << 20) / b);
+    const auto data = random_bytes(b, 78);
+    const uint64_t past_old_end = image_bytes / b + 7;
+    ASSERT_TRUE(ctrlr->write(1, past_old_end, 1, data)->ok());
+    std::vector<uint8_t> back(b);
+    ASSERT_TRUE(ctrlr->read(1, past_old_end, 1, back)->ok());
+    EXPECT_TRUE(back == data);
+    auto info = tgt.rpc("bdev_get_bdevs", {{"name", "Rbd0"}});
+    EXPECT_EQ(info["result"][0]["num_blocks"], (96ull << 20) / b) << info.dump();
+}
+
 class rbd_rpc : public rbd_test {
 protected:
     daemon_config config() override { return daemon_config::simple(); }
