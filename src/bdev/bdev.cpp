@@ -85,7 +85,39 @@ bool valid_block_size(uint32_t bs) {
            bs == 32768 || bs == 65536 || bs == 131072;
 }
 
+void block_device::set_grow_listener(grow_listener fn, void* arg) {
+    std::lock_guard lk(grow_mtx_);
+    grow_fn_ = fn;
+    grow_arg_ = arg;
+}
+
+bool block_device::grow_to(uint64_t n) {
+    uint64_t cur = num_blocks_.load(std::memory_order_relaxed);
+    do {
+        if (n <= cur) return false;
+    } while (!num_blocks_.compare_exchange_weak(cur, n, std::memory_order_relaxed));
+    log::info("bdev {}: grew from {} to {} blocks", name(), cur, n);
+    std::lock_guard lk(grow_mtx_);
+    if (grow_fn_ != nullptr) grow_fn_(grow_arg_, *this);
+    return true;
+}
+
+void registry::set_grow_listener(block_device::grow_listener fn, void* arg) {
+    std::vector<std::shared_ptr<block_device>> devs;
+    {
+        std::lock_guard lk(mtx_);
+        grow_fn_ = fn;
+        grow_arg_ = arg;
+        for (const auto& [n, d] : devs_) devs.push_back(d);
+    }
+    for (const auto& d : devs) d->set_grow_listener(fn, arg);
+}
+
 result<void> registry::add(std::shared_ptr<block_device> dev) {
+    {
+        std::lock_guard lk(mtx_);
+        dev->set_grow_listener(grow_fn_, grow_arg_);
+    }
     std::lock_guard lk(mtx_);
     if (devs_.count(dev->name())) {
         return make_error(-EEXIST, "bdev '" + dev->name() + "' already exists");
@@ -125,7 +157,19 @@ result<void> registry::add(std::shared_ptr<block_device> dev) {
 }
 
 result<void> registry::remove(const std::string& name) {
-    std::lock_guard lk(mtx_);
+    std::shared_ptr<block_device> gone;
+    {
+        std::lock_guard lk(mtx_);
+        auto r = remove_locked(name, gone);
+        if (!r) return r;
+    }
+    // Not under mtx_: the listener takes the target's locks (lock order:
+    // a bdev's grow lock, then the target's, never the registry's).
+    gone->set_grow_listener(nullptr, nullptr);
+    return {};
+}
+
+result<void> registry::remove_locked(const std::string& name, std::shared_ptr<block_device>& gone) {
     auto it = devs_.find(name);
     if (it == devs_.end()) return make_error(-ENODEV, "bdev '" + name + "' does not exist");
     if (it->second->claims > 0) {
@@ -136,6 +180,7 @@ result<void> registry::remove(const std::string& name) {
             -EBUSY, "bdev '" + name + "' is claimed by bdev '" + it->second->claimed_by + "'");
     }
     if (block_device* base = it->second->claimed_base()) base->claimed_by.clear();
+    gone = it->second;
     devs_.erase(it);
     return {};
 }

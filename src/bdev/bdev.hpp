@@ -149,9 +149,23 @@ protected:
         if (read_only && io.type != io_type::read && io.type != io_type::flush) return -EROFS;
         return 0;
     }
-    void set_num_blocks(uint64_t n) { num_blocks_.store(n, std::memory_order_relaxed); }
+
+public:
+    // Who hears of a bdev that grew (the target: it tells the namespaces'
+    // controllers). Called on whatever thread saw the new size.
+    using grow_listener = void (*)(void* arg, block_device& dev);
+    void set_grow_listener(grow_listener fn, void* arg);
+
+protected:
+    // Raises the size to n blocks (never lowers it) and tells the listener;
+    // false when it was that big already, so a resize seen twice (our own
+    // rbd_resize, then librbd's header notice of it) is announced once.
+    bool grow_to(uint64_t n);
 
 private:
+    std::mutex grow_mtx_;
+    grow_listener grow_fn_ = nullptr;
+    void* grow_arg_ = nullptr;
     std::string name_;
     uint32_t block_size_;
     std::atomic<uint64_t> num_blocks_;
@@ -209,9 +223,15 @@ public:
     // Whether `bytes` more of RAM disk fit both the budget and the memory the
     // kernel reports available (MemAvailable, less a reserve); -ENOMEM if not.
     result<void> check_ram(uint64_t bytes) const;
+    // Given to every bdev, those here and those added from now on
+    // (block_device::set_grow_listener); a removed bdev loses it.
+    void set_grow_listener(block_device::grow_listener fn, void* arg);
 
 private:
+    result<void> remove_locked(const std::string& name, std::shared_ptr<block_device>& gone);
     mutable std::mutex mtx_;
+    block_device::grow_listener grow_fn_ = nullptr;
+    void* grow_arg_ = nullptr;
     uint64_t ram_limit_ = 0;
     std::map<std::string, std::shared_ptr<block_device>> devs_;
 };

@@ -4,8 +4,11 @@
 #include <rados/librados.h>
 #include <rbd/librbd.h>
 
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "bdev/file_identity.hpp"
 #include "bdev/rbd_cluster.hpp"
@@ -102,6 +105,36 @@ public:
              std::unique_ptr<rbd_image> img)
         : block_device(o.name, block_size, num_blocks), opts_(std::move(o)), img_(std::move(img)),
           image_(img_->handle()), cache_(img_->cache_enabled()) {}
+    rbd_bdev(const rbd_bdev&) = delete;
+    rbd_bdev& operator=(const rbd_bdev&) = delete;
+    ~rbd_bdev() override {
+        // Unwatching waits for a notice being delivered; then nothing wakes
+        // the refresher but us.
+        if (watching_) rbd_update_unwatch(image_, watch_);
+        if (refresher_.joinable()) {
+            {
+                std::lock_guard lk(refresh_mtx_);
+                stop_ = true;
+            }
+            refresh_cv_.notify_one();
+            refresher_.join();
+        }
+    }
+
+    // Follows the image's size when another client (the rbd tool, another
+    // gateway) resizes it: librbd tells its watchers of header changes. The
+    // size is read on a thread of our own, as librbd may not be called back
+    // from its notice (SPDK moves it to its app thread for the same reason).
+    void watch_header() {
+        refresher_ = std::thread([this] { refresh_loop(); });
+        const int rc = rbd_update_watch(image_, &watch_, &rbd_bdev::on_header_update, this);
+        if (rc < 0) {
+            log::warn("rbd bdev {}: no notice of resizes by other clients (rbd_update_watch: {})",
+                      name(), std::strerror(-rc));
+            return;
+        }
+        watching_ = true;
+    }
 
     result<void> grow(uint64_t new_bytes) {
         const uint64_t cur = num_blocks() * block_size();
@@ -112,7 +145,8 @@ public:
         if (const int rc = ::rbd_resize(image_, new_bytes); rc < 0) {
             return rbd_error(rc, "rbd_resize of " + opts_.pool_name + "/" + opts_.rbd_name);
         }
-        set_num_blocks(new_bytes / block_size());
+        // The header notice of our own resize may come first: announced once.
+        grow_to(new_bytes / block_size());
         return {};
     }
 
@@ -219,6 +253,44 @@ private:
     std::unique_ptr<rbd_image> img_;
     rbd_image_t image_;
     bool cache_;
+
+    static void on_header_update(void* arg) {
+        auto* self = static_cast<rbd_bdev*>(arg);
+        {
+            std::lock_guard lk(self->refresh_mtx_);
+            self->refresh_pending_ = true;
+        }
+        self->refresh_cv_.notify_one();
+    }
+    void refresh_loop() {
+        std::unique_lock lk(refresh_mtx_);
+        for (;;) {
+            refresh_cv_.wait(lk, [this] { return stop_ || refresh_pending_; });
+            if (stop_) return;
+            refresh_pending_ = false;
+            lk.unlock();
+            uint64_t bytes = 0;
+            if (const int rc = rbd_get_size(image_, &bytes); rc < 0) {
+                log::warn("rbd bdev {}: reading the size after a header change: {}", name(),
+                          std::strerror(-rc));
+            } else if (bytes / block_size() < num_blocks()) {
+                log::warn(
+                    "rbd bdev {}: the image shrank to {} bytes; the namespace keeps its "
+                    "size (blocks past the end now fail)",
+                    name(), bytes);
+            } else {
+                grow_to(bytes / block_size());
+            }
+            lk.lock();
+        }
+    }
+    uint64_t watch_ = 0;
+    bool watching_ = false;
+    std::thread refresher_;
+    std::mutex refresh_mtx_;
+    std::condition_variable refresh_cv_;
+    bool refresh_pending_ = false;
+    bool stop_ = false;
 };
 
 }  // namespace
@@ -264,6 +336,7 @@ result<std::shared_ptr<block_device>> make_rbd(const rbd_options& opts) {
     const uint64_t num_blocks = *size / opts.block_size;
     auto dev = std::make_shared<rbd_bdev>(opts, opts.block_size, num_blocks, std::move(img));
     dev->set_uuid(uuid, origin, std::move(note));
+    dev->watch_header();
     return std::shared_ptr<block_device>(std::move(dev));
 }
 

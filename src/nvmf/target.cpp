@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "ha/gateway_group.hpp"
 #include "nvme/spec/rdma.hpp"
 #include "nvmf/controller.hpp"
 #include "nvmf/qpair.hpp"
@@ -28,9 +29,27 @@ target::target(reactor_group& r) : reactors(r), stats_(r.size()) {
         std::make_shared<subsystem>(*this, spec::discovery_nqn, subsystem_type::discovery, p);
     discovery_->set_state(subsystem_state::active);
     subsystems_.emplace(discovery_->nqn, discovery_);
+    bdevs.set_grow_listener(&target::bdev_grew, this);
 }
 
-target::~target() { shutdown(); }
+// A bdev grew by itself (bdev_rbd_resize here, or the image resized by
+// another client): every namespace on it tells its controllers.
+void target::bdev_grew(void* arg, bdev::block_device& dev) {
+    auto* tgt = static_cast<target*>(arg);
+    for (const auto& s : tgt->subsystems()) {
+        const auto table = s->ns_snapshot();
+        if (!table) continue;
+        for (const auto& n : table->slots) {
+            if (n && n->dev.get() == &dev) s->announce_ns_resized(n->nsid);
+        }
+    }
+}
+
+target::~target() {
+    shutdown();
+    // No bdev may call back once the subsystems start going away.
+    bdevs.set_grow_listener(nullptr, nullptr);
+}
 
 result<void> target::add_transport(std::unique_ptr<transport> t) {
     std::lock_guard lk(mtx_);
@@ -359,7 +378,30 @@ void target::discovery_changed() {
     }
 }
 
+result<void> target::set_gateway_group(std::shared_ptr<ha::gateway_group> g) {
+    std::lock_guard lk(mtx_);
+    if (gateway_group_) {
+        return make_error(
+            -EEXIST, "this target is already in gateway group " + gateway_group_->options().name);
+    }
+    gateway_group_ = std::move(g);
+    return {};
+}
+
+std::shared_ptr<ha::gateway_group> target::gateway_group() {
+    std::lock_guard lk(mtx_);
+    return gateway_group_;
+}
+
+std::shared_ptr<ha::gateway_group> target::take_gateway_group() {
+    std::lock_guard lk(mtx_);
+    return std::move(gateway_group_);
+}
+
 void target::shutdown() {
+    // Leaving takes the lease loop's thread down, which calls back into
+    // this target: not under mtx_.
+    take_gateway_group().reset();
     std::vector<std::shared_ptr<subsystem>> subs;
     {
         std::lock_guard lk(mtx_);

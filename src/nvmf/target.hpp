@@ -23,6 +23,9 @@
 #include "transport/transport.hpp"
 
 namespace nvmf {
+namespace ha {
+class gateway_group;
+}
 
 struct request;
 
@@ -104,12 +107,21 @@ public:
     // SPDK's sock_impl_set_options for the "ssl" implementation (TLS listeners).
     tls_sock_options tls_opts;
 
+    // The gateway group this target is a member of (gateway_group_join):
+    // at most one. Shutdown leaves it first, so hosts move to a survivor
+    // before the connections close.
+    result<void> set_gateway_group(std::shared_ptr<ha::gateway_group> g);
+    std::shared_ptr<ha::gateway_group> gateway_group();
+    std::shared_ptr<ha::gateway_group> take_gateway_group();
+
     // This reactor's nvmf_get_stats counters; only that reactor touches them.
     poll_group_stats& group_stats(const reactor& r) { return stats_[r.index()]; }
 
     void shutdown();
 
 private:
+    static void bdev_grew(void* arg, bdev::block_device& dev);
+
     std::mutex mtx_;
     std::vector<std::unique_ptr<transport>> transports_;
     std::map<std::string, std::shared_ptr<subsystem>> subsystems_;
@@ -117,6 +129,7 @@ private:
     uint32_t max_subsystems_ = default_max_subsystems;
     std::atomic<uint64_t> genctr_{0};
     std::vector<poll_group_stats> stats_;  // index: reactor
+    std::shared_ptr<ha::gateway_group> gateway_group_;
     bool shut_down_ = false;
     std::atomic<bool> listen_held_{false};
 };

@@ -161,15 +161,9 @@ result<json> bdev_rbd_resize(context& ctx, const json& j) {
     if (auto r = p.finish(); !r) return r.err();
     auto dev = ctx.tgt.bdevs.find(name);
     if (!dev) return make_error(-ENODEV, "bdev '" + name + "' does not exist");
+    // The target hears of the new size from the bdev (its grow listener) and
+    // tells the namespaces' controllers.
     if (auto r = bdev::rbd_resize(*dev, new_size_mib << 20); !r) return from_core(r.err());
-    // Every namespace on it: its controllers re-read Identify Namespace.
-    for (const auto& s : ctx.tgt.subsystems()) {
-        const auto table = s->ns_snapshot();
-        if (!table) continue;
-        for (const auto& n : table->slots) {
-            if (n && n->dev == dev) s->announce_ns_resized(n->nsid);
-        }
-    }
     return json(true);
 }
 

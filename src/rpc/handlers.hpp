@@ -28,6 +28,9 @@ result<json> bdev_rbd_get_clusters_info(context& ctx, const json& p);
 result<json> bdev_rbd_create(context& ctx, const json& p);
 result<json> bdev_rbd_delete(context& ctx, const json& p);
 result<json> bdev_rbd_resize(context& ctx, const json& p);
+result<json> gateway_group_join(context& ctx, const json& p);
+result<json> gateway_group_leave(context& ctx, const json& p);
+result<json> gateway_group_get_info(context& ctx, const json& p);
 result<json> bdev_get_bdevs(context& ctx, const json& p);
 // Every bdev_*_delete: the bdev named by "name", when is_kind says it is one
 // of the method's ("a malloc bdev", ...); -ENODEV otherwise, -EBUSY in use.
@@ -124,6 +127,8 @@ json file_bdev_config_entry(const bdev::block_device& dev);  // uring and aio
 json rbd_bdev_config_entry(const bdev::block_device& dev);   // null when not rbd
 // bdev_rbd_register_cluster calls, which save_config puts before the bdevs.
 json rbd_cluster_config(target& tgt);
+// The gateway_group_join call that rejoins this target's group (null: none).
+json gateway_group_config_entry(target& tgt);
 json file_bdev_config_entry(const bdev::block_device& dev);   // uring and aio
 json delay_bdev_config_entry(const bdev::block_device& dev);  // null: not a delay bdev
 json trid_to_json(const transport_id& t);

@@ -2,6 +2,9 @@
 // transports, subsystems, listeners, hosts, namespaces and ANA states, with
 // the parameters SPDK's own save_config writes (lib/nvmf/nvmf.c), so that
 // either target loads what the other saved.
+#include <algorithm>
+
+#include "ha/gateway_group.hpp"
 #include "keyring/tls_psk.hpp"
 #include "nvmf/target.hpp"
 #include "rpc/handlers.hpp"
@@ -21,6 +24,11 @@ json nvmf_subsystem_config(target& tgt) {
     if (const uint32_t max = tgt.max_subsystems(); max != target::default_max_subsystems) {
         entry("nvmf_set_max_subsystems", {{"max_subsystems", max}});
     }
+    std::vector<uint32_t> group_ids;
+    if (auto g = tgt.gateway_group()) group_ids = g->options().ana_groups;
+    auto managed = [&](uint32_t g) {
+        return std::find(group_ids.begin(), group_ids.end(), g) != group_ids.end();
+    };
     for (auto* t : tgt.transports()) entry("nvmf_create_transport", t->options().to_json());
     for (auto& s : tgt.subsystems()) {
         if (!s->is_discovery()) {
@@ -70,11 +78,12 @@ json nvmf_subsystem_config(target& tgt) {
                 entry("nvmf_ns_add_host", {{"nqn", s->nqn}, {"nsid", n->nsid}, {"host", h}});
             }
         }
-        // Listener ANA states that differ from the default (optimized), per group.
+        // Listener ANA states that differ from the default (optimized), per
+        // group; a gateway group's groups follow their leases instead.
         for (auto& l : s->listeners()) {
             auto ana = s->listener_ana(l);
             for (uint32_t g = 1; ana && g <= ana->groups(); ++g) {
-                if (ana->get(g) == ana_state::optimized) continue;
+                if (ana->get(g) == ana_state::optimized || managed(g)) continue;
                 entry("nvmf_subsystem_listener_set_ana_state",
                       {{"nqn", s->nqn},
                        {"listen_address", trid_to_json(l)},
@@ -83,6 +92,8 @@ json nvmf_subsystem_config(target& tgt) {
             }
         }
     }
+    // Last: it starts managing the states of listeners made above.
+    if (json e = gateway_group_config_entry(tgt); !e.is_null()) nvmf.push_back(std::move(e));
     return nvmf;
 }
 

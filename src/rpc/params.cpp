@@ -139,6 +139,25 @@ bool params::str_list(const char* name, std::vector<std::string>& out, bool requ
     return true;
 }
 
+bool params::u32_list(const char* name, std::vector<uint32_t>& out, bool required,
+                      size_t max_items) {
+    const json* v = find(name, required);
+    if (!v) return false;
+    const auto bad = [&] {
+        fail("parameter " + quote(name) + " must be an array of at most " +
+             std::to_string(max_items) + " unsigned 32-bit integers, not " + show(*v));
+        return false;
+    };
+    if (!v->is_array() || v->size() > max_items) return bad();
+    std::vector<uint32_t> items;
+    for (const auto& e : *v) {
+        if (!e.is_number_unsigned() || e.get<uint64_t>() > 0xffffffffULL) return bad();
+        items.push_back(static_cast<uint32_t>(e.get<uint64_t>()));
+    }
+    out = std::move(items);
+    return true;
+}
+
 bool params::boolean(const char* name, bool& out, bool required) {
     const json* v = find(name, required);
     if (!v) return false;

@@ -55,6 +55,7 @@ public:
     // An array of strings (SPDK's bitmask parameters, such as dhchap_digests).
     bool str_list(const char* name, std::vector<std::string>& out, bool required,
                   size_t max_len = 4096);
+    bool u32_list(const char* name, std::vector<uint32_t>& out, bool required, size_t max_items);
     // A nested object; nullptr when absent or not an object (an error is recorded).
     const json* object(const char* name, bool required);
     // Accepts the name without reading it (a parameter that has no effect here).

@@ -40,6 +40,11 @@ spec::status bdev_status(int result, bdev::io_type type) {
         return generic(spec::sc::invalid_opcode);
     case -EROFS:
         return generic(spec::sc::namespace_is_write_protected);
+    case -ESHUTDOWN:
+        // A backend that has been fenced (Ceph's EBLOCKLISTED: a gateway
+        // group took this gateway's ANA group over): the path is gone, not
+        // the data, so the host retries on another path.
+        return make_status(sct::path, spec::sc_path::ana_inaccessible, false);
     case -ECANCELED:
         // Cancelled by an Abort before it reached the media: nothing was
         // done, so the host may retry (no DNR).
@@ -99,6 +104,7 @@ void count_for_health_log(const request& req, bdev::io_type type, uint64_t block
     case -ENOSPC:
     case -ENOTSUP:
     case -EROFS:
+    case -ESHUTDOWN:  // fenced: not a media failure
     case -ECANCELED:
         return;
     default:

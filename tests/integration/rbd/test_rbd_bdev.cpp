@@ -16,6 +16,7 @@
 
 #include "daemon_fixture.hpp"
 #include "host/commands.hpp"
+#include "rbd/rbd_helpers.hpp"
 #include "spdk_rpc_py.hpp"
 
 namespace nvmf::test {
@@ -25,70 +26,6 @@ using nlohmann::json;
 
 constexpr uint64_t image_bytes = 64ull << 20;
 
-// The cluster's directory (cluster-up's DIR): its ceph.conf and admin keyring.
-std::string ceph_dir() {
-    const char* d = std::getenv("NVMF_TEST_CEPH_DIR");
-    return d == nullptr ? std::string() : std::string(d);
-}
-std::string ceph_conf() { return ceph_dir() + "/ceph.conf"; }
-std::string ceph_keyring() { return ceph_dir() + "/ceph.client.admin.keyring"; }
-
-// client.admin's secret, as the "key" config pair takes it (empty on error).
-std::string admin_key() {
-    int rc = 0;
-    std::string key = run_command("ceph-authtool -p -n client.admin " + ceph_keyring(), &rc);
-    if (rc != 0) return "";
-    while (!key.empty() && (key.back() == '\n' || key.back() == ' ')) key.pop_back();
-    return key;
-}
-
-// The cluster's "mon host" line, as the "mon_host" config pair takes it.
-std::string mon_host_of_cluster() {
-    std::ifstream conf(ceph_conf());
-    for (std::string line; std::getline(conf, line);) {
-        if (line.rfind("mon host = ", 0) == 0) return line.substr(11);
-    }
-    return "";
-}
-
-// Runs the rbd CLI on the test cluster; true when it exits 0.
-bool rbd_cli(const std::string& args, std::string* out = nullptr) {
-    int rc = 0;
-    std::string o = run_command(
-        "rbd -c " + ceph_conf() + " --keyring " + ceph_keyring() + " " + args + " 2>&1", &rc);
-    if (out != nullptr) *out = o;
-    return rc == 0;
-}
-
-// A fresh image per test, removed after it.
-class image {
-public:
-    explicit image(const std::string& name) : name_(name) {
-        rbd_cli("rm rbd/" + name_);
-        ok_ =
-            rbd_cli("create --size " + std::to_string(image_bytes >> 20) + "M rbd/" + name_, &out_);
-    }
-    ~image() { rbd_cli("rm --no-progress rbd/" + name_); }
-    image(const image&) = delete;
-    image& operator=(const image&) = delete;
-    bool ok() const { return ok_; }
-    const std::string& name() const { return name_; }
-    const std::string& output() const { return out_; }
-
-private:
-    std::string name_;
-    bool ok_ = false;
-    std::string out_;
-};
-
-json register_cluster_entry() {
-    return {{"method", "bdev_rbd_register_cluster"},
-            {"params",
-             {{"name", "ceph0"},
-              {"user_id", "admin"},
-              {"config_file", ceph_conf()},
-              {"key_file", ceph_keyring()}}}};
-}
 json rbd_entry(const std::string& name, const std::string& img, uint32_t bs,
                bool read_only = false) {
     return {{"method", "bdev_rbd_create"},
@@ -282,6 +219,34 @@ TEST_F(rbd_ns, resize_grows_the_namespace_and_tells_the_host) {
     EXPECT_EQ(r["error"]["code"], -ENODEV) << r.dump();
     r = tgt.rpc("bdev_rbd_resize", {{"name", "Rbd0"}});
     EXPECT_EQ(r["error"]["code"], -32602) << r.dump();
+}
+
+// Another client (here the rbd tool; in a gateway group, another gateway)
+// grows the image: librbd's header notice reaches the bdev, and the host
+// hears of it as for bdev_rbd_resize.
+TEST_F(rbd_ns, an_image_grown_by_another_client_grows_the_namespace) {
+    constexpr uint32_t b = 4096;
+    auto s =
+        ctrlr->set_features(spec::feat::async_event_configuration, spec::aer::cfg_ns_attr_notice);
+    ASSERT_TRUE(s && s->ok());
+    auto cid = ctrlr->submit_aer();
+    ASSERT_TRUE(cid) << cid.err().message;
+    std::string out;
+    ASSERT_TRUE(rbd_cli("resize --no-progress --size 96M rbd/" + img_.name(), &out)) << out;
+    auto ev = ctrlr->admin().wait(*cid, 10000);
+    ASSERT_TRUE(ev) << "no AEN: " << ev.err().message << "\n" << tgt.log_tail();
+    EXPECT_EQ((ev->cqe.cdw0 >> 8) & 0xff, spec::aer::notice_ns_attr_changed);
+    auto ns = ctrlr->identify_ns(1);
+    ASSERT_TRUE(ns) << ns.err().message;
+    EXPECT_EQ(ns->nsze, (96ull << 20) / b);
+    const auto data = random_bytes(b, 78);
+    const uint64_t past_old_end = image_bytes / b + 7;
+    ASSERT_TRUE(ctrlr->write(1, past_old_end, 1, data)->ok());
+    std::vector<uint8_t> back(b);
+    ASSERT_TRUE(ctrlr->read(1, past_old_end, 1, back)->ok());
+    EXPECT_TRUE(back == data);
+    auto info = tgt.rpc("bdev_get_bdevs", {{"name", "Rbd0"}});
+    EXPECT_EQ(info["result"][0]["num_blocks"], (96ull << 20) / b) << info.dump();
 }
 
 class rbd_rpc : public rbd_test {
