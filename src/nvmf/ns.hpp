@@ -13,6 +13,7 @@
 
 #include "bdev/bdev.hpp"
 #include "nvmf/io_counters.hpp"
+#include "nvmf/io_metrics.hpp"
 #include "nvmf/reservation.hpp"
 #include "util/result.hpp"
 
@@ -51,6 +52,8 @@ public:
     // The SMART / Health log's I/O counters of this namespace, from every
     // controller (as a drive counts what all its hosts did), since it was added.
     io_counters counters;
+    // The metrics endpoint's counters: every I/O queue command on it.
+    io_metrics metrics;
 };
 
 // A namespace's UUID when none is configured: the name-based (version 5) UUID

@@ -114,7 +114,7 @@ void submit(request& req, const std::shared_ptr<ns>& n, bdev::io_type type, uint
         complete(req, generic(spec::sc::invalid_opcode));
         return;
     }
-    req.target_ns = n;
+    if (req.target_ns != n) req.target_ns = n;  // io() set it: no second refcount round trip
     req.bio = {};
     req.bio.type = type;
     req.bio.offset_blocks = slba;
@@ -229,7 +229,7 @@ void dataset_management(request& req, const std::shared_ptr<ns>& n) {
             return;
         }
     }
-    req.target_ns = n;
+    if (req.target_ns != n) req.target_ns = n;
     req.handler_state = 0;
     dsm_next(req);
 }
@@ -274,6 +274,9 @@ void io(request& req) {
         complete(req, generic(spec::sc::invalid_namespace_or_format));
         return;
     }
+    // From here the command is the namespace's: its metrics count it
+    // whatever its end, and an I/O in flight keeps the namespace alive.
+    req.target_ns = n;
     // Every NVM command reaches the namespace's data, so a path that is not
     // optimized or non-optimized refuses them all, as Linux nvmet does; the
     // host retries on another path (the status has no DNR).
