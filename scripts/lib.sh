@@ -14,6 +14,7 @@ NVMF_DEB_PACKAGES=(
     libibverbs-dev librdmacm-dev ibverbs-providers
     nvme-cli python3 e2fsprogs
     librbd-dev librados-dev ceph-mon ceph-osd ceph-common
+    prometheus
 )
 # (rdma-core: the NVMe/RDMA transport builds against libibverbs and librdmacm;
 # ibverbs-providers holds the user-space device drivers, rxe among them.
@@ -21,7 +22,10 @@ NVMF_DEB_PACKAGES=(
 # make and check the keys the DH-HMAC-CHAP and TLS tests load into the
 # keyring. python3 runs SPDK's rpc.py from ../shared/spdk-rpc in the
 # integration tests. librbd/librados: the rbd bdev; ceph-mon, ceph-osd and
-# ceph-common: the one-node test cluster of tests/ceph/cluster-up.)
+# ceph-common: the one-node test cluster of tests/ceph/cluster-up.
+# prometheus: its promtool checks the --metrics endpoint's output in
+# integration_tests (metrics_test); 19 MB to download, small next to Ceph.
+# Installing it enables a prometheus.service; nothing here needs it running.)
 
 nvmf_log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 nvmf_die() { echo "error: $*" >&2; exit 1; }

@@ -11,12 +11,14 @@
 
 #include "app/default_config.hpp"
 #include "app/options.hpp"
+#include "metrics/server.hpp"
 #include "nvmf/target.hpp"
 #include "reactor/reactor.hpp"
 #include "rpc/config.hpp"
 #include "rpc/framework.hpp"
 #include "rpc/server.hpp"
 #include "util/log.hpp"
+#include "util/log_levels.hpp"
 
 namespace {
 
@@ -84,8 +86,10 @@ int run(const app::options& o) {
     deferred_config deferred{&tgt, &fw,
                              nlohmann::json::object({{"subsystems", nlohmann::json::array()}})};
     rpc::server rpc_server(tgt, o.rpc_socket, &fw);
+    metrics::server metrics_server(tgt, o.metrics);
     auto fail = [&](const std::string& msg) {
         log::error("{}", msg);
+        metrics_server.stop();
         rpc_server.stop();
         tgt.shutdown();
         reactors.stop();
@@ -106,6 +110,9 @@ int run(const app::options& o) {
         fw.set_init_hook(apply_deferred, &deferred);
     }
     if (auto r = rpc_server.start(); !r) return fail(r.err().message);
+    if (!o.metrics.empty()) {
+        if (auto r = metrics_server.start(); !r) return fail(r.err().message);
+    }
     if (!o.wait_for_rpc) {
         auto loaded = builtin ? rpc::load_config(tgt, app::default_config(), &fw)
                               : rpc::load_config_file(tgt, o.json_config, &fw);
@@ -138,6 +145,7 @@ int run(const app::options& o) {
     while (sigwait(&set, &sig) != 0) {
     }
     log::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    metrics_server.stop();
     rpc_server.stop();
     tgt.shutdown();
     reactors.stop();
@@ -151,6 +159,7 @@ int main(int argc, char** argv) {
     app::options o;
     if (auto rc = app::parse_options(argc, argv, &o)) return *rc;
     spdlog::set_level(spdlog::level::from_str(o.log_level));
+    nvmf::log::init_spdk_levels(o.log_level);
 
     // Blocked before any thread starts, so every thread inherits the mask and
     // only sigwait() in run() sees them.

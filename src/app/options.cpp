@@ -36,6 +36,9 @@ std::optional<int> parse_options(int argc, char** argv, options* out) {
     cli.add_flag("-w,--wait-for-rpc", out->wait_for_rpc,
                  "wait for framework_start_init before configuring (SPDK's -w): only STARTUP "
                  "methods (options) run until then; without --json nothing is configured");
+    cli.add_option("--metrics", out->metrics,
+                   "serve Prometheus metrics over HTTP at ADDR:PORT (GET /metrics), e.g. "
+                   "127.0.0.1:9101 or [::1]:9101; off without it");
     cli.add_flag("--version", version, "print the version and exit");
     try {
         cli.parse(argc, argv);

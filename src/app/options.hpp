@@ -20,6 +20,8 @@ struct options {
     // STARTUP methods apply now, the rest (or nothing, without --json: no
     // built-in default then) at framework_start_init.
     bool wait_for_rpc = false;
+    // --metrics ADDR:PORT: the Prometheus endpoint (empty: none).
+    std::string metrics;
 };
 
 // Parses argv. Returns the exit code when the process should stop now

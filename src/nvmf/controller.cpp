@@ -21,8 +21,8 @@ controller::controller(std::shared_ptr<subsystem> s, uint16_t id, std::string ho
                        const controller_limits& lim)
     : subsys(std::move(s)), cntlid(id), hostnqn(std::move(host)), admin_reactor(aq->owner),
       limits(lim), listen_trid(aq->listen_trid()), ana(subsys->listener_ana(listen_trid)),
-      ana_reporting(subsys->params().ana_reporting), admin_qp(aq), kato_ms(kato),
-      last_keep_alive(reactor::clock::now()) {
+      ana_reporting(subsys->params().ana_reporting), host_metrics(subsys->host_metrics(hostnqn)),
+      admin_qp(aq), kato_ms(kato), last_keep_alive(reactor::clock::now()) {
     std::memcpy(hostid.data(), hid, hostid.size());
     // CAP: MQES (0's based), CQR=1, TO, CSS bit 37 (NVM command set), MPSMIN=MPSMAX=4 KiB.
     cap = static_cast<uint64_t>(limits.max_queue_depth - 1) | (1ull << 16) |

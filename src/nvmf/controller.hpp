@@ -21,6 +21,7 @@
 #include "nvme/spec/nvme.hpp"
 #include "nvme/spec/reservation.hpp"
 #include "nvmf/ana.hpp"
+#include "nvmf/io_metrics.hpp"
 #include "nvmf/transport_id.hpp"
 #include "reactor/reactor.hpp"
 
@@ -78,6 +79,8 @@ public:
     const transport_id listen_trid;
     const std::shared_ptr<const ana_states> ana;
     const bool ana_reporting;  // the subsystem's ana_reporting, fixed at creation
+    // The metrics endpoint's counters of this host in this subsystem.
+    const std::shared_ptr<io_metrics> host_metrics;
 
     // Any thread: the state this controller reports for an ANA group.
     ana_state ana_state_of(uint32_t anagrpid) const {

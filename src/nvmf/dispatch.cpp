@@ -13,7 +13,10 @@ void execute(request& req) {
     qpair& q = *req.qp;
     ++q.commands;
     // Busy from here to its completion (complete() ends it), for the SMART log.
-    if (q.qid != 0 && req.cmd.opc != spec::admin_opc::fabrics) q.io_started();
+    if (q.qid != 0 && req.cmd.opc != spec::admin_opc::fabrics) {
+        q.io_started();
+        req.started_ns = now_ns();
+    }
     req.rsp = {};
     req.rsp.sqid = q.qid;
     req.rsp.sqhd = q.advance_sqhd();

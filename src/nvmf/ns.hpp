@@ -13,6 +13,7 @@
 
 #include "bdev/bdev.hpp"
 #include "nvmf/io_counters.hpp"
+#include "nvmf/io_metrics.hpp"
 #include "nvmf/reservation.hpp"
 #include "nvmf/write_gate.hpp"
 #include "util/result.hpp"
@@ -58,6 +59,8 @@ public:
     write_gate gate;
     std::vector<uint8_t> bounce;
     iovec bounce_iov{};
+    // The metrics endpoint's counters: every I/O queue command on it.
+    io_metrics metrics;
 };
 
 // A namespace's UUID when none is configured: the name-based (version 5) UUID

@@ -1,10 +1,12 @@
 #include "nvmf/request.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "nvmf/cmd/log_builder.hpp"
 #include "nvmf/controller.hpp"
+#include "nvmf/io_metrics.hpp"
 #include "nvmf/ns.hpp"
 #include "nvmf/qpair.hpp"
 #include "nvmf/stats.hpp"
@@ -75,13 +77,42 @@ void record_error(const request& req, spec::status st) {
 }
 }  // namespace
 
+uint64_t now_ns() {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch())
+                                     .count());
+}
+
+namespace {
+
+// The metrics endpoint's counters of an I/O queue command: its namespace's
+// and its host's (in this subsystem), in this reactor's slots.
+void count_for_metrics(const request& req, spec::status st) {
+    const qpair& q = *req.qp;
+    ns* n = req.target_ns.get();
+    io_metrics* host = q.ctrlr ? q.ctrlr->host_metrics.get() : nullptr;
+    if (n == nullptr && host == nullptr) return;
+    const io_kind kind = req.cmd.opc == spec::io_opc::read    ? io_kind::read
+                         : req.cmd.opc == spec::io_opc::write ? io_kind::write
+                                                              : io_kind::other;
+    const unsigned r = q.owner ? q.owner->index() : 0;
+    const uint64_t now = now_ns();
+    const uint64_t latency = now > req.started_ns ? now - req.started_ns : 0;
+    if (n != nullptr) n->metrics.add(r, kind, st, req.length, latency);
+    if (host != nullptr) host->add(r, kind, st, req.length, latency);
+}
+
+}  // namespace
+
 void complete(request& req, spec::status st) {
     if (!spec::status_ok(st)) record_error(req, st);
     req.rsp.status = st;
     req.rsp.cid = req.cmd.cid;
-    req.target_ns.reset();
     // NVMe commands on I/O queues; the fabrics Connect that opened the queue is not one.
-    if (req.qp->qid != 0 && req.cmd.opc != spec::admin_opc::fabrics) {
+    const bool io_command = req.qp->qid != 0 && req.cmd.opc != spec::admin_opc::fabrics;
+    if (io_command) count_for_metrics(req, st);
+    req.target_ns.reset();
+    if (io_command) {
         if (req.qp->stats) ++req.qp->stats->completed_nvme_io;
         req.qp->io_finished();
     }

@@ -40,6 +40,9 @@ struct request {
     uint32_t handler_state = 0;
     // A fused Compare and Write: the second (Write) command's first (Compare).
     request* fused_first = nullptr;
+    // When execute() took an I/O queue command (steady clock, ns): its
+    // latency for the metrics endpoint.
+    uint64_t started_ns = 0;
 
     // Set by a transport that sends controller-to-host data straight from iov
     // (a copy into the socket): a RAM bdev's read may then point iov at the
@@ -61,6 +64,8 @@ struct request {
 // transport, which sends data (controller-to-host, on success) and the
 // response. Every executed command ends in exactly one complete().
 void complete(request& req, spec::status st);
+// The steady clock in nanoseconds (request::started_ns).
+uint64_t now_ns();
 inline void complete_ok(request& req) { complete(req, 0); }
 
 // Abort of an executing I/O command, on its queue's reactor: true when its

@@ -223,6 +223,22 @@ std::shared_ptr<const ns_table> subsystem::ns_snapshot() const {
     return ns_;
 }
 
+std::shared_ptr<io_metrics> subsystem::host_metrics(const std::string& hostnqn) {
+    std::lock_guard lk(mtx_);
+    // A host NQN is whatever a host sent: past max_metrics_hosts distinct
+    // ones (an allow-any-host subsystem probed with made-up NQNs), the rest
+    // count together under "" rather than grow this without bound.
+    const bool known = host_metrics_.contains(hostnqn);
+    auto& m = host_metrics_[known || host_metrics_.size() < max_metrics_hosts ? hostnqn : ""];
+    if (!m) m = std::make_shared<io_metrics>();
+    return m;
+}
+
+std::map<std::string, std::shared_ptr<const io_metrics>> subsystem::all_host_metrics() const {
+    std::lock_guard lk(mtx_);
+    return {host_metrics_.begin(), host_metrics_.end()};
+}
+
 result<void> subsystem::add_ns_host(uint32_t nsid, const std::string& hostnqn) {
     return set_ns_host(nsid, hostnqn, true);
 }

@@ -17,6 +17,7 @@
 #include "keyring/keyring.hpp"
 #include "nvmf/ana.hpp"
 #include "nvmf/generated_psks.hpp"
+#include "nvmf/io_metrics.hpp"
 #include "nvmf/listener_security.hpp"
 #include "nvmf/ns.hpp"
 #include "nvmf/transport_id.hpp"
@@ -95,6 +96,12 @@ public:
     result<uint32_t> add_ns(std::shared_ptr<bdev::block_device> dev, const ns_params& p);
     result<void> remove_ns(uint32_t nsid);
     std::shared_ptr<const ns_table> ns_snapshot() const;
+    // The metrics endpoint's I/O counters of the commands of hostnqn's
+    // controllers (made on first use, kept while the subsystem lives, so a
+    // host that reconnects keeps counting up), and all of them for a scrape.
+    static constexpr size_t max_metrics_hosts = 128;
+    std::shared_ptr<io_metrics> host_metrics(const std::string& hostnqn);
+    std::map<std::string, std::shared_ptr<const io_metrics>> all_host_metrics() const;
     // Namespace masking (SPDK's nvmf_ns_add_host / nvmf_ns_remove_host):
     // makes a no_auto_visible namespace active, or inactive again, for the
     // controllers of hostnqn. Adding a host twice or removing one not added
@@ -199,6 +206,7 @@ private:
     std::set<std::string> hosts_;
     std::map<std::string, host_keys> host_keys_;  // hosts that have keys
     std::map<std::string, std::shared_ptr<const keyring::host_psk>> host_psks_;
+    std::map<std::string, std::shared_ptr<io_metrics>> host_metrics_;
     struct listener {
         transport_id trid;
         std::shared_ptr<ana_states> ana;

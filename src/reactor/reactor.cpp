@@ -149,9 +149,19 @@ void reactor::run() {
     // 32), so after work the loop polls without sleeping for busy_poll_. Then it
     // sleeps: an idle target uses no CPU, unlike a busy-polling one.
     auto last_work = clock::now();
+    auto t0 = last_work;
     while (!stop_.load(std::memory_order_relaxed)) {
-        const bool spin = busy_poll_.count() > 0 && clock::now() - last_work < busy_poll_;
-        if (poll_once(spin ? 0 : next_timeout_ms())) last_work = clock::now();
+        const bool spin = busy_poll_.count() > 0 && t0 - last_work < busy_poll_;
+        const bool worked = poll_once(spin ? 0 : next_timeout_ms());
+        // One clock read per iteration serves the busy-poll window and the
+        // busy/idle split the metrics endpoint reports.
+        const auto t1 = clock::now();
+        const auto ns = static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
+        std::atomic<uint64_t>& sum = worked ? busy_ns_ : idle_ns_;
+        sum.store(sum.load(std::memory_order_relaxed) + ns, std::memory_order_relaxed);
+        if (worked) last_work = t1;
+        t0 = t1;
     }
     // Messages posted during shutdown still run so that waiters are released.
     running_.store(false, std::memory_order_release);

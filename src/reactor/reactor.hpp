@@ -48,6 +48,7 @@ public:
     // How long run() keeps polling without sleeping after the last work (0:
     // sleep in epoll_wait whenever idle). Set before start_thread().
     void set_busy_poll(std::chrono::microseconds d) { busy_poll_ = d; }
+    std::chrono::microseconds busy_poll() const { return busy_poll_; }
     void start_thread();
     void stop();  // thread-safe
     void join();
@@ -75,6 +76,10 @@ public:
     void cancel_timer(timer_id id);
 
     uint64_t iterations() const { return iterations_; }
+    // Time run() spent in loop iterations that did work, and in ones that
+    // found none (sleeping in epoll_wait or polling in vain). Any thread.
+    uint64_t busy_ns() const { return busy_ns_.load(std::memory_order_relaxed); }
+    uint64_t idle_ns() const { return idle_ns_.load(std::memory_order_relaxed); }
 
 private:
     void drain_messages();
@@ -102,6 +107,8 @@ private:
     std::map<std::pair<clock::time_point, timer_id>, std::function<void()>> timers_;
     std::unordered_map<timer_id, clock::time_point> timer_index_;
     uint64_t iterations_ = 0;
+    // Written by the reactor thread only (load + store, no read-modify-write).
+    std::atomic<uint64_t> busy_ns_{0}, idle_ns_{0};
     std::chrono::microseconds busy_poll_{0};
     std::vector<std::function<void()>> deferred_batch_;
 };

@@ -2,9 +2,16 @@
 // SPDK's application framework has, in the shapes rpc.py's save_config and
 // load_config rely on (SPDK lib/rpc/rpc.c, lib/init/subsystem_rpc.c,
 // lib/event/app_rpc.c).
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
 #include <string>
 
+#include <fmt/format.h>
+
+#include "nvmf/target.hpp"
+#include "reactor/reactor.hpp"
 #include "rpc/handlers.hpp"
 #include "rpc/params.hpp"
 
@@ -109,6 +116,36 @@ result<json> framework_set_scheduler(context&, const json& j) {
     }
     if (auto r = p.finish(); !r) return r.err();
     return json(true);
+}
+
+result<json> framework_get_reactors(context& ctx, const json& j) {
+    params p(j);
+    if (auto r = p.finish(); !r) return r.err();
+    const auto elapsed =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::steady_clock::now() - ctx.tgt.started_at)
+                                  .count());
+    json reactors = json::array();
+    for (size_t i = 0; i < ctx.tgt.reactors.size(); ++i) {
+        const reactor& r = ctx.tgt.reactors.at(i);
+        const int cpu = r.cpu();
+        // SPDK's shape, ticks being nanoseconds (tick_rate). A reactor that
+        // never busy-polls sleeps in epoll_wait whenever idle: SPDK's
+        // interrupt mode. Its one lightweight thread is its poll group.
+        json mask =
+            cpu >= 0 && cpu < 64 ? json(fmt::format("0x{:x}", uint64_t{1} << cpu)) : json("");
+        reactors.push_back({{"lcore", cpu >= 0 ? cpu : 0},
+                            {"busy", r.busy_ns()},
+                            {"idle", r.idle_ns()},
+                            {"in_interrupt", r.busy_poll().count() == 0},
+                            {"lw_threads", json::array({{{"name", poll_group_name(r.index())},
+                                                         {"id", r.index() + 1},
+                                                         {"cpumask", std::move(mask)},
+                                                         {"elapsed", elapsed}}})}});
+    }
+    return json{{"tick_rate", 1000000000ull},
+                {"pid", static_cast<uint64_t>(getpid())},
+                {"reactors", std::move(reactors)}};
 }
 
 result<json> save_config_method(context& ctx, const json& j) {

@@ -3,8 +3,10 @@
 // JSON shapes they share with save_config.
 #pragma once
 
+#include <cstdio>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "bdev/bdev.hpp"
 #include "nvmf/subsystem.hpp"
@@ -93,6 +95,21 @@ result<json> framework_get_subsystems(context& ctx, const json& p);
 result<json> framework_get_config(context& ctx, const json& p);
 result<json> framework_set_scheduler(context& ctx, const json& p);
 result<json> save_config_method(context& ctx, const json& p);
+result<json> framework_get_reactors(context& ctx, const json& p);
+
+// SPDK names its poll groups (and their threads) after their index.
+inline std::string poll_group_name(unsigned index) {
+    char name[48];
+    std::snprintf(name, sizeof(name), "nvmf_tgt_poll_group_%03u", index);
+    return name;
+}
+
+// log_methods.cpp: SPDK's log_* methods.
+result<json> log_set_level(context& ctx, const json& p);
+result<json> log_get_level(context& ctx, const json& p);
+result<json> log_set_print_level(context& ctx, const json& p);
+result<json> log_get_print_level(context& ctx, const json& p);
+result<json> log_get_flags(context& ctx, const json& p);
 
 // Options of SPDK libraries and modules this target has no counterpart of:
 // their defaults (what SPDK's save_config writes) are accepted, values that

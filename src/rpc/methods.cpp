@@ -84,6 +84,12 @@ constexpr method table[] = {
     {"framework_get_subsystems", framework_get_subsystems},
     {"framework_get_config", framework_get_config},
     {"save_config", save_config_method},
+    {"framework_get_reactors", framework_get_reactors},
+    {"log_set_level", log_set_level, state_any},
+    {"log_get_level", log_get_level, state_any},
+    {"log_set_print_level", log_set_print_level, state_any},
+    {"log_get_print_level", log_get_print_level, state_any},
+    {"log_get_flags", log_get_flags, state_any},
 };
 }  // namespace
 

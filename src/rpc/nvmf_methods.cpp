@@ -106,13 +106,6 @@ result<transport_id> listener_params(const json& j, std::string& nqn, ana_state*
     return read_trid(*addr);
 }
 
-// SPDK names its poll groups (and their threads) after their index.
-std::string poll_group_name(unsigned index) {
-    char name[48];
-    std::snprintf(name, sizeof(name), "nvmf_tgt_poll_group_%03u", index);
-    return name;
-}
-
 // SPDK's codes for a core failure: a namespace or listener change that the
 // core refuses is -32602 "Invalid parameters"; a duplicate subsystem,
 // transport or host, or removing a host that is not there, is -32603

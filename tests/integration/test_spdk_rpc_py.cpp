@@ -36,6 +36,13 @@ std::vector<rpc_case> startup_cases() {
         ok("rpc_get_methods"),
         ok("rpc_get_methods --current --include-aliases"),
         ok("spdk_get_version"),
+        ok("log_set_level DEBUG"),
+        ok("log_set_level WARNING"),
+        ok("log_get_level"),
+        ok("log_set_print_level NOTICE"),
+        ok("log_get_print_level"),
+        ok("log_get_flags"),
+        no("framework_get_reactors", before_init),
         no("bdev_get_bdevs", before_init),
         no("framework_get_config nvmf", before_init),
         ok("iobuf_set_options"),
@@ -121,6 +128,9 @@ std::vector<rpc_case> runtime_cases(const std::string& port, const std::string& 
         ok("framework_get_config nvmf --no-with-batches"),
         no("framework_get_config vhost", "Subsystem 'vhost' not found"),
         ok("framework_set_scheduler static"),
+        ok("framework_get_reactors"),
+        ok("log_set_level INFO"),
+        ok("log_set_print_level INFO"),
         ok("bdev_raid_set_options -w 1024"),
         ok("bdev_nvme_set_options"),
         ok("bdev_nvme_set_hotplug --no-hotplug"),
@@ -575,6 +585,78 @@ TEST_F(spdk_rpc_py_test, SpdkReferenceConfigLoads) {
     EXPECT_EQ(rpc_py(tgt_, "save_config").output, saved.output);
     ASSERT_TRUE(tgt_.stop());
     std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace nvmf::test
+
+namespace nvmf::test {
+namespace {
+
+size_t count_of(const std::string& text, const std::string& needle) {
+    size_t n = 0;
+    for (size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1)) ++n;
+    return n;
+}
+
+// log_set_level / log_set_print_level through rpc.py change what the running
+// daemon logs: a failed command's debug line shows at DEBUG, not at ERROR.
+TEST_F(spdk_rpc_py_test, LogLevelsChangeWhatIsLogged) {
+    ASSERT_TRUE(tgt_.start(daemon_config::simple()));
+    auto ctrlr = host::controller::create(tgt_.ctrlr_opts());
+    ASSERT_TRUE(ctrlr) << ctrlr.err().message;
+    std::vector<uint8_t> buf(512);
+    const std::string line = "failed: sct";  // request.cpp's debug line of a failed command
+    auto fail_a_command = [&] {
+        auto r = (*ctrlr)->read(9, 0, 1, buf, 0);  // no namespace 9
+        ASSERT_TRUE(r);
+        ASSERT_FALSE(r->ok());
+    };
+
+    for (const char* c : {"log_set_level DEBUG", "log_set_print_level DEBUG"}) {
+        const auto r = rpc_py(tgt_, c);
+        ASSERT_EQ(r.status, 0) << c << ": " << r.output;
+    }
+    EXPECT_NE(rpc_py(tgt_, "log_get_level").output.find("DEBUG"), std::string::npos);
+    EXPECT_NE(rpc_py(tgt_, "log_get_print_level").output.find("DEBUG"), std::string::npos);
+    fail_a_command();
+    EXPECT_TRUE(tgt_.log_shows(line)) << tgt_.log_tail();
+
+    for (const char* c : {"log_set_level ERROR", "log_set_print_level ERROR"}) {
+        const auto r = rpc_py(tgt_, c);
+        ASSERT_EQ(r.status, 0) << c << ": " << r.output;
+    }
+    EXPECT_NE(rpc_py(tgt_, "log_get_level").output.find("ERROR"), std::string::npos);
+    EXPECT_NE(rpc_py(tgt_, "log_get_print_level").output.find("ERROR"), std::string::npos);
+    const size_t before = count_of(tgt_.log_tail(1 << 22), line);
+    fail_a_command();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(count_of(tgt_.log_tail(1 << 22), line), before);
+
+    // One DEBUG of the two lets debug lines out again (one output, stderr).
+    ASSERT_EQ(rpc_py(tgt_, "log_set_print_level DEBUG").status, 0);
+    fail_a_command();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (count_of(tgt_.log_tail(1 << 22), line) == before &&
+           std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(count_of(tgt_.log_tail(1 << 22), line), before + 1);
+}
+
+// framework_get_reactors: SPDK's shape, one reactor per core of the mask,
+// busy and idle time that grow.
+TEST_F(spdk_rpc_py_test, FrameworkGetReactors) {
+    ASSERT_TRUE(tgt_.start(daemon_config::simple()));
+    const auto r = rpc_py(tgt_, "framework_get_reactors");
+    ASSERT_EQ(r.status, 0) << r.output;
+    const json j = json::parse(r.output);
+    EXPECT_EQ(j["tick_rate"], 1000000000u);
+    ASSERT_FALSE(j["reactors"].empty());
+    const json& first = j["reactors"][0];
+    EXPECT_GT(first["busy"].get<uint64_t>() + first["idle"].get<uint64_t>(), 0u);
+    ASSERT_EQ(first["lw_threads"].size(), 1u);
+    EXPECT_EQ(first["lw_threads"][0]["name"], "nvmf_tgt_poll_group_000");
 }
 
 }  // namespace

@@ -159,7 +159,7 @@ void submit(request& req, const std::shared_ptr<ns>& n, bdev::io_type type, uint
         complete(req, generic(spec::sc::invalid_opcode));
         return;
     }
-    req.target_ns = n;
+    if (req.target_ns != n) req.target_ns = n;  // io() set it: no second refcount round trip
     req.bio = {};
     req.bio.type = type;
     req.bio.offset_blocks = slba;
@@ -283,7 +283,7 @@ void dataset_management(request& req, const std::shared_ptr<ns>& n) {
             return;
         }
     }
-    req.target_ns = n;
+    if (req.target_ns != n) req.target_ns = n;
     req.handler_state = 0;
     dsm_next(req);
 }
@@ -322,6 +322,9 @@ spec::status io_checks(request& req, const std::shared_ptr<ns>** out) {
     const ns_table& table = c.subsys->ns_for(q);
     const std::shared_ptr<ns>& n = table.find(req.cmd.nsid);
     if (!n) return generic(spec::sc::invalid_namespace_or_format);
+    // From here the command is the namespace's: its metrics count it
+    // whatever its end, and an I/O in flight keeps the namespace alive.
+    req.target_ns = n;
     // Every NVM command reaches the namespace's data, so a path that is not
     // optimized or non-optimized refuses them all, as Linux nvmet does; the
     // host retries on another path (the status has no DNR).
