@@ -74,7 +74,14 @@ struct perf_process {
         const auto s = slurp(out_file);
         const auto at = s.find('{');
         if (at == std::string::npos || !json::accept(s.substr(at))) return nullptr;
-        return json::parse(s.substr(at));
+        json r = json::parse(s.substr(at));
+        // Callers read these keys: anything else is "no results", not an abort.
+        const auto t = r.find("total");
+        if (t == r.end() || !t->is_object()) return nullptr;
+        for (const char* k : {"errors", "mismatches", "iops"}) {
+            if (!t->contains(k)) return nullptr;
+        }
+        return r;
     }
 };
 
@@ -140,6 +147,8 @@ protected:
     // and requests waiting for one.
     json held() {
         const auto stats = tgt.rpc("nvmf_get_stats");
+        // An answer that is no stats shows in the caller's assertion as it is.
+        if (!stats.contains("result")) return {{"nvmf_get_stats", stats}};
         json t = sum_poll_groups(stats);
         uint64_t in_use = 0, waiters = 0;
         for (const auto& g : stats["result"]["poll_groups"]) {
@@ -155,8 +164,11 @@ protected:
                 {"buffers_in_use", in_use},
                 {"buffer_waiters", waiters}};
     }
+    // 0 when the RPC fails (a dead or busy daemon): the callers wait for more.
     uint64_t completed_io() {
-        return sum_poll_groups(tgt.rpc("nvmf_get_stats"))["completed_nvme_io"].get<uint64_t>();
+        const auto stats = tgt.rpc("nvmf_get_stats");
+        if (!stats.contains("result")) return 0;
+        return sum_poll_groups(stats).value("completed_nvme_io", uint64_t{0});
     }
 
     json controllers(const std::string& nqn) {
@@ -457,7 +469,7 @@ TEST_F(deep_queue_faults_test, QueueDepth1024Verified) {
     EXPECT_EQ(a.output().find("capped"), std::string::npos) << a.output();
     const json r = a.results();
     ASSERT_FALSE(r.is_null()) << a.output();
-    EXPECT_EQ(r["command"]["depth"], 1023);
+    EXPECT_EQ(r.value("/command/depth"_json_pointer, 0), 1023) << r.dump();
     EXPECT_EQ(r["total"]["errors"], 0) << a.output();
     EXPECT_EQ(r["total"]["mismatches"], 0) << a.output();
     EXPECT_GT(r["total"]["iops"].get<double>(), 0.0);
